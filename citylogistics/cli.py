@@ -1,0 +1,200 @@
+"""The ``citylogistics`` command line: a thin layer over the library.
+
+Every user error becomes one line on stderr and exit code 2, never a
+traceback; an interrupted run exits 130 and leaves its output folder as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from .errors import CityLogisticsError, InputError
+
+
+def _quiet(args) -> bool:
+    return bool(getattr(args, "quiet", False)) or os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _progress(args):
+    if _quiet(args):
+        return None
+
+    def say(msg: str) -> None:
+        print(f"… {msg}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _cmd_run(args) -> int:
+    from .runner import run_scenario
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    result = run_scenario(scenario, args.out, progress=_progress(args))
+    print(result.summary())
+    return 0
+
+
+def _cmd_regions(args) -> int:
+    from .regions import load_regions, regions_table, to_geojson
+
+    regions = load_regions(seed=args.seed, overrides=args.overrides)
+    df = regions_table(regions, city=args.city, level=args.level)
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+    elif args.format == "geojson":
+        sys.stdout.write(to_geojson(df) + "\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 60, "display.width", 160):
+            print(df.to_string(index=False, max_rows=60))
+        print(f"{len(df)} rows", file=sys.stderr)
+    return 0
+
+
+def _cmd_networks_build(args) -> int:
+    from .network import build_all
+
+    paths = build_all(args.out, progress=not _quiet(args))
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _print_rows(rows: list[dict], fields: Sequence[str]) -> None:
+    w = csv.DictWriter(sys.stdout, fieldnames=list(fields), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+        sys.stdout.flush()
+
+
+def _check_files(paths: Sequence[str]) -> None:
+    for p in paths:
+        if not os.path.isfile(p):
+            raise InputError("file not found or not a file; check the path", source=p)
+
+
+def _cmd_bench_vrp(args) -> int:
+    from .vrpfiles import bench_vrp_rows
+
+    _check_files(args.files)
+    rows = bench_vrp_rows(args.files, time_limit_s=args.time_limit, seed=args.seed, engine=args.engine)
+    _print_rows(rows, ("instance", "objective", "routes", "seconds", "feasible"))
+    return 0
+
+
+def _cmd_bench_pmed(args) -> int:
+    from .location import bench_pmed_rows
+
+    _check_files(args.files)
+    _print_rows(bench_pmed_rows(args.files, time_limit_s=args.time_limit),
+                ("instance", "objective", "bound", "seconds", "status"))
+    return 0
+
+
+def _cmd_bench_cap(args) -> int:
+    from .location import bench_cap_rows
+
+    _check_files(args.files)
+    _print_rows(bench_cap_rows(args.files, capacity=args.capacity, time_limit_s=args.time_limit),
+                ("instance", "objective", "bound", "seconds", "status"))
+    return 0
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return v
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, as for every user error
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = _Parser(prog="citylogistics", description="Plan delivery networks for Zhejiang's cities, towns and villages.")
+    p.add_argument("--version", action="version", version=f"citylogistics {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a scenario file and write plan, map and KPIs")
+    run.add_argument("scenario", help="scenario .toml file")
+    run.add_argument("--out", required=True, help="output directory (written atomically)")
+    run.add_argument("--quiet", action="store_true", help="no progress messages (also when CI is set)")
+    run.set_defaults(func=_cmd_run)
+
+    reg = sub.add_parser("regions", help="list cities, counties, towns or villages with points and population")
+    reg.add_argument("--city", help="city name or adcode (default: the whole province)")
+    reg.add_argument("--level", choices=("city", "county", "town", "village"), default=None)
+    reg.add_argument("--format", choices=("table", "csv", "geojson"), default="table")
+    reg.add_argument("--seed", type=int, default=0, help="seed of generated points")
+    reg.add_argument("--overrides", help="CSV code,lon,lat replacing points")
+    reg.set_defaults(func=_cmd_regions)
+
+    net = sub.add_parser("networks", help="road networks")
+    net_sub = net.add_subparsers(dest="networks_command", required=True, parser_class=_Parser)
+    nb = net_sub.add_parser("build", help="regenerate networks/*.graphml deterministically")
+    nb.add_argument("--out", default="networks", help="output folder (default: networks)")
+    nb.add_argument("--quiet", action="store_true")
+    nb.set_defaults(func=_cmd_networks_build)
+
+    bench = sub.add_parser("bench", help="run benchmark instance files and print CSV")
+    bsub = bench.add_subparsers(dest="bench_command", required=True, parser_class=_Parser)
+    bv = bsub.add_parser("vrp", help="Solomon .txt / CVRPLIB .vrp files")
+    bv.add_argument("files", nargs="+")
+    bv.add_argument("--time-limit", type=_positive, default=30.0)
+    bv.add_argument("--seed", type=int, default=0)
+    bv.add_argument("--engine", choices=("auto", "ortools", "pyvrp"), default="auto")
+    bv.set_defaults(func=_cmd_bench_vrp)
+    bp = bsub.add_parser("pmed", help="OR-Library p-median files")
+    bp.add_argument("files", nargs="+")
+    bp.add_argument("--time-limit", type=_positive, default=60.0)
+    bp.set_defaults(func=_cmd_bench_pmed)
+    bc = bsub.add_parser("cap", help="OR-Library capacitated facility location files")
+    bc.add_argument("files", nargs="+")
+    bc.add_argument("--capacity", type=_positive, default=None, help="capacity of every site (for files whose capacity is 'capacity')")
+    bc.add_argument("--time-limit", type=_positive, default=60.0)
+    bc.set_defaults(func=_cmd_bench_cap)
+    return p
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"citylogistics: error: {exc.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("citylogistics: interrupted; the output folder was left as it was", file=sys.stderr)
+        return 130
+    except CityLogisticsError as exc:
+        print(f"citylogistics: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

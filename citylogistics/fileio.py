@@ -1,0 +1,71 @@
+"""Small file helpers: atomic writes and output directories that appear whole
+or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import InputError
+
+
+def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder,
+    then rename it into place, so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def check_output_dir(out_dir: str | Path) -> Path:
+    """Refuse an output path that exists and is not a directory, before any work."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            "the output path exists and is a file; give a directory path (existing or new)",
+            source=str(out),
+        )
+    if not out.parent.exists():
+        raise InputError(
+            f"the parent folder {out.parent} does not exist; create it or choose another --out",
+            source=str(out),
+        )
+    return out
+
+
+@contextlib.contextmanager
+def staged_output_dir(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a temporary directory beside ``out_dir``; on success it replaces
+    ``out_dir`` in one rename, on failure or interruption it is removed and
+    ``out_dir`` is left exactly as it was."""
+    out = check_output_dir(out_dir).absolute()
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        yield stage
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / "prev")
+            try:
+                os.replace(stage, out)
+            except BaseException:
+                os.replace(old / "prev", out)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(stage, out)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)

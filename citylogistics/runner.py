@@ -1,0 +1,240 @@
+"""Run a scenario end to end: regions → demand → network → matrix → routes →
+plan, map and KPI files.
+
+The outputs are written into a staging folder and renamed into place at the
+end (:func:`citylogistics.fileio.staged_output_dir`): a failed or interrupted
+run leaves the output directory as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .scenario import Scenario, dump_json, manifest
+
+KPI_FIELDS = (
+    "scenario", "city", "year", "stops", "stops_served", "stops_unassigned", "routes",
+    "demand_parcels", "delivered_parcels", "pickup_parcels", "distance_m", "vehicle_km",
+    "duration_s", "fixed_cost_cny", "cost_cny", "cost_per_parcel_cny", "co2_kg",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """What a run produced: the output folder, the plan dictionary and the KPI row."""
+
+    out_dir: Path
+    plan: dict
+    kpis: dict
+    timings_s: dict
+
+    def summary(self) -> str:
+        k = self.kpis
+        rows = [
+            ("scenario", k["scenario"]), ("city", k["city"]), ("year", k["year"]),
+            ("stops served", f"{k['stops_served']} of {k['stops']}"),
+            ("unassigned", k["stops_unassigned"]), ("routes", k["routes"]),
+            ("parcels delivered", f"{k['delivered_parcels']:,.0f} of {k['demand_parcels']:,.0f}"),
+            ("vehicle-km", f"{k['vehicle_km']:,.1f}"), ("cost (CNY/day)", f"{k['cost_cny']:,.0f}"),
+            ("cost per parcel (CNY)", f"{k['cost_per_parcel_cny']:.3f}"), ("CO2 (kg/day)", f"{k['co2_kg']:,.1f}"),
+            ("output", str(self.out_dir)),
+        ]
+        width = max(len(r[0]) for r in rows)
+        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _stops_frame(scenario: Scenario, regions, city_code: str):
+    from .demand import DemandParams, settlement_demand
+
+    df = regions.of_level(scenario.routing.stops, city=city_code)
+    df = df[df["point_source"].isin(scenario.regions.point_sources)]
+    if df.empty:
+        raise InputError(
+            f"no {scenario.routing.stops} settlements with point sources {list(scenario.regions.point_sources)}; "
+            "widen regions.point_sources", source=scenario.path, where="regions.point_sources")
+    overrides = {k: v for k, v in dataclasses.asdict(scenario.demand).items() if v is not None}
+    params = DemandParams(**overrides)
+    return settlement_demand(df, year=scenario.year, params=params).sort_index()
+
+
+def _network(scenario: Scenario, regions, city_code: str):
+    from .network import build_city_network, load_graphml
+
+    path = scenario.resolve(scenario.network.file)
+    if path is not None:
+        return load_graphml(path), path
+    return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
+
+
+def _snap(G, frame) -> list:
+    """Graph node of each settlement: itself when on the graph, else the nearest road node."""
+    from .network import nearest_nodes
+
+    nodes = [code if code in G else None for code in frame.index]
+    missing = [i for i, n in enumerate(nodes) if n is None]
+    if missing:
+        near = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing])
+        for i, n in zip(missing, near):
+            nodes[i] = n
+    return nodes
+
+
+def build_problem(scenario: Scenario, G, hub_node, stops_frame):
+    """The routing problem of a scenario: hub depot, one stop per load, the fleet."""
+    from .matrix import od_matrices
+    from .problem import RoutingProblem, Stop, VehicleType
+
+    stop_nodes = _snap(G, stops_frame)
+    graph_nodes = [hub_node] + sorted(set(stop_nodes) - {hub_node}, key=str)
+    index = {n: i for i, n in enumerate(graph_nodes)}
+    time_m, dist_m = od_matrices(G, graph_nodes, weight="travel_time_s")
+    max_cap = max(v.capacity_parcels for v in scenario.vehicles)
+    stops = []
+    for (code, row), node in zip(stops_frame.iterrows(), stop_nodes):
+        delivery = float(row["delivery_parcels"])
+        pickup = float(row["pickup_parcels"]) if scenario.routing.pickups else 0.0
+        n_loads = 1
+        if scenario.routing.split_loads:
+            n_loads = max(1, math.ceil(max(delivery, pickup) / max_cap - 1e-9))
+        for k in range(n_loads):
+            stops.append(Stop(id=code if k == 0 else f"{code}~{k + 1}", node=index[node],
+                              delivery=delivery / n_loads, pickup=pickup / n_loads,
+                              service_s=scenario.routing.service_s))
+    vtypes = tuple(
+        VehicleType(name=v.name, count=v.count, capacity=v.capacity_parcels, fixed_cost_cny=v.fixed_cost_cny,
+                    cost_per_km_cny=v.cost_per_km_cny, max_duration_s=v.max_duration_s,
+                    max_distance_m=v.max_distance_m, co2_kg_per_km=v.co2_kg_per_km, speed_factor=v.speed_factor)
+        for v in scenario.vehicles)
+    node_ids = tuple(str(n) for n in graph_nodes)
+    return RoutingProblem.from_matrices(node_ids, dist_m.values, time_m.values, depots=(0,),
+                                        stops=tuple(stops), vehicle_types=vtypes)
+
+
+def settlement_of(stop_id: str) -> str:
+    """The settlement code of a stop id (split loads are ``code~k``)."""
+    return stop_id.split("~", 1)[0]
+
+
+def kpi_row(scenario: Scenario, city_name: str, plan: dict, stops_frame) -> dict:
+    routes = plan["routes"]
+    delivered = sum(s.get("delivery", 0.0) for r in routes for s in r["steps"] if s["type"] in ("delivery", "pickup"))
+    picked = sum(s.get("pickup", 0.0) for r in routes for s in r["steps"] if s["type"] in ("delivery", "pickup"))
+    unassigned = {settlement_of(u["id"]) for u in plan["unassigned"]}
+    demand = float(stops_frame["delivery_parcels"].sum())
+    summ = plan["summary"]
+    cost = float(summ["cost"])
+    fixed = float(summ.get("fixed_cost_cny", 0.0))
+    return {
+        "scenario": scenario.title, "city": city_name, "year": scenario.year, "stops": len(stops_frame),
+        "stops_served": len(stops_frame) - len(unassigned), "stops_unassigned": len(unassigned),
+        "routes": summ["routes"], "demand_parcels": round(demand, 1), "delivered_parcels": round(delivered, 1),
+        "pickup_parcels": round(picked, 1), "distance_m": round(float(summ["distance_m"]), 1),
+        "vehicle_km": round(float(summ["distance_m"]) / 1000, 3), "duration_s": round(float(summ["duration_s"]), 1),
+        "fixed_cost_cny": round(fixed, 2), "cost_cny": round(cost, 2),
+        "cost_per_parcel_cny": round(cost / delivered, 4) if delivered > 0 else float("nan"),
+        "co2_kg": round(float(summ.get("co2_kg", 0.0)), 3),
+    }
+
+
+def csv_text(rows: list[dict], fields: tuple[str, ...]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: r.get(k, "") for k in fields})
+    return buf.getvalue()
+
+
+def _network_paths(G, node_ids, plan: dict, node_of: dict) -> dict:
+    """Road geometry of each route leg, as (lon, lat) along the network path."""
+    import networkx as nx
+
+    paths = {}
+    for r in plan["routes"]:
+        ids = [s["id"] for s in r["steps"]]
+        for a, b in zip(ids, ids[1:]):
+            if (a, b) in paths:
+                continue
+            na, nb = node_of[a], node_of[b]
+            try:
+                nodes = nx.shortest_path(G, na, nb, weight="travel_time_s")
+            except nx.NetworkXNoPath:
+                continue
+            paths[(a, b)] = [(float(G.nodes[n]["x"]), float(G.nodes[n]["y"])) for n in nodes]
+    return paths
+
+
+def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None) -> RunResult:
+    """Run ``scenario`` and write ``plan.json``, ``kpis.csv``, ``map.html`` and
+    ``manifest.json`` into ``out_dir`` atomically."""
+    from .fileio import check_output_dir, staged_output_dir
+    from .maps import map_routes, new_map, save_map
+    from .regions import CITY_CODES, DATA_NOTICE, load_regions, resolve_city
+    from .routing import SolveParams, solve
+
+    check_output_dir(out_dir)
+    say = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = now - t
+        t = now
+
+    city_code = resolve_city(scenario.city)
+    overrides = scenario.resolve(scenario.regions.overrides)
+    say("loading regions and demand")
+    regions = load_regions(seed=scenario.seed, overrides=overrides)
+    stops_frame = _stops_frame(scenario, regions, city_code)
+    lap("regions_demand")
+    say("building the road network")
+    G, net_path = _network(scenario, regions, city_code)
+    hub = city_code if city_code in G else _snap(G, regions.settlements.loc[[city_code]])[0]
+    lap("network")
+    say(f"travel matrix for {len(stops_frame)} stops")
+    problem = build_problem(scenario, G, hub, stops_frame)
+    lap("matrix")
+    say(f"routing (time limit {scenario.routing.time_limit_s:g} s)")
+    plan_obj = solve(problem, SolveParams(time_limit_s=scenario.routing.time_limit_s, seed=scenario.seed,
+                                          deterministic=scenario.routing.deterministic, engine=scenario.routing.engine))
+    plan = plan_obj.to_dict()
+    lap("routing")
+    say("writing outputs")
+    city_name = CITY_CODES[city_code]
+    kpis = kpi_row(scenario, city_name, plan, stops_frame)
+    node_of = {}
+    points = {}
+    hub_row = regions.settlements.loc[city_code]
+    points[problem.node_ids[0]] = {"lon": hub_row["lon"], "lat": hub_row["lat"], "name": f"{hub_row['name']} hub",
+                                   "kind": "depot"}
+    node_of[problem.node_ids[0]] = hub
+    for s in problem.stops:
+        code = settlement_of(s.id)
+        row = stops_frame.loc[code]
+        points[s.id] = {"lon": row["lon"], "lat": row["lat"], "name": row["name"], "pinyin": row.get("pinyin", ""),
+                        "demand (parcels/day)": round(s.delivery, 1), "pickup (parcels/day)": round(s.pickup, 1),
+                        "point": row["point_source"]}
+        node_of[s.id] = problem.node_ids[s.node]
+    node_of = {k: (v if v in G else type(next(iter(G.nodes)))(v)) for k, v in node_of.items()}
+    m = new_map(tiles=scenario.map.tiles, title=scenario.title, attribution=DATA_NOTICE)
+    map_routes(plan, points, paths=_network_paths(G, problem.node_ids, plan, node_of), m=m)
+    doc = {"scenario": {"title": scenario.title, "city": city_code, "year": scenario.year, "seed": scenario.seed}}
+    doc.update(plan)
+    with staged_output_dir(out_dir) as stage:
+        (stage / "plan.json").write_text(dump_json(doc), encoding="utf-8")
+        (stage / "kpis.csv").write_text(csv_text([kpis], KPI_FIELDS), encoding="utf-8")
+        save_map(m, stage / "map.html")
+        lap("outputs")
+        (stage / "manifest.json").write_text(
+            dump_json(manifest(scenario, timings, {"network": net_path, "overrides": overrides})), encoding="utf-8")
+    return RunResult(out_dir=Path(out_dir), plan=doc, kpis=kpis, timings_s=timings)
