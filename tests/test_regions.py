@@ -197,8 +197,9 @@ def test_urban_rural_classes(s):
     assert (v.loc[~v["urban"], "population_urban"] == 0).all()
     has_rural_units = v.groupby("county_code")["urban"].transform(lambda u: (~u).any())
     assert (v.loc[v["urban"] & has_rural_units, "population_rural"] == 0).all()
-    # a county without rural units (e.g. 上城区) spreads its rural census figure over its units
-    assert not has_rural_units[v["county_code"] == "330102"].any()
+    # a county without rural units (滨江区: 2020 rural 0; 龙港市: 14,446) spreads its rural figure over all units
+    assert not has_rural_units[v["county_code"] == "330383"].any()
+    assert v.loc[v["county_code"] == "330383", "population_rural"].sum() == 14446
     assert (v["population"] > 0).all()
     t = s[s["level"] == "town"]
     assert (t.loc[t["urban"], "kind"] == "街道").all()
