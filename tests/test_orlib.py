@@ -1,0 +1,61 @@
+"""OR-Library readers and bench rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from citylogistics.errors import InputError
+from citylogistics.orlib import bench_cap_rows, bench_pmed_rows, read_cap, read_pmed
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+if not BENCH.exists():
+    BENCH = Path("/work/shared/benchmarks")
+
+KEYS = ["instance", "objective", "bound", "seconds", "status"]
+
+
+def test_pmed_last_duplicate_edge_wins(tmp_path):
+    f = tmp_path / "tiny.txt"
+    f.write_text(" 3 3 1\n 1 2 5\n 2 3 1\n 1 2 9\n")
+    inst = read_pmed(f)
+    assert inst.p == 1 and inst.n == 3
+    assert inst.distance[0, 1] == 9  # last occurrence, not the minimum
+    assert inst.distance[0, 2] == 10
+    assert inst.distance[2, 0] == 10
+    assert np.all(np.diag(inst.distance) == 0)
+
+
+def test_pmed_truncated_file(tmp_path):
+    f = tmp_path / "bad.txt"
+    f.write_text(" 3 5 1\n 1 2 5\n")
+    with pytest.raises(InputError, match="truncated"):
+        read_pmed(f)
+
+
+def test_cap_reader_tiny(tmp_path):
+    f = tmp_path / "cap.txt"
+    f.write_text(" 2 2\n 10 5.\n 10 7.\n 4\n 8. 12.\n 6\n 18. 6.\n")
+    inst = read_cap(f)
+    assert inst.capacity.tolist() == [10, 10]
+    assert inst.fixed_cost.tolist() == [5, 7]
+    assert inst.demand.tolist() == [4, 6]
+    assert inst.cost.tolist() == [[8, 12], [18, 6]]
+    rows = bench_cap_rows([f], time_limit_s=2)
+    assert list(rows[0]) == KEYS
+    # open both: 5+7+8+6 = 26 ; open only one: capacity 10 >= 10: w1 -> 5+8+18 = 31, w2 -> 7+12+6 = 25
+    assert rows[0]["objective"] == pytest.approx(25)
+    assert rows[0]["status"] == "optimal"
+
+
+@pytest.mark.skipif(not (BENCH / "pmed" / "pmed1.txt").exists(), reason="benchmarks not present")
+def test_pmed1_and_cap41_optimal():
+    rows = bench_pmed_rows([BENCH / "pmed" / "pmed1.txt"], time_limit_s=20)
+    assert list(rows[0]) == KEYS
+    assert rows[0]["objective"] == pytest.approx(5819)
+    assert rows[0]["status"] == "optimal"
+    rows = bench_cap_rows([BENCH / "cap" / "cap41.txt"], time_limit_s=20)
+    assert rows[0]["objective"] == pytest.approx(1040444.375, rel=1e-7)
+    assert rows[0]["status"] == "optimal"
