@@ -1,0 +1,469 @@
+"""Travel distance / time matrices over a road network, with an explicit node order.
+
+All shortest paths are computed with :func:`scipy.sparse.csgraph.dijkstra` on a
+CSR matrix built once per call from the graph (no per-pair networkx calls).
+Parallel edges keep the smallest weight.
+
+Unreachable policy
+------------------
+A pair with no path has value ``numpy.inf`` in a :class:`TravelMatrix`; a
+:class:`SparseTravelMatrix` simply omits unreachable (and out-of-radius)
+destinations, so a row may hold fewer than ``k`` entries. Consumers treat
+``inf`` as unreachable (the routing engine reports such stops as
+``unreachable``); nothing here replaces ``inf`` by a big number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from .errors import InputError
+
+__all__ = [
+    "TravelMatrix",
+    "SparseTravelMatrix",
+    "travel_matrix",
+    "od_matrices",
+    "nearest_k",
+    "graph_to_csr",
+]
+
+#: Rows of shortest-path output computed at once (bounds memory at
+#: ``_CHUNK_CELLS`` float64 cells, ~256 MB).
+_CHUNK_CELLS = 32_000_000
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class TravelMatrix:
+    """A dense origin × destination matrix of shortest-path costs.
+
+    Parameters
+    ----------
+    values
+        ``len(origins)`` × ``len(destinations)`` float array (read-only);
+        ``inf`` where the destination cannot be reached.
+    origins, destinations
+        Node ids in row / column order.
+    weight
+        Edge attribute summed along paths (``"travel_time_s"``, ``"length_m"``).
+    """
+
+    values: np.ndarray
+    origins: tuple
+    destinations: tuple
+    weight: str = "travel_time_s"
+    _row: dict = field(init=False, repr=False, compare=False)
+    _col: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        values = _readonly(self.values)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "origins", tuple(self.origins))
+        object.__setattr__(self, "destinations", tuple(self.destinations))
+        if values.ndim != 2 or values.shape != (len(self.origins), len(self.destinations)):
+            raise InputError(f"values have shape {values.shape}, expected ({len(self.origins)}, "
+                             f"{len(self.destinations)}) = (origins, destinations)", source="TravelMatrix")
+        if np.isnan(values).any():
+            raise InputError("values contain NaN; use inf for unreachable pairs", source="TravelMatrix")
+        object.__setattr__(self, "_row", {o: i for i, o in enumerate(self.origins)})
+        object.__setattr__(self, "_col", {d: j for j, d in enumerate(self.destinations)})
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+    @property
+    def n_unreachable(self) -> int:
+        """Number of pairs with no path (``inf``)."""
+        return int(np.isinf(self.values).sum())
+
+    def loc(self, origin: Hashable, destination: Hashable) -> float:
+        """Value for one (origin, destination) pair, by node id."""
+        try:
+            return float(self.values[self._row[origin], self._col[destination]])
+        except KeyError as exc:
+            raise InputError(f"node {exc.args[0]!r} is not in this matrix's origins/destinations",
+                             source="TravelMatrix.loc") from None
+
+    def to_dataframe(self):
+        """The matrix as a pandas DataFrame (index origins, columns destinations)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.values, index=list(self.origins), columns=list(self.destinations))
+
+    def to_dict(self) -> dict:
+        """JSON-friendly dict (``null`` for unreachable)."""
+        vals = [[None if not np.isfinite(v) else round(float(v), 3) for v in row] for row in self.values]
+        return {"weight": self.weight, "origins": list(self.origins), "destinations": list(self.destinations),
+                "values": vals}
+
+    def summary(self) -> str:
+        finite = self.values[np.isfinite(self.values)]
+        rng = f"{finite.min():.1f} .. {finite.max():.1f}" if finite.size else "-"
+        return (f"TravelMatrix {self.shape[0]} x {self.shape[1]} of {self.weight}: "
+                f"finite range {rng}, unreachable pairs {self.n_unreachable}")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+@dataclass(frozen=True, eq=False)
+class SparseTravelMatrix:
+    """For each origin, its nearest destinations (CSR layout).
+
+    Row ``i`` (origin ``origins[i]``) holds destination column indices
+    ``indices[indptr[i]:indptr[i+1]]`` with costs ``values[...]``, sorted by
+    cost then by destination index. Unreachable destinations and those beyond
+    ``radius`` are omitted, so a row may be shorter than ``k`` or empty.
+    """
+
+    origins: tuple
+    destinations: tuple
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    weight: str = "travel_time_s"
+    k: int | None = None
+    radius: float | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "origins", tuple(self.origins))
+        object.__setattr__(self, "destinations", tuple(self.destinations))
+        indptr = np.array(self.indptr, dtype=np.int64)
+        indices = np.array(self.indices, dtype=np.int64)
+        values = np.array(self.values, dtype=float)
+        for a in (indptr, indices, values):
+            a.setflags(write=False)
+        if len(indptr) != len(self.origins) + 1 or indptr[0] != 0 or indptr[-1] != len(indices) \
+                or len(indices) != len(values) or np.any(np.diff(indptr) < 0):
+            raise InputError("inconsistent CSR arrays (indptr must have len(origins)+1 non-decreasing entries "
+                             "ending at len(indices) == len(values))", source="SparseTravelMatrix")
+        object.__setattr__(self, "indptr", indptr)
+        object.__setattr__(self, "indices", indices)
+        object.__setattr__(self, "values", values)
+
+    @property
+    def nnz(self) -> int:
+        return int(len(self.indices))
+
+    def row(self, origin: Hashable) -> list[tuple[Hashable, float]]:
+        """``[(destination id, value), ...]`` of one origin, nearest first."""
+        try:
+            i = self.origins.index(origin)
+        except ValueError:
+            raise InputError(f"node {origin!r} is not an origin of this matrix",
+                             source="SparseTravelMatrix.row") from None
+        s, e = self.indptr[i], self.indptr[i + 1]
+        return [(self.destinations[j], float(v)) for j, v in zip(self.indices[s:e], self.values[s:e])]
+
+    def to_scipy(self):
+        """``scipy.sparse.csr_array`` (origins × destinations); absent = no entry."""
+        from scipy.sparse import csr_array
+
+        return csr_array((self.values, self.indices, self.indptr), shape=(len(self.origins), len(self.destinations)))
+
+    def to_dataframe(self):
+        """Long table: origin, destination, rank (0 = nearest), value."""
+        import pandas as pd
+
+        counts = np.diff(self.indptr)
+        rows = np.repeat(np.arange(len(self.origins)), counts)
+        rank = np.arange(len(self.indices)) - np.repeat(self.indptr[:-1], counts)
+        o = np.array(self.origins, dtype=object)
+        d = np.array(self.destinations, dtype=object)
+        return pd.DataFrame({"origin": o[rows] if len(rows) else [], "destination": d[self.indices] if len(rows) else [],
+                             "rank": rank, self.weight: self.values})
+
+    def to_dict(self) -> dict:
+        return {"weight": self.weight, "k": self.k, "radius": self.radius, "origins": list(self.origins),
+                "destinations": list(self.destinations), "indptr": self.indptr.tolist(),
+                "indices": self.indices.tolist(), "values": [round(float(v), 3) for v in self.values]}
+
+    def summary(self) -> str:
+        counts = np.diff(self.indptr)
+        empty = int((counts == 0).sum())
+        return (f"SparseTravelMatrix {len(self.origins)} origins x {len(self.destinations)} destinations of "
+                f"{self.weight} (k={self.k}, radius={self.radius}): {self.nnz} entries, {empty} origins with none")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+# ---------------------------------------------------------------------------
+# graph -> CSR
+# ---------------------------------------------------------------------------
+
+def graph_to_csr(G: nx.Graph, weight: str = "travel_time_s", *, nodelist: Sequence | None = None,
+                 also: str | None = None):
+    """CSR adjacency of ``G`` weighted by an edge attribute.
+
+    Parameters
+    ----------
+    G
+        Graph or DiGraph (multigraphs allowed: the smallest weight is kept).
+    weight
+        Edge attribute; every edge must have a finite value > 0.
+    nodelist
+        Node order (default ``list(G)``).
+    also
+        A second attribute taken from the same (minimum-``weight``) edge,
+        returned as a CSR with the same structure.
+
+    Returns
+    -------
+    (csr, nodes, index) or (csr, csr_also, nodes, index)
+    """
+    from scipy.sparse import csr_array
+
+    nodes = list(G) if nodelist is None else list(nodelist)
+    index = {n: i for i, n in enumerate(nodes)}
+    m = G.number_of_edges()
+    u = np.empty(m, dtype=np.int64)
+    v = np.empty(m, dtype=np.int64)
+    w = np.empty(m, dtype=float)
+    w2 = np.empty(m, dtype=float) if also else None
+    for k, (a, b, d) in enumerate(G.edges(data=True)):
+        u[k] = index[a]
+        v[k] = index[b]
+        val = d.get(weight)
+        try:
+            fv = float(val)
+        except (TypeError, ValueError):
+            fv = float("nan")
+        if not (np.isfinite(fv) and fv > 0):
+            raise InputError(f"edge attribute {weight!r} is {val!r}; every edge needs a positive finite {weight}",
+                             source=G.graph.get("name", "<graph>"), where=f"edge ({a!r}, {b!r})")
+        w[k] = fv
+        if also:
+            val2 = d.get(also)
+            try:
+                w2[k] = float(val2)
+            except (TypeError, ValueError):
+                raise InputError(f"edge attribute {also!r} is {val2!r}; give a number",
+                                 source=G.graph.get("name", "<graph>"), where=f"edge ({a!r}, {b!r})") from None
+    if not G.is_directed():
+        u, v = np.concatenate([u, v]), np.concatenate([v, u])
+        w = np.concatenate([w, w])
+        if also:
+            w2 = np.concatenate([w2, w2])
+    # keep the minimum weight per (u, v); ties by the second attribute
+    keys = u * len(nodes) + v
+    order = np.lexsort((w2, w, keys)) if also else np.lexsort((w, keys))
+    keys, u, v, w = keys[order], u[order], v[order], w[order]
+    if also:
+        w2 = w2[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    u, v, w = u[first], v[first], w[first]
+    shape = (len(nodes), len(nodes))
+    csr = csr_array((w, (u, v)), shape=shape)
+    csr.sort_indices()
+    if also:
+        csr2 = csr_array((w2[first], (u, v)), shape=shape)
+        csr2.sort_indices()
+        return csr, csr2, nodes, index
+    return csr, nodes, index
+
+
+def _indices(index: dict, ids: Sequence, what: str, G: nx.Graph) -> np.ndarray:
+    out = np.empty(len(ids), dtype=np.int64)
+    for k, n in enumerate(ids):
+        i = index.get(n)
+        if i is None:
+            raise InputError(f"{what} node {n!r} is not in the network; snap points to it first with "
+                             "citylogistics.network.nearest_nodes", source=G.graph.get("name", "<graph>"),
+                             where=f"{what}[{k}]")
+        out[k] = i
+    return out
+
+
+def _dijkstra_rows(csr, sources: np.ndarray, *, directed: bool, limit: float = np.inf, cols: np.ndarray | None = None):
+    """Yield (row slice, block of distances) in chunks bounded in memory."""
+    from scipy.sparse.csgraph import dijkstra
+
+    n = csr.shape[0]
+    step = max(1, _CHUNK_CELLS // max(n, 1))
+    for s in range(0, len(sources), step):
+        block = dijkstra(csr, directed=directed, indices=sources[s:s + step], limit=limit)
+        block = np.atleast_2d(block)
+        yield slice(s, s + len(block)), (block if cols is None else block[:, cols])
+
+
+def travel_matrix(G: nx.Graph, origins: Sequence, destinations: Sequence | None = None, *,
+                  weight: str = "travel_time_s") -> TravelMatrix:
+    """Shortest-path costs between origin and destination nodes.
+
+    Runs one Dijkstra per origin or per destination (whichever list is
+    shorter; from destinations on the reversed graph), in memory-bounded
+    chunks.
+
+    Parameters
+    ----------
+    G
+        Road network (Graph or DiGraph) whose edges carry ``weight``.
+    origins
+        Node ids (rows).
+    destinations
+        Node ids (columns); default: the origins (square matrix).
+    weight
+        Edge attribute to sum.
+
+    Returns
+    -------
+    TravelMatrix
+        ``inf`` for unreachable pairs.
+    """
+    origins = list(origins)
+    destinations = origins if destinations is None else list(destinations)
+    csr, _nodes, index = graph_to_csr(G, weight)
+    oi = _indices(index, origins, "origin", G)
+    di = _indices(index, destinations, "destination", G)
+    directed = G.is_directed()
+    out = np.empty((len(oi), len(di)), dtype=float)
+    if len(oi) and len(di):
+        if len(oi) <= len(di):
+            for sl, block in _dijkstra_rows(csr, oi, directed=directed, cols=di):
+                out[sl] = block
+        else:
+            rev = csr.T.tocsr() if directed else csr
+            for sl, block in _dijkstra_rows(rev, di, directed=directed, cols=oi):
+                out[:, sl] = block.T
+    return TravelMatrix(values=out, origins=tuple(origins), destinations=tuple(destinations), weight=weight)
+
+
+def od_matrices(G: nx.Graph, nodes: Sequence, *, weight: str = "travel_time_s") -> tuple[TravelMatrix, TravelMatrix]:
+    """Time and length matrices measured along the same paths.
+
+    The paths are the shortest paths by ``weight`` (default travel time);
+    ``length_m`` (or ``travel_time_s`` when ``weight="length_m"``) is then
+    summed along exactly those paths, so a route's time and distance describe
+    the same roads. Where several paths tie on ``weight``, the one scipy's
+    Dijkstra returns is used.
+
+    Returns
+    -------
+    (time_s, length_m)
+        Two :class:`TravelMatrix` over ``nodes`` × ``nodes``; ``inf`` where
+        unreachable.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    nodes = list(nodes)
+    other = "length_m" if weight == "travel_time_s" else "travel_time_s"
+    csr, csr2, _all, index = graph_to_csr(G, weight, also=other)
+    idx = _indices(index, nodes, "node", G)
+    n_all = csr.shape[0]
+    # edge lookup of the second attribute: key u * n + v, sorted (CSR order)
+    rows = np.repeat(np.arange(n_all, dtype=np.int64), np.diff(csr2.indptr))
+    keys = rows * n_all + csr2.indices.astype(np.int64)
+    vals2 = np.asarray(csr2.data, dtype=float)
+    prim = np.empty((len(idx), len(idx)))
+    sec = np.empty((len(idx), len(idx)))
+    step = max(1, _CHUNK_CELLS // (4 * max(n_all, 1)))
+    for s in range(0, len(idx), step):
+        src = idx[s:s + step]
+        dist, pred = dijkstra(csr, directed=G.is_directed(), indices=src, return_predecessors=True)
+        dist, pred = np.atleast_2d(dist), np.atleast_2d(pred).astype(np.int64)
+        # second attribute of the tree edge (pred[v], v); 0 at the root / unreachable
+        has = pred >= 0
+        acc = np.zeros(pred.shape)
+        tgt = np.broadcast_to(np.arange(n_all, dtype=np.int64), pred.shape)
+        k = pred[has] * n_all + tgt[has]
+        acc[has] = vals2[np.searchsorted(keys, k)]
+        # pointer doubling: acc[v] += acc[p[v]], p[v] = p[p[v]]
+        p = np.where(has, pred, -1)
+        r = np.arange(len(src))[:, None]
+        while (p >= 0).any():
+            live = p >= 0
+            pp = np.where(live, p, 0)
+            acc = acc + np.where(live, acc[r, pp], 0.0)
+            p = np.where(live, p[r, pp], -1)
+        acc[~np.isfinite(dist)] = np.inf
+        prim[s:s + len(src)] = dist[:, idx]
+        sec[s:s + len(src)] = acc[:, idx]
+    a = TravelMatrix(values=prim, origins=tuple(nodes), destinations=tuple(nodes), weight=weight)
+    b = TravelMatrix(values=sec, origins=tuple(nodes), destinations=tuple(nodes), weight=other)
+    return (a, b) if weight == "travel_time_s" else (b, a)
+
+
+def nearest_k(G: nx.Graph, origins: Sequence, destinations: Sequence, *, k: int = 10,
+              weight: str = "travel_time_s", radius: float | None = None) -> SparseTravelMatrix:
+    """Each origin's ``k`` nearest destinations (optionally within ``radius``).
+
+    Dijkstra runs from whichever side is smaller: from the destinations over
+    the reversed graph (typical: many villages, fewer candidate stations) with
+    a running top-``k`` merge per block, or from the origins. Searches stop at
+    ``radius`` when given (``scipy`` ``limit``). Ties are broken by destination
+    order, so the result is deterministic.
+
+    Parameters
+    ----------
+    G
+        Road network.
+    origins, destinations
+        Node ids.
+    k
+        Destinations kept per origin (``None``: all within ``radius``).
+    weight
+        Edge attribute to sum.
+    radius
+        Keep only destinations with cost ``<= radius`` (same unit as weight).
+
+    Returns
+    -------
+    SparseTravelMatrix
+        Unreachable and out-of-radius destinations are omitted.
+    """
+    if k is None and radius is None:
+        raise InputError("give k, radius or both (k=None and radius=None would be a dense matrix; "
+                         "use travel_matrix)", source="nearest_k")
+    if k is not None and (int(k) != k or k < 1):
+        raise InputError(f"k is {k!r}; give an integer >= 1", source="nearest_k", where="k")
+    if radius is not None and not (radius >= 0):
+        raise InputError(f"radius is {radius!r}; give a number >= 0", source="nearest_k", where="radius")
+    origins, destinations = list(origins), list(destinations)
+    csr, _nodes, index = graph_to_csr(G, weight)
+    oi = _indices(index, origins, "origin", G)
+    di = _indices(index, destinations, "destination", G)
+    limit = np.inf if radius is None else float(radius)
+    no, nd = len(oi), len(di)
+    kk = nd if k is None else min(int(k), nd)
+    directed = G.is_directed()
+    best_v = np.full((no, 0), np.inf)
+    best_j = np.zeros((no, 0), dtype=np.int64)
+    if no and nd:
+        if nd <= no:
+            rev = csr.T.tocsr() if directed else csr
+            for sl, block in _dijkstra_rows(rev, di, directed=directed, limit=limit, cols=oi):
+                # block: destinations(sl) x origins -> merge into running best
+                vals = np.concatenate([best_v, block.T], axis=1)
+                js = np.concatenate([best_j, np.broadcast_to(np.arange(sl.start, sl.stop), (no, sl.stop - sl.start))],
+                                    axis=1)
+                order = np.argsort(vals, axis=1, kind="stable")[:, :kk]
+                best_v = np.take_along_axis(vals, order, axis=1)
+                best_j = np.take_along_axis(js, order, axis=1)
+        else:
+            best_v = np.empty((no, kk))
+            best_j = np.empty((no, kk), dtype=np.int64)
+            for sl, block in _dijkstra_rows(csr, oi, directed=directed, limit=limit, cols=di):
+                order = np.argsort(block, axis=1, kind="stable")[:, :kk]
+                best_v[sl] = np.take_along_axis(block, order, axis=1)
+                best_j[sl] = order
+    keep = np.isfinite(best_v)
+    if radius is not None:
+        keep &= best_v <= limit
+    counts = keep.sum(axis=1)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    return SparseTravelMatrix(origins=tuple(origins), destinations=tuple(destinations), indptr=indptr,
+                              indices=best_j[keep], values=best_v[keep], weight=weight,
+                              k=None if k is None else int(k), radius=radius)
