@@ -33,7 +33,8 @@ Generation method (per county, deterministic for a seed):
    by Mitchell's best-candidate rule (blue noise): draw ``k = 10`` candidates
    and keep the one farthest (local metric, ``cos(lat)`` scaled) from every
    point already placed, starting from the fixed points (the county seat,
-   surveyed towns and user points). Generated towns therefore fill the county
+   surveyed towns and user points); the distance to the county border counts
+   double, so towns keep half a spacing away from the border. Generated towns therefore fill the county
    around the surveyed ones instead of piling on a centroid, and keep a
    settlement-like spacing without being pushed onto the border the way a
    global farthest-point rule would. Urban sub-districts (街道, NBS town codes
@@ -585,16 +586,18 @@ def _county_points(
         near_order = np.argsort(d_seat, kind="stable")
         share_jd = max(0.05, float(town_is_jd.sum()) / len(towns))
         core = near_order[: max(_TOWN_K_CANDIDATES, int(round(share_jd * len(cx))))]
+        # Distance to the border counts double, so a town keeps at least half
+        # the usual spacing from the border instead of being pushed onto it.
+        d_border = 2.0 * kx * shapely.distance(geom.boundary, shapely.points(cx, cy))
         pts = list(placed_arr)
         for i in todo:
             pool = core if town_is_jd[i] else np.arange(len(cx))
             pick = pool[rng.integers(0, len(pool), _TOWN_K_CANDIDATES)]
+            d = d_border[pick]
             if pts:
                 p = np.asarray(pts)
-                d = np.hypot((cx[pick, None] - p[None, :, 0]) * kx, cy[pick, None] - p[None, :, 1]).min(axis=1)
-                best = pick[int(np.argmax(d))]
-            else:
-                best = pick[0]
+                d = np.minimum(d, np.hypot((cx[pick, None] - p[None, :, 0]) * kx, cy[pick, None] - p[None, :, 1]).min(axis=1))
+            best = pick[int(np.argmax(d))]
             towns[i] = (cx[best], cy[best])
             pts.append(towns[i])
 
