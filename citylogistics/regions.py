@@ -111,6 +111,7 @@ __all__ = [
     "POINT_SOURCES",
     "REGIONS_TABLE_COLUMNS",
     "Regions",
+    "county_population",
     "data_path",
     "load_regions",
     "read_overrides",
@@ -512,6 +513,25 @@ def _county_population(census_year: int) -> pd.DataFrame:
     df = pd.DataFrame.from_dict(rows, orient="index", columns=["population", "population_urban", "population_rural", "method"])
     df.index.name = "code"
     return df.loc[counties]
+
+
+def county_population(*, census_year: int = 2020) -> pd.DataFrame:
+    """Census population of the 90 current county-level units.
+
+    Parameters
+    ----------
+    census_year
+        2020 or 2010.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``code``; columns ``population``, ``population_urban``,
+        ``population_rural`` (int) and ``method`` (how the figure was derived:
+        direct census figure, sum of old units, or a pool split, see the module
+        docstring).
+    """
+    return _county_population(census_year).copy()
 
 
 def _allocate_villages(census_year: int) -> tuple[np.ndarray, np.ndarray]:

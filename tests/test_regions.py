@@ -20,6 +20,7 @@ from citylogistics.regions import (
     data_path,
     load_regions,
     read_overrides,
+    county_population,
     regions_table,
     resolve_city,
     to_geojson,
@@ -307,3 +308,16 @@ def test_summary_str_notice(regions):
     assert d["point_sources"]["village/generated"] == 25547
     with pytest.raises(InputError):
         data_path("nope.csv")
+
+
+def test_county_population_methods_and_to_dict(regions):
+    cp = county_population(census_year=2020)
+    assert len(cp) == 90 and cp["population"].sum() == 64567588
+    assert cp.loc["330114", "method"].startswith("census 2020 pool")
+    assert cp.loc["330303", "method"] == "census 2020 sum of 330303+ETDZ"
+    assert cp.loc["330127", "method"] == "census 2020"
+    cp.loc["330127", "population"] = 0  # a copy: the cache is untouched
+    assert county_population()["population"]["330127"] == 328957
+    d = regions.to_dict()
+    text = json.dumps(d, ensure_ascii=False)
+    assert len(d["settlements"]) == 27036 and "千岛湖镇" in text
