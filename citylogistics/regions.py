@@ -316,7 +316,7 @@ def resolve_city(name_or_code: str) -> str:
     code = table.get(key) or table.get(key.lower()) or table.get(key.lower().replace(" ", ""))
     if code:
         return code
-    names = [n for n in table if not n.isdigit()]
+    names = [n for n in table if not n.isdigit() and not n.endswith(" shi")]
     close = difflib.get_close_matches(key.lower(), names, n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}? " if close else ""
     valid = ", ".join(f"{c} {n}" for c, n in CITY_CODES.items())
