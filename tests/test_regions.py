@@ -235,6 +235,11 @@ def test_override_file_applied():
     assert np.median(d) < 3000
     assert "good.csv" in str(r)
     assert (st["point_source"] == "user").sum() == 3
+    # points of untouched counties are exactly those of a load without overrides
+    base = load_regions(seed=0).settlements
+    other = ~st["county_code"].isin(["330102", "330127"]) & st["level"].isin(["town", "village"])
+    assert other.sum() > 25_000
+    assert (st.loc[other, ["lon", "lat"]].to_numpy() == base.loc[other, ["lon", "lat"]].to_numpy()).all()
 
 
 @pytest.mark.parametrize("path", BAD_FILES, ids=lambda p: p.name)
