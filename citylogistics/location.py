@@ -602,8 +602,20 @@ class PMedian(_SitingModel):
                              "cost to some site or drop it", source=self.source,
                              where=f"demand {self.demand_ids[i]!r}")
 
-    def solve(self, *, time_limit_s: float = 60.0, seed: int = 0) -> LocationPlan:
-        """Solve with SCIP (exact); see the class docstring for the formulation.
+    def solve(self, *, time_limit_s: float = 60.0, seed: int = 0,
+              method: str = "auto") -> LocationPlan:
+        """Solve exactly (up to the time limit); see the class docstring.
+
+        Parameters
+        ----------
+        method
+            ``"mip"``: the radius formulation on SCIP directly.
+            ``"lagrangian"``: Lagrangian bound + fast interchange + reduced-cost
+            fixing, then the radius MIP on the sites left
+            (:mod:`citylogistics.location_sparse`); much faster on OR-Library
+            pmed. ``"auto"`` (default): ``"lagrangian"`` unless a budget is
+            set (the Lagrangian ignores budgets) or capacities are given (then
+            the classic capacitated formulation is used).
 
         Returns
         -------
@@ -611,8 +623,13 @@ class PMedian(_SitingModel):
             ``objective`` = sum of ``w_i * c_i,site(i)``; ``bound`` a proven
             lower bound.
         """
+        if method not in ("auto", "mip", "lagrangian"):
+            raise InputError("method must be 'auto', 'mip' or 'lagrangian'", source=self.source,
+                             where="method")
         if self.capacities is not None:
             return self._solve_capacitated(time_limit_s=time_limit_s, seed=seed)
+        if method == "lagrangian" or (method == "auto" and self.budget_cny is None):
+            return self._solve_lagrangian(time_limit_s=time_limit_s, seed=seed)
         t0 = time.perf_counter()
         scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
         s = scip.solver
@@ -661,6 +678,31 @@ class PMedian(_SitingModel):
         objective = float((self.weights * self.cost[np.arange(self.n_demand), assign]).sum())
         return self._plan(open_mask=open_mask, assign=assign, objective=objective,
                           bound=min(bound, objective), status=status, seconds=seconds, extra=extra)
+
+    def _solve_lagrangian(self, *, time_limit_s: float, seed: int) -> LocationPlan:
+        from citylogistics.location_sparse import SparseCosts, SparsePMedian
+
+        t0 = time.perf_counter()
+        cost = self.cost
+
+        def exact(open_mask):
+            assign = self._nearest_open(open_mask)
+            ok = assign >= 0
+            c = np.full(self.n_demand, np.inf)
+            c[ok] = cost[np.flatnonzero(ok), assign[ok]]
+            return c, assign
+
+        sp = SparsePMedian(self.demand_ids, self.site_ids, SparseCosts.from_dense(cost),
+                           self.weights, int(self.p), required_sites=self.required_sites,
+                           forbidden_sites=self.forbidden_sites, exact_cost=exact,
+                           source=self.source)
+        res = sp.solve(time_limit_s=time_limit_s, seed=seed)
+        open_mask = np.isin(np.array(self.site_ids), np.array(res.open_sites))
+        assign = self._nearest_open(open_mask)
+        extra = dict(res.extra)
+        return self._plan(open_mask=open_mask, assign=assign, objective=res.objective,
+                          bound=min(res.bound, res.objective), status=res.status,
+                          seconds=time.perf_counter() - t0, extra=extra)
 
     def _solve_capacitated(self, *, time_limit_s: float, seed: int) -> LocationPlan:
         t0 = time.perf_counter()
