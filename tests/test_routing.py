@@ -1,0 +1,151 @@
+"""Routing engine: invariants on random instances, brute-forced optima, determinism."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from citylogistics.errors import InputError
+from citylogistics.problem import RoutingProblem, Stop, VehicleType
+from citylogistics.routing import SolveParams, solve
+
+ENGINES = ["ortools", "pyvrp"]
+
+
+def _matrix(xy):
+    return np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+
+
+def random_problem(seed, n=12, *, tw=False, pickups=False, shift=False, depots=1, hetero=False, open_end=False):
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 10_000, size=(n + depots, 2))
+    d = _matrix(xy)
+    t = d / 10.0  # 10 m/s
+    stops = []
+    for i in range(n):
+        kw = {}
+        if tw:
+            a = float(rng.uniform(0, 3000))
+            kw.update(tw_start_s=a, tw_end_s=a + float(rng.uniform(1200, 4000)))
+        stops.append(Stop(f"s{i}", depots + i, delivery=float(rng.integers(1, 6)),
+                          pickup=float(rng.integers(0, 4)) if pickups else 0.0, service_s=120.0, **kw))
+    vts = [VehicleType("van", 4, 15, fixed_cost_cny=50, cost_per_km_cny=1.5, depot=0, open_end=open_end,
+                       max_duration_s=9000 if shift else None, shift_end_s=12000 if tw or shift else None)]
+    if hetero:
+        vts.append(VehicleType("trike", 3, 8, fixed_cost_cny=10, cost_per_km_cny=0.3, speed_factor=2.0,
+                               depot=depots - 1, max_distance_m=30_000))
+    ids = [f"n{i}" for i in range(n + depots)]
+    return RoutingProblem.from_matrices(ids, d, t, depots=list(range(depots)), stops=stops, vehicle_types=vts)
+
+
+def check_invariants(problem, plan):
+    assert plan.solver["feasible"], plan.solver["violations"]
+    served = plan.served_ids()
+    assert len(served) == len(set(served))
+    assert set(served) | set(plan.unassigned_ids()) == {s.id for s in problem.stops}
+    assert not set(served) & set(plan.unassigned_ids())
+    stops = {s.id: s for s in problem.stops}
+    vts = {vt.name: vt for vt in problem.vehicle_types}
+    for r in plan.routes:
+        vt = vts[r.vehicle_type]
+        for st in r.steps:
+            assert -1e-9 <= st.load <= vt.capacity + 1e-9
+            if st.type in ("delivery", "pickup"):
+                s = stops[st.id]
+                start = max(st.arrival_s, s.tw_start_s)
+                if s.tw_end_s is not None:
+                    assert start <= s.tw_end_s + 1e-6
+                assert st.departure_s == pytest.approx(start + s.service_s)
+        if vt.max_duration_s is not None:
+            assert r.duration_s <= vt.max_duration_s + 1e-6
+        if vt.shift_end_s is not None:
+            assert r.steps[-1].arrival_s <= vt.shift_end_s + 1e-6
+        if vt.max_distance_m is not None:
+            assert r.distance_m <= vt.max_distance_m + 1
+        assert r.steps[0].departure_s >= vt.shift_start_s - 1e-6
+    for vt in problem.vehicle_types:
+        assert sum(r.vehicle_type == vt.name for r in plan.routes) <= vt.count
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("seed,kw", [(1, {}), (2, {"tw": True}), (3, {"pickups": True}),
+                                     (4, {"shift": True, "pickups": True}),
+                                     (5, {"depots": 2, "hetero": True, "tw": True}),
+                                     (6, {"open_end": True, "shift": True})])
+def test_invariants_random(engine, seed, kw):
+    prob = random_problem(seed, **kw)
+    plan = solve(prob, SolveParams(time_limit_s=1, engine=engine, seed=seed))
+    check_invariants(prob, plan)
+    assert all(u.reason in ("penalty", "no_vehicle", "time_window", "shift_length", "capacity", "unreachable")
+               for u in plan.unassigned)
+
+
+def _brute_force_cvrp(d, demand, cap):
+    """Exact CVRP optimum (unlimited vehicles) by enumerating set partitions and permutations."""
+    n = len(demand)
+    best_route = {}
+    for r in range(1, n + 1):
+        for subset in itertools.combinations(range(1, n + 1), r):
+            if sum(demand[i - 1] for i in subset) > cap:
+                continue
+            best = math.inf
+            for perm in itertools.permutations(subset):
+                c = d[0, perm[0]] + sum(d[a, b] for a, b in zip(perm, perm[1:])) + d[perm[-1], 0]
+                best = min(best, c)
+            best_route[frozenset(subset)] = best
+    full = frozenset(range(1, n + 1))
+    memo = {frozenset(): 0.0}
+
+    def f(rest):
+        if rest in memo:
+            return memo[rest]
+        first = min(rest)
+        others = sorted(rest - {first})
+        best = math.inf
+        for r in range(len(others) + 1):
+            for extra in itertools.combinations(others, r):
+                s = frozenset((first,) + extra)
+                if s in best_route:
+                    best = min(best, best_route[s] + f(rest - s))
+        memo[rest] = best
+        return best
+
+    return f(full)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_tiny_matches_brute_force(engine, seed):
+    rng = np.random.default_rng(seed)
+    n = 6
+    xy = rng.integers(0, 1000, size=(n + 1, 2)).astype(float)
+    d = np.rint(_matrix(xy))
+    demand = [float(x) for x in rng.integers(1, 5, size=n)]
+    cap = 7.0
+    opt = _brute_force_cvrp(d, demand, cap)
+    stops = [Stop(f"s{i}", i, delivery=demand[i - 1]) for i in range(1, n + 1)]
+    prob = RoutingProblem.from_matrices([str(i) for i in range(n + 1)], d, d, depots=[0], stops=stops,
+                                        vehicle_types=[VehicleType("v", n, cap)])
+    plan = solve(prob, SolveParams(time_limit_s=1, engine=engine))
+    check_invariants(prob, plan)
+    assert not plan.unassigned
+    assert plan.distance_m == pytest.approx(opt)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_seed_same_plan(engine):
+    prob = random_problem(21, n=25, tw=True, pickups=True)
+    p = SolveParams(time_limit_s=2, engine=engine, seed=5)
+    a, b = solve(prob, p), solve(prob, p)
+    assert a.to_dict() == b.to_dict()
+    assert a.solver["stopped_by"] != "time_limit"
+
+
+def test_solve_params_validation():
+    with pytest.raises(InputError, match="engine"):
+        SolveParams(engine="gurobi")
+    with pytest.raises(InputError, match="time_limit_s"):
+        SolveParams(time_limit_s=0)
+    with pytest.raises(InputError, match="first_solution"):
+        SolveParams(first_solution="MAGIC")
