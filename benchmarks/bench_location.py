@@ -1,0 +1,175 @@
+"""Location models on OR-Library pmed1-10 and cap41/cap91, side by side with
+PySAL spopt (PMedian, MCLP, LSCP on its default CBC) in the same process.
+
+Run (from the repo root)::
+
+    /work/venv/bin/python benchmarks/bench_location.py [--bench-dir ../shared/benchmarks]
+        [--time-limit 120] [--no-spopt] [--only pmed1,pmed6]
+
+Prints one table per model: objective, best-known, gap to best-known, our
+seconds (model build + solve, after reading the file and shortest paths),
+spopt's objective and seconds, and the ratio spopt_s / ours_s. The MCLP and
+LSCP instances reuse the pmed graphs with radius R = the 10th percentile of
+the instance's off-diagonal shortest-path distances, unit weights, and p as in
+the file (MCLP). Timings are noisy: other processes share the 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from citylogistics.location import MaxCoverage, PCenter, PMedian, SetCovering
+from citylogistics.orlib import cap_model, read_cap, read_pmed
+
+HERE = Path(__file__).resolve().parent
+
+
+def _bks(bench_dir: Path) -> dict[str, float]:
+    out = {}
+    with open(bench_dir / "bks.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["objective_bks"]:
+                out[row["instance"]] = float(row["objective_bks"])
+    return out
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def _spopt_pmedian(d, p, time_limit_s):
+    import pulp
+    from spopt.locate import PMedian as SPMedian
+
+    m = SPMedian.from_cost_matrix(d, np.ones(d.shape[0]), p_facilities=p)
+    m = m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    status = pulp.LpStatus[m.problem.status]
+    return float(pulp.value(m.problem.objective)), status
+
+
+def _spopt_mclp(d, p, radius, time_limit_s):
+    import pulp
+    from spopt.locate import MCLP
+
+    m = MCLP.from_cost_matrix(d, np.ones(d.shape[0]), service_radius=radius, p_facilities=p)
+    m = m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    return float(pulp.value(m.problem.objective)), pulp.LpStatus[m.problem.status]
+
+
+def _spopt_lscp(d, radius, time_limit_s):
+    import pulp
+    from spopt.locate import LSCP
+
+    m = LSCP.from_cost_matrix(d, service_radius=radius)
+    m = m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    return float(pulp.value(m.problem.objective)), pulp.LpStatus[m.problem.status]
+
+
+def _fmt(x, nd=1):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{nd}f}"
+
+
+def _table(title, header, rows):
+    print(f"\n## {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(v) for v in r) + " |")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench-dir", default=str(HERE.parents[1] / "shared" / "benchmarks"))
+    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--no-spopt", action="store_true")
+    ap.add_argument("--only", default="")
+    args = ap.parse_args(argv)
+    bench_dir = Path(args.bench_dir)
+    if not bench_dir.exists():
+        bench_dir = Path("/work/shared/benchmarks")
+    bks = _bks(bench_dir)
+    only = set(filter(None, args.only.split(",")))
+    tl = args.time_limit
+    names = [f"pmed{i}" for i in range(1, 11) if not only or f"pmed{i}" in only]
+    pm_rows, mc_rows, ls_rows, pc_rows = [], [], [], []
+    tot = {"pm": [0.0, 0.0], "mc": [0.0, 0.0], "ls": [0.0, 0.0]}
+    for name in names:
+        inst = read_pmed(bench_dir / "pmed" / f"{name}.txt")
+        d, ids, p = inst.distance, inst.ids, inst.p
+        off = d[~np.eye(inst.n, dtype=bool)]
+        radius = float(np.percentile(off, 10))
+        # p-median
+        plan, ours = _timed(lambda: PMedian.from_cost_matrix(ids, ids, d, p=p).solve(time_limit_s=tl))
+        best = bks.get(name, math.nan)
+        sp_obj = sp_s = None
+        if not args.no_spopt:
+            (sp_obj, sp_st), sp_s = _timed(lambda: _spopt_pmedian(d, p, tl))
+            tot["pm"][0] += ours
+            tot["pm"][1] += sp_s
+        pm_rows.append([name, inst.n, p, _fmt(plan.objective, 0), _fmt(best, 0),
+                        f"{100 * (plan.objective - best) / best:.3f} %", plan.status, _fmt(ours, 2),
+                        _fmt(sp_obj, 0), _fmt(sp_s, 2), _fmt(sp_s / ours if sp_s else None, 1) + "×"])
+        # MCLP
+        plan, ours = _timed(lambda: MaxCoverage.from_cost_matrix(ids, ids, d, p=p, limit=radius)
+                            .solve(time_limit_s=tl))
+        sp_obj = sp_s = None
+        if not args.no_spopt:
+            (sp_obj, _), sp_s = _timed(lambda: _spopt_mclp(d, p, radius, tl))
+            tot["mc"][0] += ours
+            tot["mc"][1] += sp_s
+        mc_rows.append([name, p, _fmt(radius, 0), _fmt(plan.objective, 0), plan.status, _fmt(ours, 2),
+                        _fmt(sp_obj, 0), _fmt(sp_s, 2), _fmt(sp_s / ours if sp_s else None, 1) + "×"])
+        # LSCP
+        plan, ours = _timed(lambda: SetCovering.from_cost_matrix(ids, ids, d, limit=radius)
+                            .solve(time_limit_s=tl))
+        sp_obj = sp_s = None
+        if not args.no_spopt:
+            (sp_obj, _), sp_s = _timed(lambda: _spopt_lscp(d, radius, tl))
+            tot["ls"][0] += ours
+            tot["ls"][1] += sp_s
+        ls_rows.append([name, _fmt(radius, 0), _fmt(plan.objective, 0), plan.status, _fmt(ours, 2),
+                        _fmt(sp_obj, 0), _fmt(sp_s, 2), _fmt(sp_s / ours if sp_s else None, 1) + "×"])
+        # p-center (ours only)
+        plan, ours = _timed(lambda: PCenter.from_cost_matrix(ids, ids, d, p=p).solve(time_limit_s=tl))
+        pc_rows.append([name, p, _fmt(plan.objective, 0), _fmt(plan.bound, 0), plan.status,
+                        _fmt(ours, 2), plan.extra.get("cover_tests")])
+    hdr_sp = ["spopt obj", "spopt s", "spopt/ours"]
+    _table("p-median (OR-Library pmed)", ["instance", "n", "p", "objective", "best known", "gap to BKS",
+                                          "status", "ours s"] + hdr_sp, pm_rows)
+    _table("MCLP (pmed graphs, R = 10th pct distance, unit weights)",
+           ["instance", "p", "R", "covered", "status", "ours s"] + hdr_sp, mc_rows)
+    _table("LSCP (pmed graphs, same R)", ["instance", "R", "sites", "status", "ours s"] + hdr_sp, ls_rows)
+    _table("p-center (pmed graphs; no spopt run)", ["instance", "p", "radius", "bound", "status", "ours s",
+                                                     "cover MIPs"], pc_rows)
+    cap_rows = []
+    for name in ("cap41", "cap91"):
+        if only and name not in only:
+            continue
+        inst = read_cap(bench_dir / "cap" / f"{name}.txt")
+        plan, ours = _timed(lambda: cap_model(inst).solve(time_limit_s=tl))
+        best = bks.get(name, math.nan)
+        cap_rows.append([name, inst.n_warehouses, inst.n_customers, _fmt(plan.objective, 3), _fmt(best, 3),
+                         f"{100 * (plan.objective - best) / best:.4f} %", plan.status, _fmt(ours, 2)])
+    if cap_rows:
+        _table("Capacitated facility location, split sourcing (OR-Library cap; spopt has no "
+               "fixed-charge CFL)", ["instance", "m", "n", "objective", "best known", "gap to BKS",
+                                     "status", "ours s"], cap_rows)
+    if not args.no_spopt and names:
+        print("\n## Totals (model build + solve)\n")
+        for k, label in (("pm", "p-median"), ("mc", "MCLP"), ("ls", "LSCP")):
+            o, s = tot[k]
+            print(f"- {label}: ours {o:.2f} s, spopt/CBC {s:.2f} s, ratio {s / o:.1f}×")
+
+
+if __name__ == "__main__":
+    main()
