@@ -31,7 +31,7 @@ __all__ = ["build_data", "solve_pyvrp", "iteration_limit"]
 #: ILS iterations per second for 100 clients on the dev machine (measured
 #: with other jobs running; see benchmarks/notes/routing.md). The
 #: deterministic budget uses 50 % of the estimate.
-_ITERS_PER_S_100 = 1000.0
+_ITERS_PER_S_100 = 500.0
 
 
 def iteration_limit(n_clients: int, time_limit_s: float) -> int:
