@@ -441,10 +441,18 @@ class SetCovering(_SitingModel):
         t0 = time.perf_counter()
         within = (self.cost <= self.limit) & self.allowed_mask[None, :]
         coverable = within.any(axis=1)
+        dominated = _dominated_sites(
+            within[coverable], required=self.required_mask, allowed=self.allowed_mask,
+            fixed_cost=self.fixed_cost_cny if (self.minimize == "cost" or self.budget_cny is not None)
+            else None)
+        if self.minimize == "cost" and self.budget_cny is None:
+            pass
         scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
         s = scip.solver
         y = self._add_site_vars(scip)
-        rows = _dedup_rows(within[coverable])
+        for j in np.flatnonzero(dominated):
+            y[j].SetUb(0)
+        rows = _dedup_rows(within[coverable] & ~dominated[None, :])
         for cols in rows:
             s.Add(sum(y[j] for j in cols) >= 1)
         a = np.ones(self.n_sites) if self.minimize == "sites" else self.fixed_cost_cny
@@ -463,6 +471,34 @@ class SetCovering(_SitingModel):
             extra["unassigned_reason"] = reasons
         return self._plan(open_mask=open_mask, assign=assign, objective=objective, bound=bound,
                           status=status, seconds=seconds, extra=extra)
+
+
+def _dominated_sites(within: np.ndarray, *, required: np.ndarray, allowed: np.ndarray,
+                     fixed_cost: np.ndarray | None) -> np.ndarray:
+    """Sites whose coverage set is inside another allowed site's set (no dearer).
+
+    Removing them keeps an optimal solution of coverage models: swap a
+    dominated site for its dominator. Among equal sets the lowest index stays.
+    Required sites are never removed (they stay open anyway).
+    """
+    from scipy.sparse import csc_matrix
+
+    a = csc_matrix(within.astype(np.float64))
+    overlap = (a.T @ a).tocoo()
+    size = np.asarray(a.sum(axis=0)).ravel()
+    j, k, v = overlap.row, overlap.col, overlap.data
+    cand = (j != k) & (v >= size[j] - 0.5) & allowed[k] & allowed[j] & ~required[j]
+    if fixed_cost is not None:
+        cand &= fixed_cost[k] <= fixed_cost[j]
+    equal = size[k] <= size[j] + 0.5
+    if fixed_cost is not None:
+        equal &= fixed_cost[k] >= fixed_cost[j]
+    # strict superset dominates; an equal set dominates only from a lower index
+    cand &= ~equal | (k < j)
+    out = np.zeros(within.shape[1], dtype=bool)
+    out[j[cand]] = True
+    out &= size >= 0
+    return out
 
 
 def _dedup_rows(mask: np.ndarray) -> list[tuple[int, ...]]:
@@ -512,9 +548,15 @@ class MaxCoverage(_SitingModel):
         """Solve with SCIP; see the class docstring for the formulation."""
         t0 = time.perf_counter()
         within = (self.cost <= self.limit) & self.allowed_mask[None, :]
+        pos = self.weights > 0
+        dominated = _dominated_sites(within[pos], required=self.required_mask,
+                                     allowed=self.allowed_mask, fixed_cost=self.fixed_cost_cny)
         scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
         s = scip.solver
         y = self._add_site_vars(scip)
+        for j in np.flatnonzero(dominated):
+            y[j].SetUb(0)
+        within = within & ~dominated[None, :]
         if self.p is not None:
             s.Add(sum(y) <= int(self.p))
         groups: dict[bytes, list] = {}
@@ -535,7 +577,8 @@ class MaxCoverage(_SitingModel):
         s.Maximize(sum(obj) if obj else 0)
         status, objv, bound, _ = scip.solve(maximize=True)
         seconds = time.perf_counter() - t0
-        extra = {"limit": self.limit, "p": self.p, "solver": "SCIP", "n_groups": len(groups)}
+        extra = {"limit": self.limit, "p": self.p, "solver": "SCIP", "n_groups": len(groups),
+                 "dominated_sites": int(dominated.sum())}
         if status in ("infeasible", "timeout"):
             return self._empty_plan(status, bound, seconds, extra)
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
