@@ -38,6 +38,20 @@ class RunResult:
 
     def summary(self) -> str:
         k = self.kpis
+        if "population_covered_share" in k:
+            rows = [
+                ("scope", k["scope"]), ("year", k["year"]),
+                ("villages covered", f"{k['villages_covered']:,} of {k['villages']:,}"),
+                ("population covered", f"{100 * k['population_covered_share']:.1f} %"),
+                ("next-day share", f"{100 * k['next_day_share']:.1f} %"),
+                ("hubs / stations open", f"{k['t1_open']} / {k['t2_open']}"),
+                ("cost (CNY/year)", f"{k['cost_cny']:,.0f}"),
+                ("cost per parcel (CNY)", f"{k['cost_per_parcel_cny']:.3f}"),
+                ("vehicle-km (per year)", f"{k['vehicle_km']:,.0f}"), ("CO2 (kg/year)", f"{k['co2_kg']:,.0f}"),
+                ("output", str(self.out_dir)),
+            ]
+            width = max(len(r[0]) for r in rows)
+            return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
         rows = [
             ("scenario", k["scenario"]), ("city", k["city"]), ("year", k["year"]),
             ("stops served", f"{k['stops_served']} of {k['stops']}"),
@@ -111,7 +125,8 @@ def build_problem(scenario: Scenario, G, hub_node, stops_frame):
     vtypes = tuple(
         VehicleType(name=v.name, count=v.count, capacity=v.capacity_parcels, fixed_cost_cny=v.fixed_cost_cny,
                     cost_per_km_cny=v.cost_per_km_cny, max_duration_s=v.max_duration_s,
-                    max_distance_m=v.max_distance_m, co2_kg_per_km=v.co2_kg_per_km, speed_factor=v.speed_factor)
+                    max_distance_m=v.max_distance_m, co2_kg_per_km=v.co2_kg_per_km, speed_factor=v.speed_factor,
+                    max_trips=v.max_trips)
         for v in scenario.vehicles)
     node_ids = tuple(str(n) for n in graph_nodes)
     return RoutingProblem.from_matrices(node_ids, dist_m.values, time_m.values, depots=(0,),
@@ -180,6 +195,8 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     from .regions import CITY_CODES, DATA_NOTICE, load_regions, resolve_city
     from .routing import SolveParams, solve
 
+    if scenario.plan is not None:
+        return run_plan(scenario, out_dir, progress=progress)
     check_output_dir(out_dir)
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -238,3 +255,142 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
         (stage / "manifest.json").write_text(
             dump_json(manifest(scenario, timings, {"network": net_path, "overrides": overrides})), encoding="utf-8")
     return RunResult(out_dir=Path(out_dir), plan=doc, kpis=kpis, timings_s=timings)
+
+
+def planner_settings(scenario: Scenario):
+    """The planner's settings from a scenario with a ``[plan]`` table."""
+    from .planner import Fleet, PlannerSettings
+
+    p, s = scenario.plan, scenario.sites
+    fleet = tuple(Fleet(name=v.name, leg=v.leg, count=v.count, capacity_parcels=v.capacity_parcels,
+                        fixed_cost_cny=v.fixed_cost_cny, cost_per_km_cny=v.cost_per_km_cny,
+                        max_duration_s=v.max_duration_s, max_distance_m=v.max_distance_m,
+                        co2_kg_per_km=v.co2_kg_per_km, speed_factor=v.speed_factor, max_trips=v.max_trips)
+                  for v in scenario.vehicles)
+    return PlannerSettings(
+        years=p.years, budgets=p.per_year("budget_cny"), targets=p.per_year("coverage_target"),
+        coverage_limit_s=p.coverage_limit_s, weight=p.weight, county_hubs_exist=p.county_hubs_exist,
+        route_legs=p.route_legs, fleet=fleet, t1_open_cost_cny=s.t1_open_cost_cny,
+        t1_fixed_cost_cny_per_year=s.t1_fixed_cost_cny_per_year, t2_open_cost_cny=s.t2_open_cost_cny,
+        t2_fixed_cost_cny_per_year=s.t2_fixed_cost_cny_per_year, t3_fixed_cost_cny_per_year=s.t3_fixed_cost_cny_per_year,
+        t2_candidates=s.t2_candidates, day_start_s=p.day_start_s, handling_s=p.handling_s,
+        next_day_cutoff_s=p.next_day_cutoff_s, service_s=scenario.routing.service_s,
+        siting_time_limit_s=p.siting_time_limit_s, route_time_limit_s=p.route_time_limit_s,
+        lastmile_time_limit_s=p.lastmile_time_limit_s,
+        engine=scenario.routing.engine, seed=scenario.seed, pickups=scenario.routing.pickups)
+
+
+PROVINCE_CODES = ("330000", "zhejiang", "浙江", "浙江省", "province")
+
+
+def scenario_cities(scenario: Scenario) -> tuple[str, tuple[str, ...]]:
+    """('province', all city codes) or (city code, (city code,))."""
+    from .regions import CITY_CODES, resolve_city
+
+    if scenario.city.strip().lower() in PROVINCE_CODES:
+        return "province", tuple(sorted(CITY_CODES))
+    code = resolve_city(scenario.city)
+    return code, (code,)
+
+
+def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
+    from .network import build_city_network, load_graphml
+    from .regions import CITY_CODES
+
+    if scenario.network.file is not None and not multi:
+        p = scenario.resolve(scenario.network.file)
+        return load_graphml(p), p
+    if scenario.network.dir is not None:
+        p = scenario.resolve(scenario.network.dir) / f"{CITY_CODES[city_code].lower()}.graphml"
+        if not p.is_file():
+            raise InputError(f"no network file {p.name} in {p.parent}; run 'citylogistics networks build --out "
+                             f"{p.parent}' or remove network.dir", source=scenario.path, where="network.dir")
+        return load_graphml(p), p
+    return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
+
+
+def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None) -> RunResult:
+    """Run a coverage-extension scenario (a ``[plan]`` table) and write its outputs atomically."""
+    import pandas as pd
+
+    from .demand import DemandParams
+    from .fileio import check_output_dir, staged_output_dir
+    from .kpis import compute_kpis
+    from .planner import plan_city
+    from .regions import CITY_CODES, load_regions
+    from .report import dump_plan_json, kpi_table, plan_document, write_csvs, write_geopackage
+
+    check_output_dir(out_dir)
+    say = progress or (lambda _msg: None)
+    settings = planner_settings(scenario)
+    top, cities = scenario_cities(scenario)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    say("loading regions")
+    overrides = scenario.resolve(scenario.regions.overrides)
+    regions = load_regions(seed=scenario.seed, overrides=overrides)
+    timings["regions"] = time.perf_counter() - t0
+    demand_params = DemandParams(**{k: v for k, v in dataclasses.asdict(scenario.demand).items() if v is not None})
+    plans, inputs = [], {"overrides": overrides}
+    city_settings = {c: settings for c in cities}
+    if len(cities) > 1:
+        # A province budget is split across cities by rural population (the extension is rural).
+        vil = regions.of_level("village")
+        rural = vil.groupby("city_code")["population_rural"].sum()
+        share = (rural / rural.sum()).to_dict()
+        city_settings = {c: dataclasses.replace(settings, budgets=tuple(
+            None if b is None else b * share.get(c, 0.0) for b in settings.budgets)) for c in cities}
+    for i, city in enumerate(cities):
+        t = time.perf_counter()
+        say(f"[{i + 1}/{len(cities)}] {CITY_CODES[city]}: network")
+        G, net_path = _city_network(scenario, regions, city, multi=len(cities) > 1)
+        inputs[f"network_{city}"] = net_path
+        timings[f"network_{city}"] = time.perf_counter() - t
+        plan = plan_city(regions, G, city, city_settings[city], demand_params=demand_params,
+                         progress=lambda m, i=i: say(f"[{i + 1}/{len(cities)}] {m}"))
+        for k, v in plan.timings_s.items():
+            timings[f"{k}_{city}"] = v
+        plans.append(plan)
+    t = time.perf_counter()
+    sites = pd.concat([p.sites for p in plans], ignore_index=True)
+    villages = pd.concat([p.villages for p in plans])
+    yearly = pd.concat([p.yearly for p in plans], ignore_index=True)
+    routes = [r for p in plans for r in p.routes]
+    unassigned = [u for p in plans for u in p.unassigned]
+    kpis = compute_kpis(villages, yearly, sites, routes, years=settings.years,
+                        top_scope="province" if top == "province" else "city", settings=settings)
+    timings["kpis"] = time.perf_counter() - t
+    phases = []
+    for year in settings.years:
+        row = kpis[(kpis["year"] == year) & (kpis["scope"] == ("province" if top == "province" else "city"))].iloc[0]
+        phases.append({"year": year, "sites_opened": sorted(sites.loc[sites["open_year"] == year, "id"]),
+                       "villages_covered": int(row["villages_covered"]),
+                       "population_covered_share": float(row["population_covered_share"]),
+                       "cost_cny": float(row["cost_cny"]), "routes": sum(1 for r in routes if r["year"] == year)})
+    info = {"title": scenario.title, "city": top, "years": list(settings.years), "seed": scenario.seed,
+            "coverage_limit_s": settings.coverage_limit_s}
+    doc = plan_document(scenario_info=info, routes=routes, unassigned=unassigned, final_year=settings.years[-1],
+                        villages=villages, phases=phases, siting={p.city_code: p.siting for p in plans})
+    coords = {f"T0-{c}": (float(regions.settlements.at[c, "lon"]), float(regions.settlements.at[c, "lat"])) for c in cities}
+    coords.update({sid: (float(x), float(y)) for sid, x, y in zip(sites["id"], sites["lon"], sites["lat"])})
+    coords.update({c: (float(x), float(y)) for c, x, y in zip(villages.index, villages["lon"], villages["lat"])})
+    say("writing outputs")
+    with staged_output_dir(out_dir) as stage:
+        (stage / "plan.json").write_text(dump_plan_json(doc), encoding="utf-8")
+        write_csvs(stage, sites, villages, kpis)
+        write_geopackage(stage / "plan.gpkg", sites, villages, routes, coords)
+        from .plan_map import map_plan
+
+        save_map_to = stage / "map.html"
+        m = map_plan(regions, sites, villages, routes, coords, title=scenario.title, tiles=scenario.map.tiles,
+                     year=settings.years[-1], first_year=settings.years[0], hubs=cities)
+        from .maps import save_map
+
+        save_map(m, save_map_to)
+        timings["outputs"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - t0
+        (stage / "manifest.json").write_text(dump_json(manifest(scenario, timings, inputs)), encoding="utf-8")
+    top_row = kpi_table(kpis)
+    scope = "province" if top == "province" else "city"
+    final = top_row[(top_row["year"] == settings.years[-1]) & (top_row["scope"] == scope)].iloc[0].to_dict()
+    return RunResult(out_dir=Path(out_dir), plan=doc, kpis=final, timings_s=timings)

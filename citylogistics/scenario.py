@@ -27,12 +27,13 @@ from .config import build, spec
 from .errors import InputError
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class NetworkSection:
     file: str | None = spec(None, doc="GraphML road network (relative to the scenario); default: the generated network of the city")
+    dir: str | None = spec(None, doc="folder with one <city>.graphml per city (province scenarios); default: generated in memory")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RegionsSection:
     overrides: str | None = spec(None, doc="CSV code,lon,lat replacing settlement points (relative to the scenario)")
     point_sources: tuple[str, ...] = spec(("seat", "surveyed", "generated", "user"),
@@ -40,7 +41,7 @@ class RegionsSection:
                                           doc="keep only stops whose point has one of these sources")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class DemandSection:
     urban_parcels_per_capita_day: float | None = spec(None, min=0, doc="override the default urban rate")
     rural_parcels_per_capita_day: float | None = spec(None, min=0, doc="override the default rural rate")
@@ -49,7 +50,7 @@ class DemandSection:
     pickup_share_farm_counties: float | None = spec(None, min=0, max=1, doc="pickup share in Quzhou and Lishui counties")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RoutingSection:
     stops: str = spec("town", choices=("county", "town", "village"), doc="the settlements routed to from the hub")
     pickups: bool = spec(True, doc="collect farm-produce pickups on the same routes")
@@ -60,25 +61,84 @@ class RoutingSection:
     service_s: float = spec(600.0, min=0, doc="time spent at each stop")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class VehicleSection:
     name: str = spec(doc="vehicle type name")
     count: int = spec(min=1, doc="number of vehicles of this type")
     capacity_parcels: float = spec(gt=0, doc="parcels carried at once")
+    leg: str = spec("trunk", choices=("trunk", "shuttle", "lastmile"), doc="the leg this vehicle type runs (plan scenarios)")
     fixed_cost_cny: float = spec(0.0, min=0, doc="cost per vehicle used per day")
     cost_per_km_cny: float = spec(0.0, min=0, doc="operating cost per km")
     max_duration_s: float | None = spec(None, gt=0, doc="shift length")
     max_distance_m: float | None = spec(None, gt=0, doc="range limit (electric vehicles)")
     co2_kg_per_km: float = spec(0.0, min=0, doc="emission factor")
     speed_factor: float = spec(1.0, gt=0, doc="travel time multiplier against the network's car times")
+    max_trips: int = spec(1, min=1, max=20, doc="trips per shift with reloading at the depot (needs engine 'auto' or 'pyvrp')")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlanSection:
+    """The coverage-extension plan: horizon, budget, targets, coverage limit."""
+
+    start_year: int = spec(2011, min=2000, max=2100, doc="first phase")
+    end_year: int = spec(2015, min=2000, max=2100, doc="last phase")
+    budget_cny: tuple[float, ...] = spec((), min=0, doc="opening budget per year (one value per year, or one value for every year); empty: no budget limit")
+    coverage_target: tuple[float, ...] = spec((), min=0, max=1, doc="share of villages' population to cover by each year (one per year or one for all); empty: maximise coverage within the budget")
+    coverage_limit_s: float = spec(1800.0, gt=0, doc="a village is covered when an open station is within this travel time")
+    weight: str = spec("population", choices=("population", "villages"), doc="what coverage counts")
+    county_hubs_exist: bool = spec(True, doc="county hubs (T1) at every county seat exist from the start (else they are candidates)")
+    route_legs: tuple[str, ...] = spec(("trunk", "shuttle", "lastmile"), choices=("trunk", "shuttle", "lastmile"), doc="legs to route each year")
+    day_start_s: float = spec(14400.0, min=0, max=86400, doc="trunk departure from the city hub (04:00)")
+    handling_s: float = spec(1800.0, min=0, doc="sorting time at each hub or station before the next leg leaves")
+    next_day_cutoff_s: float = spec(64800.0, gt=0, doc="a village is next-day feasible if its parcel arrives by this time (18:00)")
+    siting_time_limit_s: float = spec(60.0, gt=0, max=3600, doc="time limit of each siting model")
+    route_time_limit_s: float = spec(2.0, gt=0, max=600, doc="time limit of each trunk and shuttle routing solve")
+    lastmile_time_limit_s: float = spec(0.1, gt=0, max=600, doc="time limit of each station's last-mile routing solve (small problems, many of them)")
+
+    def __post_init__(self):
+        if self.end_year < self.start_year:
+            raise InputError(f"end_year {self.end_year} is before start_year {self.start_year}; swap them",
+                             where="plan.end_year")
+        n = self.end_year - self.start_year + 1
+        for key in ("budget_cny", "coverage_target"):
+            values = getattr(self, key)
+            if len(values) not in (0, 1, n):
+                raise InputError(f"give one value, or one per year ({n} for {self.start_year}-{self.end_year}), "
+                                 f"not {len(values)}", where=f"plan.{key}")
+        t = self.coverage_target
+        if len(t) > 1 and any(b < a for a, b in zip(t, t[1:])):
+            raise InputError("coverage targets must not decrease from year to year", where="plan.coverage_target")
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(range(self.start_year, self.end_year + 1))
+
+    def per_year(self, key: str) -> tuple[float | None, ...]:
+        values = getattr(self, key)
+        n = len(self.years)
+        if not values:
+            return (None,) * n
+        return tuple(values) * n if len(values) == 1 else tuple(values)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SitesSection:
+    """Costs and capacities of candidate sites by tier."""
+
+    t1_open_cost_cny: float = spec(2_000_000.0, min=0, doc="one-off cost of opening a county hub")
+    t1_fixed_cost_cny_per_year: float = spec(600_000.0, min=0, doc="yearly cost of running a county hub")
+    t2_open_cost_cny: float = spec(300_000.0, min=0, doc="one-off cost of opening a town station")
+    t2_fixed_cost_cny_per_year: float = spec(80_000.0, min=0, doc="yearly cost of running a town station")
+    t3_fixed_cost_cny_per_year: float = spec(3_000.0, min=0, doc="yearly cost of a village service point (paid where served)")
+    t2_candidates: str = spec("towns", choices=("towns", "surveyed_towns"), doc="which towns may host a station")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class MapSection:
     tiles: str = spec("OpenStreetMap", choices=("OpenStreetMap", "none"), doc="background tiles ('none' for offline use)")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A validated scenario.  Build it with :func:`load_scenario`."""
 
@@ -91,6 +151,8 @@ class Scenario:
     demand: DemandSection = spec(DemandSection())
     routing: RoutingSection = spec(RoutingSection())
     vehicles: tuple[VehicleSection, ...] = spec(doc="the fleet: one [[vehicles]] table per type")
+    plan: PlanSection | None = spec(None, doc="present: run the four-tier coverage-extension planner")
+    sites: SitesSection = spec(SitesSection())
     map: MapSection = spec(MapSection())
     path: str = dataclasses.field(default="<scenario>", compare=False)
 
@@ -100,6 +162,11 @@ class Scenario:
         names = [v.name for v in self.vehicles]
         if len(set(names)) != len(names):
             raise InputError("vehicle names must be unique", where="vehicles.name")
+        if self.plan is not None:
+            for leg in self.plan.route_legs:
+                if not any(v.leg == leg for v in self.vehicles):
+                    raise InputError(f"no vehicle type runs the {leg!r} leg; add a [[vehicles]] table with leg = {leg!r} "
+                                     "or drop the leg from plan.route_legs", where="vehicles")
 
     def resolve(self, relative: str | None) -> Path | None:
         """A path from the scenario, made absolute against the scenario's folder."""
@@ -139,9 +206,14 @@ def load_scenario(path: str | Path) -> Scenario:
     from .regions import resolve_city
 
     try:
-        resolve_city(scenario.city)
+        if not (scenario.plan is not None and scenario.city.strip().lower() in ("330000", "zhejiang", "浙江", "浙江省", "province")):
+            resolve_city(scenario.city)
     except InputError as exc:
         raise InputError(exc.message, source=str(path), where="city") from None
+    d = scenario.resolve(scenario.network.dir)
+    if d is not None and not d.is_dir():
+        raise InputError(f"folder {d} not found; fix the path (it is relative to the scenario file)",
+                         source=str(path), where="network.dir")
     for key, rel in (("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)):
         p = scenario.resolve(rel)
         if p is not None and not p.is_file():

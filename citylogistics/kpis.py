@@ -1,0 +1,139 @@
+"""Key performance indicators of a coverage plan, per year and scope.
+
+Scopes: the scenario's top scope (``province`` or the city), every city (in a
+province scenario) and every county.  Every row is a year's figure:
+
+- coverage: ``villages``, ``villages_covered`` (an open station within the
+  coverage limit), ``villages_served`` (covered and routed),
+  ``population_covered_share``, ``village_covered_share``, ``next_day_share``
+  (population share whose parcels arrive by the next-day cutoff);
+- cost (CNY per year): ``opening_cost_cny`` (sites opened that year),
+  ``site_cost_cny`` (running the open hubs, stations and served village
+  points), ``vehicle_cost_cny`` (route costs of a day × 365), ``cost_cny``
+  (their sum), ``parcels`` (served deliveries × 365), ``cost_per_parcel_cny``;
+- transport (per year, a day × 365): ``vehicle_km``, ``co2_kg`` and
+  ``co2_kg_<vehicle type>``;
+- equity over villages with a road path to an open site:
+  ``access_mean_s``, ``worst_tenth_access_s`` (mean access time of the worst
+  served tenth), ``gini_access_time``; ``min_county_coverage`` (lowest county
+  population coverage inside the scope);
+- ``unserved_<reason>`` counts.
+
+County scope counts last-mile routes from the county's stations and shuttles
+from its hub; trunk routes count in the city and province scopes only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+DAYS_PER_YEAR = 365
+REASON_COLUMNS = ("budget", "too_far", "unreachable", "capacity", "time_window", "shift_length", "no_vehicle", "penalty")
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: all equal)."""
+    v = np.sort(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    if len(v) == 0 or v.sum() <= 0:
+        return 0.0
+    n = len(v)
+    cum = np.cumsum(v)
+    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+
+
+def worst_tenth_mean(values: np.ndarray) -> float:
+    v = np.sort(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return float("nan")
+    k = max(1, int(np.ceil(len(v) / 10)))
+    return float(v[-k:].mean())
+
+
+def route_frame(routes: Sequence[dict], site_county: dict[str, str]) -> pd.DataFrame:
+    """One row per route: year, city, county (of its depot; '' for trunk), leg, type, km, cost, co2."""
+    rows = []
+    for r in routes:
+        cost = r.get("fixed_cost_cny", 0.0) + r.get("distance_cost_cny", 0.0) + r.get("time_cost_cny", 0.0)
+        county = "" if r["leg"] == "trunk" else site_county.get(r["depot"], "")
+        rows.append((r["year"], r["city"], county, r["leg"], r.get("vehicle_type", ""), r["distance_m"] / 1000.0,
+                     cost, r.get("co2_kg", 0.0)))
+    return pd.DataFrame(rows, columns=["year", "city", "county", "leg", "vehicle_type", "km", "cost", "co2"])
+
+
+def compute_kpis(villages: pd.DataFrame, yearly: pd.DataFrame, sites: pd.DataFrame, routes: Sequence[dict], *,
+                 years: Sequence[int], top_scope: str, settings) -> pd.DataFrame:
+    """KPI table: one row per (year, scope).
+
+    ``villages``: code index with city_code, county_code, population.
+    ``yearly``: code, year, access_time_s, covered, served, reason, delivery_parcels, next_day.
+    ``sites``: id, tier, county_code, city_code, open_year.
+    """
+    y = yearly.merge(villages[["city_code", "county_code", "population"]], left_on="code", right_index=True)
+    site_county = dict(zip(sites["id"], sites["county_code"]))
+    rf = route_frame(routes, site_county)
+    vtypes = sorted(set(rf["vehicle_type"])) if len(rf) else []
+    scopes = [(top_scope, None, None)]
+    cities = sorted(villages["city_code"].unique())
+    if top_scope == "province":
+        scopes += [(f"city:{c}", c, None) for c in cities]
+    scopes += [(f"county:{c}", None, c) for c in sorted(villages["county_code"].unique())]
+    rows = []
+    for year in years:
+        yy = y[y["year"] == year]
+        ry = rf[rf["year"] == year] if len(rf) else rf
+        county_cov = yy.groupby("county_code").apply(
+            lambda g: (g["population"] * g["covered"]).sum() / max(g["population"].sum(), 1), include_groups=False)
+        for scope, city, county in scopes:
+            if city is not None:
+                g, rg = yy[yy["city_code"] == city], ry[ry["city"] == city] if len(ry) else ry
+                s = sites[sites["city_code"] == city]
+            elif county is not None:
+                g, rg = yy[yy["county_code"] == county], ry[ry["county"] == county] if len(ry) else ry
+                s = sites[sites["county_code"] == county]
+            else:
+                g, rg, s = yy, ry, sites
+            pop = float(g["population"].sum())
+            open_now = s[s["open_year"].fillna(10_000) <= year]
+            opened = s[s["open_year"] == year]
+            open_cost = float(np.where(opened["tier"] == "T1", settings.t1_open_cost_cny,
+                                       settings.t2_open_cost_cny).sum())
+            site_cost = float(np.where(open_now["tier"] == "T1", settings.t1_fixed_cost_cny_per_year,
+                                       settings.t2_fixed_cost_cny_per_year).sum()
+                              + settings.t3_fixed_cost_cny_per_year * int(g["served"].sum()))
+            vehicle_cost = float(rg["cost"].sum()) * DAYS_PER_YEAR if len(rg) else 0.0
+            parcels = float(g.loc[g["served"], "delivery_parcels"].sum()) * DAYS_PER_YEAR
+            total = open_cost + site_cost + vehicle_cost
+            acc = g["access_time_s"].to_numpy(dtype=float)
+            row = {
+                "year": year, "scope": scope, "villages": len(g), "villages_covered": int(g["covered"].sum()),
+                "villages_served": int(g["served"].sum()), "population": int(pop),
+                "population_covered_share": round(float((g["population"] * g["covered"]).sum()) / pop, 6) if pop else 0.0,
+                "village_covered_share": round(float(g["covered"].mean()), 6) if len(g) else 0.0,
+                "next_day_share": round(float((g["population"] * g["next_day"]).sum()) / pop, 6) if pop else 0.0,
+                "t1_open": int((open_now["tier"] == "T1").sum()), "t2_open": int((open_now["tier"] == "T2").sum()),
+                "sites_opened": len(opened),
+                "opening_cost_cny": round(open_cost, 2), "site_cost_cny": round(site_cost, 2),
+                "vehicle_cost_cny": round(vehicle_cost, 2), "cost_cny": round(total, 2),
+                "parcels": round(parcels, 1), "cost_per_parcel_cny": round(total / parcels, 4) if parcels else float("nan"),
+                "vehicle_km": round(float(rg["km"].sum()) * DAYS_PER_YEAR, 1) if len(rg) else 0.0,
+                "co2_kg": round(float(rg["co2"].sum()) * DAYS_PER_YEAR, 1) if len(rg) else 0.0,
+                "access_mean_s": round(float(np.nanmean(np.where(np.isfinite(acc), acc, np.nan))), 1)
+                if np.isfinite(acc).any() else float("nan"),
+                "worst_tenth_access_s": round(worst_tenth_mean(acc), 1),
+                "gini_access_time": round(gini(acc), 4),
+                "min_county_coverage": round(float(county_cov.reindex(g["county_code"].unique()).min()), 6)
+                if len(g) else float("nan"),
+            }
+            for vt in vtypes:
+                row[f"co2_kg_{vt}"] = round(float(rg.loc[rg["vehicle_type"] == vt, "co2"].sum()) * DAYS_PER_YEAR, 1) \
+                    if len(rg) else 0.0
+            reasons = g.loc[~g["served"], "reason"].value_counts()
+            for rc in REASON_COLUMNS:
+                row[f"unserved_{rc}"] = int(reasons.get(rc, 0))
+            rows.append(row)
+    return pd.DataFrame(rows)

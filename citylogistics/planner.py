@@ -1,0 +1,491 @@
+"""The coverage-extension planner: four tiers, yearly phases, routes and KPIs.
+
+For each city (a province scenario runs the eleven cities one after the other
+and adds them up) and each year of the horizon:
+
+1. **Siting** (:mod:`citylogistics.siting_phases`): one phased model for the
+   whole horizon chooses which county hubs (T1, at county seats) and town
+   stations (T2, at towns) open in which year, under the yearly opening budget
+   and/or coverage targets.  A site once opened stays open; a town station
+   needs its county hub.
+2. **Assignment**: every village (T3 service point) goes to its nearest open
+   station by network travel time (one multi-source Dijkstra).  It is served
+   when that station is within the coverage limit; otherwise it is unserved
+   with a reason: ``unreachable`` (no road path to any site), ``too_far`` (no
+   candidate site at all within the limit), ``budget`` (a candidate within the
+   limit exists but was not opened).
+3. **Routing** (:mod:`citylogistics.routing`), the three legs of a day:
+   ``trunk`` city hub → open county hubs (each county's whole served demand,
+   split into vehicle loads), ``shuttle`` county hub → its open town stations,
+   ``lastmile`` station → its villages with farm-produce pickups.  A village the
+   last-mile solver cannot serve is unserved that year with the solver's
+   reason (``capacity``, ``shift_length``, ...).
+4. **KPIs** per year for the scope (province or city), each city and each
+   county: coverage, cost, vehicle-km, CO2, next-day feasibility and equity.
+
+Demand grows by year (:mod:`citylogistics.demand`).  Travel times are network
+times (:mod:`citylogistics.network`); a village's access time is the time from
+its station.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+LEGS = ("trunk", "shuttle", "lastmile")
+
+
+@dataclasses.dataclass(frozen=True)
+class Fleet:
+    """A vehicle type of one leg, as the planner uses it."""
+
+    name: str
+    leg: str
+    count: int
+    capacity_parcels: float
+    fixed_cost_cny: float = 0.0
+    cost_per_km_cny: float = 0.0
+    max_duration_s: float | None = None
+    max_distance_m: float | None = None
+    co2_kg_per_km: float = 0.0
+    speed_factor: float = 1.0
+    max_trips: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannerSettings:
+    """Everything the planner needs besides the data (see :class:`citylogistics.scenario.PlanSection`)."""
+
+    years: tuple[int, ...]
+    budgets: tuple[float | None, ...]
+    targets: tuple[float | None, ...]
+    coverage_limit_s: float = 1800.0
+    weight: str = "population"
+    county_hubs_exist: bool = True
+    route_legs: tuple[str, ...] = LEGS
+    fleet: tuple[Fleet, ...] = ()
+    t1_open_cost_cny: float = 2_000_000.0
+    t1_fixed_cost_cny_per_year: float = 600_000.0
+    t2_open_cost_cny: float = 300_000.0
+    t2_fixed_cost_cny_per_year: float = 80_000.0
+    t3_fixed_cost_cny_per_year: float = 3_000.0
+    t2_candidates: str = "towns"
+    day_start_s: float = 14400.0
+    handling_s: float = 1800.0
+    next_day_cutoff_s: float = 64800.0
+    service_s: float = 300.0
+    siting_time_limit_s: float = 60.0
+    route_time_limit_s: float = 2.0
+    lastmile_time_limit_s: float = 0.1
+    engine: str = "auto"
+    seed: int = 0
+    pickups: bool = True
+
+    def fleet_of(self, leg: str) -> tuple[Fleet, ...]:
+        return tuple(f for f in self.fleet if f.leg == leg)
+
+
+# --------------------------------------------------------------------------- graph helpers
+
+@dataclasses.dataclass(frozen=True)
+class _Graph:
+    """A road graph as a CSR matrix of travel times and lengths, with its node order."""
+
+    nodes: tuple
+    index: Mapping[Any, int]
+    time_csr: Any
+    length_csr: Any
+    lon: np.ndarray
+    lat: np.ndarray
+    edge_length: Mapping[tuple[int, int], float]
+
+    @classmethod
+    def of(cls, G) -> "_Graph":
+        from scipy.sparse import csr_matrix
+
+        nodes = tuple(G.nodes)
+        index = {n: i for i, n in enumerate(nodes)}
+        rows, cols, tt, ll = [], [], [], []
+        for u, v, d in G.edges(data=True):
+            i, j = index[u], index[v]
+            rows += [i, j] if not G.is_directed() else [i]
+            cols += [j, i] if not G.is_directed() else [j]
+            k = 2 if not G.is_directed() else 1
+            tt += [float(d["travel_time_s"])] * k
+            ll += [float(d["length_m"])] * k
+        n = len(nodes)
+        # Parallel edges: keep the fastest (duplicates would be summed by scipy).
+        order = np.lexsort((np.asarray(tt), np.asarray(cols), np.asarray(rows)))
+        r, c, t_, l_ = (np.asarray(a)[order] for a in (rows, cols, tt, ll))
+        keep = np.ones(len(r), dtype=bool)
+        keep[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+        r, c, t_, l_ = r[keep], c[keep], t_[keep], l_[keep]
+        lon = np.array([float(G.nodes[x]["x"]) for x in nodes])
+        lat = np.array([float(G.nodes[x]["y"]) for x in nodes])
+        edge_length = {(int(a), int(b)): float(x) for a, b, x in zip(r, c, l_)}
+        return cls(nodes, index, csr_matrix((t_, (r, c)), shape=(n, n)), csr_matrix((l_, (r, c)), shape=(n, n)),
+                   lon, lat, edge_length)
+
+    def from_sources(self, sources: Sequence[int], *, limit: float = np.inf) -> np.ndarray:
+        """Travel time from each source to every node (rows: sources)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        if len(sources) == 0:
+            return np.full((0, len(self.nodes)), np.inf)
+        return dijkstra(self.time_csr, directed=True, indices=np.asarray(sources), limit=limit)
+
+    def nearest_source(self, sources: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """For every node, the travel time from the nearest source and that source's node index (-1: none)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        if len(sources) == 0:
+            n = len(self.nodes)
+            return np.full(n, np.inf), np.full(n, -1)
+        dist, _pred, src = dijkstra(self.time_csr, directed=True, indices=np.asarray(sources), min_only=True,
+                                    return_predecessors=True)
+        return dist, src
+
+    def od(self, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Time and length matrices among ``idx``, both along the fastest path."""
+        from scipy.sparse.csgraph import dijkstra
+
+        idx = np.asarray(idx)
+        t, pred = dijkstra(self.time_csr, directed=True, indices=idx, return_predecessors=True)
+        length = np.full((len(idx), len(idx)), np.inf)
+        for a in range(len(idx)):
+            for b in range(len(idx)):
+                if a == b:
+                    length[a, b] = 0.0
+                    continue
+                if not np.isfinite(t[a, idx[b]]):
+                    continue
+                total, v, row, el = 0.0, int(idx[b]), pred[a], self.edge_length
+                while v != idx[a]:
+                    u = int(row[v])
+                    total += el[u, v]
+                    v = u
+                length[a, b] = total
+        return t[:, idx], length
+
+    def lengths_from(self, source: int, targets: Sequence[int]) -> np.ndarray:
+        """Length (m) of the fastest path from ``source`` to each target (inf: no path)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        t, pred = dijkstra(self.time_csr, directed=True, indices=[source], return_predecessors=True)
+        out = np.full(len(targets), np.inf)
+        row, el = pred[0], self.edge_length
+        for k, v in enumerate(targets):
+            v = int(v)
+            if not np.isfinite(t[0, v]):
+                continue
+            total = 0.0
+            while v != source:
+                u = int(row[v])
+                total += el[u, v]
+                v = u
+            out[k] = total
+        return out
+
+    def path(self, a: int, b: int) -> list[int]:
+        from scipy.sparse.csgraph import dijkstra
+
+        _t, pred = dijkstra(self.time_csr, directed=True, indices=[a], return_predecessors=True)
+        out, v = [b], b
+        while v != a and v >= 0:
+            v = int(pred[0, v])
+            out.append(v)
+        return out[::-1] if v == a else []
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclasses.dataclass(frozen=True)
+class CityPlan:
+    """The plan of one city over the horizon."""
+
+    city_code: str
+    sites: pd.DataFrame        # id, tier, code, name, lon, lat, county_code, open_year (NaN: never), node
+    villages: pd.DataFrame     # per village: final-year state plus covered_year
+    yearly: pd.DataFrame       # per (village, year): served_by, access_time_s, covered, served, reason, demand
+    routes: tuple[dict, ...]   # plan.json routes with leg, year, city
+    unassigned: tuple[dict, ...]
+    siting: Mapping[str, Any]
+    timings_s: Mapping[str, float]
+    paths: Mapping[tuple[str, str], tuple[tuple[float, float], ...]]
+
+
+def _settings_fleet(fleet: Sequence[Fleet], leg: str, depot_count: int = 1):
+    from .problem import VehicleType
+
+    return tuple(VehicleType(name=f.name, count=f.count, capacity=f.capacity_parcels,
+                             fixed_cost_cny=f.fixed_cost_cny, cost_per_km_cny=f.cost_per_km_cny,
+                             max_duration_s=f.max_duration_s, max_distance_m=f.max_distance_m,
+                             co2_kg_per_km=f.co2_kg_per_km, speed_factor=f.speed_factor, max_trips=f.max_trips)
+                 for f in fleet if f.leg == leg)
+
+
+def _route(graph: _Graph, depot_node: int, stops: Sequence[tuple[str, int, float, float]], *, leg: str,
+           settings: PlannerSettings, start_s: float, split: bool) -> tuple[list[dict], list[dict]]:
+    """Solve one leg's routing problem from ``depot_node`` to ``stops``.
+
+    ``stops``: (id, graph node index, delivery, pickup).  Returns plan routes
+    and unassigned entries (ids as given).
+    """
+    from .problem import RoutingProblem, Stop, VehicleType
+    from .routing import SolveParams, solve
+
+    vtypes = _settings_fleet(settings.fleet, leg)
+    if not stops or not vtypes:
+        return [], []
+    vtypes = tuple(dataclasses.replace(v, shift_start_s=start_s,
+                                       max_duration_s=v.max_duration_s) for v in vtypes)
+    nodes = [depot_node] + sorted({n for _, n, _, _ in stops} - {depot_node})
+    pos = {n: i for i, n in enumerate(nodes)}
+    t, length = graph.od(nodes)
+    max_cap = max(v.capacity for v in vtypes)
+    problem_stops = []
+    for sid, node, delivery, pickup in stops:
+        n_loads = max(1, math.ceil(max(delivery, pickup) / max_cap - 1e-9)) if split else 1
+        for k in range(n_loads):
+            problem_stops.append(Stop(id=sid if k == 0 else f"{sid}~{k + 1}", node=pos[node],
+                                      delivery=delivery / n_loads, pickup=pickup / n_loads,
+                                      service_s=settings.service_s if leg == "lastmile" else settings.handling_s / 2))
+    node_ids = tuple(str(graph.nodes[n]) for n in nodes)
+    problem = RoutingProblem.from_matrices(node_ids, length, t, depots=(0,), stops=tuple(problem_stops),
+                                           vehicle_types=vtypes)
+    limit = settings.lastmile_time_limit_s if leg == "lastmile" else settings.route_time_limit_s
+    plan = solve(problem, SolveParams(time_limit_s=limit, seed=settings.seed,
+                                      deterministic=True, engine=settings.engine)).to_dict()
+    return plan["routes"], plan["unassigned"]
+
+
+def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_params=None,
+              progress: Callable[[str], Any] | None = None) -> CityPlan:
+    """Plan one city over the horizon (see the module docstring)."""
+    from .demand import DemandParams, settlement_demand
+    from .siting_phases import solve_phased_siting
+
+    say = progress or (lambda _m: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    params = demand_params or DemandParams()
+    graph = _Graph.of(G)
+    counties = regions.of_level("county", city=city_code)
+    towns = regions.of_level("town", city=city_code)
+    villages = regions.of_level("village", city=city_code).sort_index()
+    if villages.empty:
+        raise InputError(f"city {city_code} has no villages in the regions data", where="city")
+
+    def node_of(codes, frame) -> np.ndarray:
+        out = np.empty(len(codes), dtype=np.int64)
+        missing = []
+        for i, c in enumerate(codes):
+            j = graph.index.get(c)
+            if j is None:
+                missing.append(i)
+            else:
+                out[i] = j
+        if missing:
+            from .network import nearest_nodes
+
+            near = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing])
+            for i, n in zip(missing, near):
+                out[i] = graph.index[n]
+        return out
+
+    hub_node = node_of([city_code], regions.settlements.loc[[city_code]])[0]
+    # Candidates: T1 at county seats, T2 at towns.
+    if settings.t2_candidates == "surveyed_towns":
+        towns = towns[towns["point_source"].isin(("surveyed", "user"))]
+    cand = pd.concat([
+        pd.DataFrame({"tier": "T1", "code": counties.index, "name": counties["name"].to_numpy(),
+                      "lon": counties["lon"].to_numpy(), "lat": counties["lat"].to_numpy(),
+                      "county_code": counties.index, "pinyin": counties["pinyin"].to_numpy()}),
+        pd.DataFrame({"tier": "T2", "code": towns.index, "name": towns["name"].to_numpy(),
+                      "lon": towns["lon"].to_numpy(), "lat": towns["lat"].to_numpy(),
+                      "county_code": towns["county_code"].to_numpy(), "pinyin": towns["pinyin"].to_numpy()}),
+    ], ignore_index=True)
+    cand["node"] = np.concatenate([node_of(list(counties.index), counties), node_of(list(towns.index), towns)])
+    cand["id"] = cand["tier"] + "-" + cand["code"]
+    cand["city_code"] = city_code
+    sid_index = {sid: i for i, sid in enumerate(cand["id"])}
+    n_c = len(cand)
+    is_t1 = (cand["tier"] == "T1").to_numpy()
+    t1_of_county = {c: i for i, c in enumerate(cand["code"]) if is_t1[i]}
+    parent = np.array([-1 if is_t1[i] else t1_of_county.get(cand["county_code"].iat[i], -1) for i in range(n_c)])
+    existing = is_t1 & settings.county_hubs_exist
+    open_cost = np.where(is_t1, settings.t1_open_cost_cny, settings.t2_open_cost_cny).astype(float)
+    village_nodes = node_of(list(villages.index), villages)
+    timings["prepare"] = time.perf_counter() - t0
+
+    # Coverage sets: candidates within the limit of each village.
+    t1 = time.perf_counter()
+    times = graph.from_sources(cand["node"].to_numpy(), limit=settings.coverage_limit_s)
+    within = np.isfinite(times[:, village_nodes]) & (times[:, village_nodes] <= settings.coverage_limit_s)
+    cover = [np.flatnonzero(within[:, i]) for i in range(len(villages))]
+    pop = villages["population"].to_numpy(dtype=float)
+    weights = pop if settings.weight == "population" else np.ones(len(villages))
+    say(f"{city_code}: siting {n_c} candidates for {len(villages)} villages")
+    res = solve_phased_siting(cover, weights, years=settings.years, open_cost=open_cost, existing=existing,
+                              parent=parent, budgets=settings.budgets, targets=settings.targets,
+                              time_limit_s=settings.siting_time_limit_s)
+    cand["open_year"] = [np.nan if y is None else y for y in res.open_year]
+    timings["siting"] = time.perf_counter() - t1
+
+    # Year by year: assignment, routing.
+    t2 = time.perf_counter()
+    any_cover = within.any(axis=0)
+    reach = graph.from_sources([hub_node])[0]
+    yearly_rows = []
+    routes: list[dict] = []
+    unassigned: list[dict] = []
+    cand_by_node: dict[int, list[int]] = {}
+    for i, n in enumerate(cand["node"]):
+        cand_by_node.setdefault(int(n), []).append(i)
+    for year in settings.years:
+        say(f"{city_code}: {year} assignment and routes")
+        opened = np.flatnonzero(cand["open_year"].fillna(10_000).to_numpy() <= year)
+        open_nodes = cand["node"].to_numpy()[opened]
+        access, src = graph.nearest_source(open_nodes)
+        v_access = access[village_nodes]
+        v_src = src[village_nodes]
+        dem = settlement_demand(villages, year=year, params=params)
+        delivery = dem["delivery_parcels"].to_numpy()
+        pickup = dem["pickup_parcels"].to_numpy() if settings.pickups else np.zeros(len(villages))
+        covered = np.isfinite(v_access) & (v_access <= settings.coverage_limit_s)
+        # The station serving a village: prefer a T2 at that node over the T1 at the same seat.
+        station_of = np.full(len(villages), -1)
+        open_set = set(opened.tolist())
+        for i in np.flatnonzero(covered):
+            options = [c for c in cand_by_node[int(v_src[i])] if c in open_set]
+            station_of[i] = max(options, key=lambda c: (not is_t1[c], -c))
+        reason = np.where(covered, "", np.where(~np.isfinite(reach[village_nodes]) | ~np.isfinite(v_access),
+                                                 "unreachable", np.where(any_cover, "budget", "too_far")))
+        reason = reason.astype(object)
+        served = covered.copy()
+        # Last mile: each open station to its villages.
+        year_routes: list[dict] = []
+        if "lastmile" in settings.route_legs:
+            for c in sorted(set(station_of[covered].tolist())):
+                members = np.flatnonzero(station_of == c)
+                stops = [(villages.index[i], int(village_nodes[i]), float(delivery[i]), float(pickup[i]))
+                         for i in members]
+                r, u = _route(graph, int(cand["node"].iat[c]), stops, leg="lastmile", settings=settings,
+                              start_s=settings.day_start_s, split=True)
+                for route in r:
+                    route.update(leg="lastmile", year=year, city=city_code, depot=cand["id"].iat[c])
+                year_routes += r
+                for item in u:
+                    code = item["id"].split("~")[0]
+                    i = villages.index.get_loc(code)
+                    served[i] = False
+                    reason[i] = item["reason"]
+        # Station loads (served demand).
+        station_load = {}
+        for i in np.flatnonzero(served):
+            c = int(station_of[i])
+            d, p = station_load.get(c, (0.0, 0.0))
+            station_load[c] = (d + delivery[i], p + pickup[i])
+        county_load: dict[int, tuple[float, float]] = {}
+        shuttle_stops: dict[int, list] = {}
+        for c, (d, p) in station_load.items():
+            hub_c = c if is_t1[c] else int(parent[c])
+            if hub_c < 0:
+                continue
+            hd, hp = county_load.get(hub_c, (0.0, 0.0))
+            county_load[hub_c] = (hd + d, hp + p)
+            if not is_t1[c]:
+                shuttle_stops.setdefault(hub_c, []).append((cand["id"].iat[c], int(cand["node"].iat[c]), d, p))
+        if "shuttle" in settings.route_legs:
+            for hub_c in sorted(shuttle_stops):
+                r, u = _route(graph, int(cand["node"].iat[hub_c]), shuttle_stops[hub_c], leg="shuttle",
+                              settings=settings, start_s=settings.day_start_s, split=True)
+                for route in r:
+                    route.update(leg="shuttle", year=year, city=city_code, depot=cand["id"].iat[hub_c])
+                year_routes += r
+                for item in u:
+                    unassigned.append({**item, "leg": "shuttle", "year": year, "city": city_code})
+        if "trunk" in settings.route_legs:
+            stops = [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p) for c, (d, p) in sorted(county_load.items())]
+            r, u = _route(graph, int(hub_node), stops, leg="trunk", settings=settings,
+                          start_s=settings.day_start_s, split=True)
+            for route in r:
+                route.update(leg="trunk", year=year, city=city_code, depot=f"T0-{city_code}")
+            year_routes += r
+            for item in u:
+                unassigned.append({**item, "leg": "trunk", "year": year, "city": city_code})
+        routes += year_routes
+        # Next-day feasibility: the village's last-mile arrival is before the cutoff, counting the
+        # trunk and shuttle arrivals plus handling before each leg leaves.
+        arrive_station = _arrivals(year_routes, "trunk", "shuttle", settings=settings)
+        lastmile_arrival = {}
+        for route in year_routes:
+            if route["leg"] != "lastmile":
+                continue
+            ready = arrive_station.get(route["depot"], settings.day_start_s)
+            shift = ready - settings.day_start_s
+            for s in route["steps"]:
+                if s["type"] in ("delivery", "pickup"):
+                    code = s["id"].split("~")[0]
+                    lastmile_arrival[code] = max(lastmile_arrival.get(code, 0.0), s["arrival_s"] + shift)
+        for i, code in enumerate(villages.index):
+            yearly_rows.append((code, year, cand["id"].iat[station_of[i]] if served[i] else "",
+                                float(v_access[i]), bool(covered[i]), bool(served[i]), reason[i] if not served[i] else "",
+                                float(delivery[i]), float(pickup[i]), lastmile_arrival.get(code, np.nan)))
+    timings["assign_route"] = time.perf_counter() - t2
+    yearly = pd.DataFrame(yearly_rows, columns=["code", "year", "served_by", "access_time_s", "covered", "served",
+                                                "reason", "delivery_parcels", "pickup_parcels", "arrival_s"])
+    yearly["next_day"] = yearly["served"] & (yearly["arrival_s"] <= settings.next_day_cutoff_s)
+    last = yearly[yearly["year"] == settings.years[-1]].set_index("code")
+    first_cov = yearly[yearly["covered"]].groupby("code")["year"].min()
+    # Access distance along the fastest path from the final-year station.
+    v = villages.copy()
+    v["served_by"] = last["served_by"]
+    v["access_time_s"] = last["access_time_s"]
+    v["covered_year"] = first_cov.reindex(v.index)
+    v["reason"] = last["reason"]
+    v["demand_parcels"] = last["delivery_parcels"]
+    v["pickup_parcels"] = last["pickup_parcels"]
+    v["node"] = village_nodes
+    access_km = np.full(len(v), np.inf)
+    final_station = np.array([-1 if not sid else sid_index[sid] for sid in v["served_by"].fillna("")])
+    for c in sorted(set(final_station[final_station >= 0].tolist())):
+        members = np.flatnonzero(final_station == c)
+        access_km[members] = graph.lengths_from(int(cand["node"].iat[c]), village_nodes[members]) / 1000.0
+    v["access_km"] = access_km
+    final_unassigned = [{"id": code, "reason": r, "leg": "lastmile", "year": settings.years[-1], "city": city_code}
+                        for code, r in last["reason"].items() if r]
+    sites = cand.copy()
+    siting = {"status": res.status, "objective": res.objective, "bound": res.bound, "gap": res.gap,
+              "solve_time_s": round(res.solve_time_s, 3), "shortfall": list(res.shortfall),
+              "groups_villages": len(villages)}
+    timings["total"] = time.perf_counter() - t0
+    return CityPlan(city_code=city_code, sites=sites, villages=v, yearly=yearly, routes=tuple(routes),
+                    unassigned=tuple(final_unassigned + unassigned), siting=siting, timings_s=timings,
+                    paths={})
+
+
+def _arrivals(routes: Sequence[dict], *legs_in_order: str, settings: PlannerSettings) -> dict[str, float]:
+    """When each site's inbound parcels are ready to leave again: the arrival of
+    its last load on the upstream legs, plus handling."""
+    ready: dict[str, float] = {}
+    for leg in legs_in_order:
+        for route in routes:
+            if route["leg"] != leg:
+                continue
+            start = ready.get(route["depot"], settings.day_start_s)
+            shift = start - settings.day_start_s
+            for s in route["steps"]:
+                if s["type"] in ("delivery", "pickup"):
+                    site = s["id"].split("~")[0]
+                    ready[site] = max(ready.get(site, 0.0), s["arrival_s"] + shift + settings.handling_s)
+    return ready

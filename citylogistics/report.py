@@ -1,0 +1,117 @@
+"""Export a coverage plan: CSV tables, GeoPackage layers, plan.json and the map.
+
+Column sets are part of the product's interface (later versions add columns,
+never rename these):
+
+- ``sites.csv``: ``id,tier,code,name,lon,lat,open_year`` (+ ``county_code,city_code,pinyin``)
+- ``villages.csv``: ``code,name,county_code,lon,lat,population,demand_parcels,served_by,
+  access_time_s,access_km,covered_year,reason`` (+ ``pinyin,point_source,pickup_parcels,city_code``)
+- ``kpis.csv``: ``year,scope,villages,villages_covered,population_covered_share,cost_cny,
+  vehicle_km,co2_kg`` first, then the rest (see :mod:`citylogistics.kpis`)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SITES_COLUMNS = ("id", "tier", "code", "name", "lon", "lat", "open_year", "county_code", "city_code", "pinyin")
+VILLAGES_COLUMNS = ("code", "name", "county_code", "lon", "lat", "population", "demand_parcels", "served_by",
+                    "access_time_s", "access_km", "covered_year", "reason", "pinyin", "point_source",
+                    "pickup_parcels", "city_code")
+KPI_LEAD = ("year", "scope", "villages", "villages_covered", "population_covered_share", "cost_cny",
+            "vehicle_km", "co2_kg")
+
+
+def _csv(df: pd.DataFrame) -> str:
+    return df.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+
+
+def sites_table(sites: pd.DataFrame) -> pd.DataFrame:
+    out = sites.copy()
+    out["open_year"] = out["open_year"].astype("Int64")
+    return out[list(SITES_COLUMNS)].sort_values(["tier", "code"], kind="stable")
+
+
+def villages_table(villages: pd.DataFrame) -> pd.DataFrame:
+    out = villages.copy()
+    out["code"] = out.index
+    out = out.reset_index(drop=True)
+    out["covered_year"] = out["covered_year"].astype("Int64")
+    out["access_time_s"] = out["access_time_s"].where(np.isfinite(out["access_time_s"])).round(1)
+    out["access_km"] = out["access_km"].where(np.isfinite(out["access_km"])).round(3)
+    out["demand_parcels"] = out["demand_parcels"].round(3)
+    out["pickup_parcels"] = out["pickup_parcels"].round(3)
+    out["lon"] = out["lon"].round(6)
+    out["lat"] = out["lat"].round(6)
+    return out[list(VILLAGES_COLUMNS)].sort_values("code", kind="stable")
+
+
+def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
+    rest = [c for c in kpis.columns if c not in KPI_LEAD]
+    return kpis[list(KPI_LEAD) + rest]
+
+
+def plan_document(*, scenario_info: Mapping[str, Any], routes: Sequence[dict], unassigned: Sequence[dict],
+                  final_year: int, villages: pd.DataFrame, phases: Sequence[dict], siting: Mapping) -> dict:
+    """plan.json: the issue-2 schema (summary of the final year) plus phases, legs and siting."""
+    final = [r for r in routes if r["year"] == final_year]
+    cost = sum(r.get("fixed_cost_cny", 0) + r.get("distance_cost_cny", 0) + r.get("time_cost_cny", 0) for r in final)
+    served = int((villages["reason"] == "").sum())
+    return {
+        "scenario": dict(scenario_info),
+        "units": {"distance": "m", "time": "s", "load": "parcels", "cost": "CNY"},
+        "summary": {"year": final_year, "cost": round(cost, 2), "distance_m": round(sum(r["distance_m"] for r in final), 1),
+                    "duration_s": round(sum(r["duration_s"] for r in final), 1), "routes": len(final),
+                    "served": served, "unassigned": len(villages) - served},
+        "phases": list(phases),
+        "siting": dict(siting),
+        "routes": list(routes),
+        "unassigned": list(unassigned),
+    }
+
+
+def dump_plan_json(doc: Mapping) -> str:
+    big = len(doc.get("routes", ())) > 2000
+    if big:
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_geopackage(path: Path, sites: pd.DataFrame, villages: pd.DataFrame, routes: Sequence[dict],
+                     coords: Mapping[str, tuple[float, float]]) -> None:
+    """Layers ``sites``, ``villages`` (points) and ``routes`` (lines through the stops), EPSG:4326."""
+    import geopandas as gpd
+    from shapely import LineString
+
+    s = sites_table(sites)
+    gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs="EPSG:4326").to_file(
+        path, layer="sites", driver="GPKG")
+    v = villages_table(villages)
+    gpd.GeoDataFrame(v, geometry=gpd.points_from_xy(v["lon"], v["lat"]), crs="EPSG:4326").to_file(
+        path, layer="villages", driver="GPKG", mode="a")
+    rows, geoms = [], []
+    for r in routes:
+        pts = [coords[s["id"].split("~")[0]] for s in r["steps"] if s["id"].split("~")[0] in coords]
+        if len(pts) < 2:
+            continue
+        rows.append({"year": r["year"], "city": r["city"], "leg": r["leg"], "vehicle": str(r["vehicle"]),
+                     "vehicle_type": r.get("vehicle_type", ""), "depot": r["depot"],
+                     "stops": sum(1 for s in r["steps"] if s["type"] in ("delivery", "pickup")),
+                     "distance_m": r["distance_m"], "duration_s": r["duration_s"], "co2_kg": r.get("co2_kg", 0.0)})
+        geoms.append(LineString(pts))
+    gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["year", "city", "leg", "vehicle", "vehicle_type", "depot",
+                                                       "stops", "distance_m", "duration_s", "co2_kg"]),
+                           geometry=geoms, crs="EPSG:4326")
+    gdf.to_file(path, layer="routes", driver="GPKG", mode="a")
+
+
+def write_csvs(stage: Path, sites: pd.DataFrame, villages: pd.DataFrame, kpis: pd.DataFrame) -> None:
+    (stage / "sites.csv").write_text(_csv(sites_table(sites)), encoding="utf-8")
+    (stage / "villages.csv").write_text(_csv(villages_table(villages)), encoding="utf-8")
+    (stage / "kpis.csv").write_text(_csv(kpi_table(kpis)), encoding="utf-8")

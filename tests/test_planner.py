@@ -1,0 +1,142 @@
+"""The coverage-extension planner through the command line, checked by the
+plan's invariants: sites never close, budgets hold, every village appears
+once, coverage figures recompute from villages.csv, access times are
+physically possible."""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).parent / "data" / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def plan_run(tmp_path_factory):
+    from conftest import run_cli
+
+    out = tmp_path_factory.mktemp("plan") / "out"
+    res = run_cli("run", str(DATA / "zhoushan_small.toml"), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    return out, res, tomllib.loads((DATA / "zhoushan_small.toml").read_text())
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_all_outputs_written(plan_run):
+    out, res, _ = plan_run
+    for name in ("map.html", "plan.json", "sites.csv", "villages.csv", "kpis.csv", "plan.gpkg", "manifest.json"):
+        assert (out / name).is_file(), name
+    assert "population covered" in res.stdout
+    header = (out / "kpis.csv").read_text().splitlines()[0].split(",")
+    assert header[:8] == ["year", "scope", "villages", "villages_covered", "population_covered_share", "cost_cny",
+                          "vehicle_km", "co2_kg"]
+    assert (out / "sites.csv").read_text().splitlines()[0].startswith("id,tier,code,name,lon,lat,open_year")
+    assert (out / "villages.csv").read_text().splitlines()[0].startswith(
+        "code,name,county_code,lon,lat,population,demand_parcels,served_by,access_time_s,access_km,covered_year,reason")
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["seed"] == 1 and len(man["inputs"]["scenario"]["sha256"]) == 64 and "ortools" in man["versions"]
+
+
+def test_every_village_once(plan_run):
+    from citylogistics.regions import load_regions
+
+    rows = _rows(plan_run[0] / "villages.csv")
+    codes = [r["code"] for r in rows]
+    assert len(codes) == len(set(codes))
+    assert set(codes) == set(load_regions(seed=1).of_level("village", city="Zhoushan").index)
+    for r in rows:
+        assert bool(r["served_by"]) != bool(r["reason"]), r  # served, or unserved with a reason
+
+
+def test_sites_never_close_and_routes_use_open_sites(plan_run):
+    out = plan_run[0]
+    plan = json.loads((out / "plan.json").read_text())
+    open_year = {r["id"]: (int(r["open_year"]) if r["open_year"] else None) for r in _rows(out / "sites.csv")}
+    for r in plan["routes"]:
+        assert "leg" in r and r["leg"] in ("trunk", "shuttle", "lastmile")
+        if r["leg"] != "trunk":
+            assert open_year[r["depot"]] is not None and open_year[r["depot"]] <= r["year"]
+    kp = [r for r in _rows(out / "kpis.csv") if r["scope"] == "city"]
+    opened = [int(r["t1_open"]) + int(r["t2_open"]) for r in kp]
+    assert opened == sorted(opened)
+    for phase in plan["phases"]:
+        for sid in phase["sites_opened"]:
+            assert open_year[sid] == phase["year"]
+
+
+def test_budget_held_each_year(plan_run):
+    out, _, cfg = plan_run
+    budgets = cfg["plan"]["budget_cny"]
+    sites = _rows(out / "sites.csv")
+    for k, year in enumerate(range(cfg["plan"]["start_year"], cfg["plan"]["end_year"] + 1)):
+        spent = sum(2_000_000 if s["tier"] == "T1" else 300_000 for s in sites if s["open_year"] == str(year))
+        assert spent <= budgets[k] + 1e-6
+
+
+def test_coverage_recomputed_from_villages(plan_run):
+    out, _, cfg = plan_run
+    villages = _rows(out / "villages.csv")
+    pop = np.array([float(v["population"]) for v in villages])
+    cov_year = np.array([float(v["covered_year"]) if v["covered_year"] else np.inf for v in villages])
+    limit = cfg["plan"]["coverage_limit_s"]
+    for v in villages:
+        if v["covered_year"]:
+            assert float(v["access_time_s"]) <= limit + 0.1
+    for k in _rows(out / "kpis.csv"):
+        if k["scope"] != "city":
+            continue
+        year = int(k["year"])
+        assert int(k["villages_covered"]) == int((cov_year <= year).sum())
+        assert float(k["population_covered_share"]) == pytest.approx(pop[cov_year <= year].sum() / pop.sum(), abs=1e-6)
+
+
+def test_county_rows_add_up(plan_run):
+    kp = _rows(plan_run[0] / "kpis.csv")
+    for year in {r["year"] for r in kp}:
+        top = next(r for r in kp if r["year"] == year and r["scope"] == "city")
+        counties = [r for r in kp if r["year"] == year and r["scope"].startswith("county:")]
+        assert sum(int(r["villages"]) for r in counties) == int(top["villages"])
+        assert sum(int(r["villages_covered"]) for r in counties) == int(top["villages_covered"])
+
+
+def test_access_never_faster_than_straight_line_at_top_speed(plan_run):
+    from citylogistics.geo import haversine_m
+
+    out = plan_run[0]
+    sites = {r["id"]: r for r in _rows(out / "sites.csv")}
+    top_speed_ms = 120 / 3.6
+    n = 0
+    for v in _rows(out / "villages.csv"):
+        if not v["served_by"]:
+            continue
+        s = sites[v["served_by"]]
+        d = haversine_m(float(s["lon"]), float(s["lat"]), float(v["lon"]), float(v["lat"]))
+        assert float(v["access_time_s"]) + 0.5 >= d / top_speed_ms
+        assert float(v["access_km"]) * 1000 + 1 >= d
+        n += 1
+    assert n > 0
+
+
+def test_routes_respect_capacity(plan_run):
+    plan = json.loads((plan_run[0] / "plan.json").read_text())
+    assert plan["routes"]
+    for r in plan["routes"]:
+        for s in r["steps"]:
+            assert -1e-6 <= s["load"] <= r["capacity"] + 1e-6
+
+
+def test_map_escapes_title_and_has_layers(plan_run):
+    html = (plan_run[0] / "map.html").read_text(encoding="utf-8")
+    assert "<script>window.__x=1</script>" not in html
+    assert "&lt;script&gt;" in html
+    for layer in ("T0 city hubs", "T1 county hubs", "T3 villages", "lastmile routes"):
+        assert layer in html
