@@ -40,6 +40,20 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from .compare import compare_runs
+
+    result = compare_runs(args.dir_a, args.dir_b, scopes=args.scopes)
+    if args.format == "csv":
+        result.deltas.to_csv(sys.stdout, index=False, lineterminator="\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.width", 200, "display.max_columns", 40):
+            print(result.summary())
+    return 0
+
+
 def _cmd_regions(args) -> int:
     from .regions import load_regions, regions_table, to_geojson
 
@@ -135,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="output directory (written atomically)")
     run.add_argument("--quiet", action="store_true", help="no progress messages (also when CI is set)")
     run.set_defaults(func=_cmd_run)
+
+    cmp_ = sub.add_parser("compare", help="KPI deltas by year and scope, sites added/removed, between two runs")
+    cmp_.add_argument("dir_a")
+    cmp_.add_argument("dir_b")
+    cmp_.add_argument("--scopes", choices=("top", "all"), default="top", help="province/city rows only, or every county too")
+    cmp_.add_argument("--format", choices=("table", "csv"), default="table")
+    cmp_.set_defaults(func=_cmd_compare)
 
     reg = sub.add_parser("regions", help="list cities, counties, towns or villages with points and population")
     reg.add_argument("--city", help="city name or adcode (default: the whole province)")
