@@ -162,3 +162,45 @@ def test_nearest_k_radius_and_dataframe():
     assert S.to_scipy().shape == (20, 20)
     with pytest.raises(InputError):
         nearest_k(G, nodes[:2], nodes[2:], k=0)
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_nearest_k1_equals_networkx_multi_source(directed):
+    G = _random_graph(9, n=50, directed=directed)
+    nodes = sorted(G)
+    origins, destinations = nodes[:40], nodes[40:]
+    S = nearest_k(G, origins, destinations, k=1)
+    ref = _nx_nearest(G, origins, destinations, 1, "travel_time_s")
+    for o in origins:
+        assert [v for _, v in S.row(o)] == pytest.approx([v for _, v in ref[o]])
+    if not directed:
+        multi = nx.multi_source_dijkstra_path_length(G, set(destinations), weight="travel_time_s")
+        assert [v for v in S.values] == pytest.approx([multi[o] for o in origins if o in multi])
+    R = nearest_k(G, origins, destinations, k=1, radius=200.0)
+    assert np.all(R.values <= 200.0)
+
+
+def test_nearest_k_bounded_search_matches_full():
+    # more than 64 origins: the two-phase bounded search is used
+    G = _random_graph(10, n=300)
+    nodes = sorted(G)
+    origins, destinations = nodes[:250], nodes[250:]
+    S = nearest_k(G, origins, destinations, k=4)
+    ref = _nx_nearest(G, origins, destinations, 4, "travel_time_s")
+    for o in origins:
+        assert [v for _, v in S.row(o)] == pytest.approx([v for _, v in ref[o]])
+
+
+def test_csr_network_reuse_gives_same_results():
+    from citylogistics.matrix import CsrNetwork
+
+    G = _random_graph(11, n=60)
+    nodes = sorted(G)
+    net = CsrNetwork.from_graph(G)
+    np.testing.assert_array_equal(travel_matrix(net, nodes[:5], nodes[5:]).values,
+                                  travel_matrix(G, nodes[:5], nodes[5:]).values)
+    a, b = nearest_k(net, nodes[:50], nodes[50:], k=3), nearest_k(G, nodes[:50], nodes[50:], k=3)
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    with pytest.raises(InputError, match="weight"):
+        travel_matrix(net, nodes[:2], weight="length_m")
