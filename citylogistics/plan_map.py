@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .maps import new_map, route_colour, safe_text
+from .report import route_points
 
 LEG_STYLE = {"trunk": ("#d62728", 5), "shuttle": ("#ff7f0e", 3), "lastmile": ("#1f77b4", 2)}
 TIER_COLOUR = {"T0": "black", "T1": "darkred", "T2": "cadetblue"}
@@ -78,7 +79,7 @@ def map_plan(regions, sites: pd.DataFrame, villages: pd.DataFrame, routes: Seque
         colour, weight = LEG_STYLE[leg]
         layer = folium.FeatureGroup(name=f"{leg} routes {year}", show=leg != "lastmile" or len(final) < 3000)
         for i, r in enumerate(x for x in final if x["leg"] == leg):
-            pts = [coords[s["id"].split("~")[0]] for s in r["steps"] if s["id"].split("~")[0] in coords]
+            pts = route_points(r, coords)
             if len(pts) < 2:
                 continue
             folium.PolyLine([(lat, lon) for lon, lat in pts], color=colour if leg != "lastmile" else route_colour(i),

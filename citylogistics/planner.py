@@ -154,8 +154,9 @@ class _Graph:
                                     return_predecessors=True)
         return dist, src
 
-    def od(self, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Time and length matrices among ``idx``, both along the fastest path."""
+    def od(self, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Time and length matrices among ``idx``, both along the fastest path,
+        and the predecessor rows of those paths (for :meth:`path_from`)."""
         from scipy.sparse.csgraph import dijkstra
 
         idx = np.asarray(idx)
@@ -174,7 +175,17 @@ class _Graph:
                     total += el[u, v]
                     v = u
                 length[a, b] = total
-        return t[:, idx], length
+        return t[:, idx], length, pred
+
+    def path_from(self, pred_row: np.ndarray, source: int, target: int) -> list[int]:
+        """Node indices of the path from ``source`` to ``target`` given ``source``'s predecessor row."""
+        out, v = [target], target
+        while v != source:
+            v = int(pred_row[v])
+            if v < 0:
+                return []
+            out.append(v)
+        return out[::-1]
 
     def lengths_from(self, source: int, targets: Sequence[int]) -> np.ndarray:
         """Length (m) of the fastest path from ``source`` to each target (inf: no path)."""
@@ -194,16 +205,6 @@ class _Graph:
                 v = u
             out[k] = total
         return out
-
-    def path(self, a: int, b: int) -> list[int]:
-        from scipy.sparse.csgraph import dijkstra
-
-        _t, pred = dijkstra(self.time_csr, directed=True, indices=[a], return_predecessors=True)
-        out, v = [b], b
-        while v != a and v >= 0:
-            v = int(pred[0, v])
-            out.append(v)
-        return out[::-1] if v == a else []
 
 
 # --------------------------------------------------------------------------- results
@@ -250,7 +251,7 @@ def _route(graph: _Graph, depot_node: int, stops: Sequence[tuple[str, int, float
                                        max_duration_s=v.max_duration_s) for v in vtypes)
     nodes = [depot_node] + sorted({n for _, n, _, _ in stops} - {depot_node})
     pos = {n: i for i, n in enumerate(nodes)}
-    t, length = graph.od(nodes)
+    t, length, pred = graph.od(nodes)
     max_cap = max(v.capacity for v in vtypes)
     problem_stops = []
     for sid, node, delivery, pickup in stops:
@@ -260,11 +261,24 @@ def _route(graph: _Graph, depot_node: int, stops: Sequence[tuple[str, int, float
                                       delivery=delivery / n_loads, pickup=pickup / n_loads,
                                       service_s=settings.service_s if leg == "lastmile" else settings.handling_s / 2))
     node_ids = tuple(str(graph.nodes[n]) for n in nodes)
+    problem_stops_by_id = {st.id: nodes[st.node] for st in problem_stops}
     problem = RoutingProblem.from_matrices(node_ids, length, t, depots=(0,), stops=tuple(problem_stops),
                                            vehicle_types=vtypes)
     limit = settings.lastmile_time_limit_s if leg == "lastmile" else settings.route_time_limit_s
     plan = solve(problem, SolveParams(time_limit_s=limit, seed=settings.seed,
                                       deterministic=True, engine=settings.engine)).to_dict()
+    for route in plan["routes"]:
+        # Road geometry of the route (kept in memory for maps and the GeoPackage, not in plan.json).
+        seq = [problem_stops_by_id[s["id"]] if s["id"] in problem_stops_by_id else nodes[node_ids.index(s["id"])]
+               for s in route["steps"]]
+        geom: list[tuple[float, float]] = []
+        for a, b in zip(seq, seq[1:]):
+            if a == b:
+                continue
+            seg = graph.path_from(pred[pos[a]], a, b)
+            coords = [(float(graph.lon[k]), float(graph.lat[k])) for k in seg]
+            geom.extend(coords if not geom else coords[1:])
+        route["geometry"] = geom
     return plan["routes"], plan["unassigned"]
 
 

@@ -71,7 +71,7 @@ def plan_document(*, scenario_info: Mapping[str, Any], routes: Sequence[dict], u
                     "served": served, "unassigned": len(villages) - served},
         "phases": list(phases),
         "siting": dict(siting),
-        "routes": list(routes),
+        "routes": [{k: v for k, v in r.items() if k != "geometry"} for r in routes],
         "unassigned": list(unassigned),
     }
 
@@ -81,6 +81,14 @@ def dump_plan_json(doc: Mapping) -> str:
     if big:
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def route_points(route: Mapping, coords: Mapping[str, tuple[float, float]]) -> list[tuple[float, float]]:
+    """(lon, lat) along the road network when the route carries its geometry, else through its stops."""
+    geom = route.get("geometry")
+    if geom and len(geom) >= 2:
+        return [tuple(p) for p in geom]
+    return [coords[s["id"].split("~")[0]] for s in route["steps"] if s["id"].split("~")[0] in coords]
 
 
 def write_geopackage(path: Path, sites: pd.DataFrame, villages: pd.DataFrame, routes: Sequence[dict],
@@ -97,7 +105,7 @@ def write_geopackage(path: Path, sites: pd.DataFrame, villages: pd.DataFrame, ro
         path, layer="villages", driver="GPKG", mode="a")
     rows, geoms = [], []
     for r in routes:
-        pts = [coords[s["id"].split("~")[0]] for s in r["steps"] if s["id"].split("~")[0] in coords]
+        pts = route_points(r, coords)
         if len(pts) < 2:
             continue
         rows.append({"year": r["year"], "city": r["city"], "leg": r["leg"], "vehicle": str(r["vehicle"]),

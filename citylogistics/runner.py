@@ -318,7 +318,8 @@ def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str
     from .kpis import compute_kpis
     from .planner import plan_city
     from .regions import CITY_CODES, load_regions
-    from .report import dump_plan_json, kpi_table, plan_document, write_csvs, write_geopackage
+    from .outputs import write_plan_outputs
+    from .report import kpi_table, plan_document
 
     check_output_dir(out_dir)
     say = progress or (lambda _msg: None)
@@ -376,17 +377,8 @@ def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str
     coords.update({c: (float(x), float(y)) for c, x, y in zip(villages.index, villages["lon"], villages["lat"])})
     say("writing outputs")
     with staged_output_dir(out_dir) as stage:
-        (stage / "plan.json").write_text(dump_plan_json(doc), encoding="utf-8")
-        write_csvs(stage, sites, villages, kpis)
-        write_geopackage(stage / "plan.gpkg", sites, villages, routes, coords)
-        from .plan_map import map_plan
-
-        save_map_to = stage / "map.html"
-        m = map_plan(regions, sites, villages, routes, coords, title=scenario.title, tiles=scenario.map.tiles,
-                     year=settings.years[-1], first_year=settings.years[0], hubs=cities)
-        from .maps import save_map
-
-        save_map(m, save_map_to)
+        write_plan_outputs(stage, scenario=scenario, regions=regions, sites=sites, villages=villages, routes=routes,
+                           kpis=kpis, coords=coords, doc=doc, years=settings.years, cities=cities)
         timings["outputs"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         (stage / "manifest.json").write_text(dump_json(manifest(scenario, timings, inputs)), encoding="utf-8")

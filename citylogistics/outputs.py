@@ -1,0 +1,30 @@
+"""Write a coverage plan's files into a (staging) folder: plan.json, sites.csv,
+villages.csv, kpis.csv, plan.gpkg and map.html."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+
+def write_plan_outputs(stage: Path, *, scenario, regions, sites: pd.DataFrame, villages: pd.DataFrame,
+                       routes: Sequence[dict], kpis: pd.DataFrame, coords: Mapping[str, tuple[float, float]],
+                       doc: Mapping, years: Sequence[int], cities: Sequence[str]) -> None:
+    """Write every output file of a plan run into ``stage``.
+
+    ``routes`` carry ``leg``, ``year``, ``city`` and, in memory, ``geometry``
+    (lon, lat along the road network); ``coords`` maps site ids (``T0-<city>``,
+    ``T1-<code>``, ``T2-<code>``) and village codes to (lon, lat).
+    """
+    from .maps import save_map
+    from .plan_map import map_plan
+    from .report import dump_plan_json, write_csvs, write_geopackage
+
+    (stage / "plan.json").write_text(dump_plan_json(doc), encoding="utf-8")
+    write_csvs(stage, sites, villages, kpis)
+    write_geopackage(stage / "plan.gpkg", sites, villages, routes, coords)
+    m = map_plan(regions, sites, villages, routes, coords, title=scenario.title, tiles=scenario.map.tiles,
+                 year=years[-1], first_year=years[0], hubs=cities)
+    save_map(m, stage / "map.html")
