@@ -105,7 +105,7 @@ def _cmd_bench_vrp(args) -> int:
 
 
 def _cmd_bench_pmed(args) -> int:
-    from .location import bench_pmed_rows
+    from .orlib import bench_pmed_rows
 
     _check_files(args.files)
     _print_rows(bench_pmed_rows(args.files, time_limit_s=args.time_limit),
@@ -114,7 +114,7 @@ def _cmd_bench_pmed(args) -> int:
 
 
 def _cmd_bench_cap(args) -> int:
-    from .location import bench_cap_rows
+    from .orlib import bench_cap_rows
 
     _check_files(args.files)
     _print_rows(bench_cap_rows(args.files, capacity=args.capacity, time_limit_s=args.time_limit),
