@@ -110,30 +110,14 @@ class _Graph:
 
     @classmethod
     def of(cls, G) -> "_Graph":
-        from scipy.sparse import csr_matrix
+        from .matrix import graph_to_csr
 
-        nodes = tuple(G.nodes)
-        index = {n: i for i, n in enumerate(nodes)}
-        rows, cols, tt, ll = [], [], [], []
-        for u, v, d in G.edges(data=True):
-            i, j = index[u], index[v]
-            rows += [i, j] if not G.is_directed() else [i]
-            cols += [j, i] if not G.is_directed() else [j]
-            k = 2 if not G.is_directed() else 1
-            tt += [float(d["travel_time_s"])] * k
-            ll += [float(d["length_m"])] * k
-        n = len(nodes)
-        # Parallel edges: keep the fastest (duplicates would be summed by scipy).
-        order = np.lexsort((np.asarray(tt), np.asarray(cols), np.asarray(rows)))
-        r, c, t_, l_ = (np.asarray(a)[order] for a in (rows, cols, tt, ll))
-        keep = np.ones(len(r), dtype=bool)
-        keep[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-        r, c, t_, l_ = r[keep], c[keep], t_[keep], l_[keep]
+        time_csr, length_csr, nodes, index = graph_to_csr(G, "travel_time_s", also="length_m")
+        coo = length_csr.tocoo()
+        edge_length = {(int(a), int(b)): float(x) for a, b, x in zip(coo.row, coo.col, coo.data)}
         lon = np.array([float(G.nodes[x]["x"]) for x in nodes])
         lat = np.array([float(G.nodes[x]["y"]) for x in nodes])
-        edge_length = {(int(a), int(b)): float(x) for a, b, x in zip(r, c, l_)}
-        return cls(nodes, index, csr_matrix((t_, (r, c)), shape=(n, n)), csr_matrix((l_, (r, c)), shape=(n, n)),
-                   lon, lat, edge_length)
+        return cls(tuple(nodes), index, time_csr, length_csr, lon, lat, edge_length)
 
     def from_sources(self, sources: Sequence[int], *, limit: float = np.inf) -> np.ndarray:
         """Travel time from each source to every node (rows: sources)."""
