@@ -1,5 +1,5 @@
 """Write a coverage plan's files into a (staging) folder: plan.json, sites.csv,
-villages.csv, kpis.csv, plan.gpkg and map.html."""
+villages.csv, kpis.csv, plan.gpkg, map.html and report.html."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import pandas as pd
 
 def write_plan_outputs(stage: Path, *, scenario, regions, sites: pd.DataFrame, villages: pd.DataFrame,
                        routes: Sequence[dict], kpis: pd.DataFrame, coords: Mapping[str, tuple[float, float]],
-                       doc: Mapping, years: Sequence[int], cities: Sequence[str]) -> None:
+                       doc: Mapping, years: Sequence[int], cities: Sequence[str], report: bool = True) -> None:
     """Write every output file of a plan run into ``stage``.
 
     ``routes`` carry ``leg``, ``year``, ``city`` and, in memory, ``geometry``
     (lon, lat along the road network); ``coords`` maps site ids (``T0-<city>``,
-    ``T1-<code>``, ``T2-<code>``) and village codes to (lon, lat).
+    ``T1-<code>``, ``T2-<code>``) and village codes to (lon, lat).  ``report``
+    writes ``report.html`` (KPI tables, charts and the map embedded).
     """
-    from .maps import save_map
+    from .maps import render_map
+    from .fileio import atomic_write_text
     from .plan_map import map_plan
     from .report import dump_plan_json, write_csvs, write_geopackage
 
@@ -26,5 +28,12 @@ def write_plan_outputs(stage: Path, *, scenario, regions, sites: pd.DataFrame, v
     write_csvs(stage, sites, villages, kpis)
     write_geopackage(stage / "plan.gpkg", sites, villages, routes, coords)
     m = map_plan(regions, sites, villages, routes, coords, title=scenario.title, tiles=scenario.map.tiles,
-                 year=years[-1], first_year=years[0], hubs=cities)
-    save_map(m, stage / "map.html")
+                 year=years[-1], first_year=years[0], hubs=cities, kpis=kpis, years=years)
+    map_html = render_map(m)
+    atomic_write_text(stage / "map.html", map_html)
+    if report:
+        from .report_html import plan_report_html
+
+        atomic_write_text(stage / "report.html", plan_report_html(
+            scenario_title=scenario.title, doc=doc, kpis=kpis, villages=villages, sites=sites, years=years,
+            map_html=map_html, regions=regions))
