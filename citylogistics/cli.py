@@ -54,6 +54,15 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from .sweep import run_sweep
+
+    result = run_sweep(args.sweep, args.out, workers=args.workers, scheduler=args.scheduler,
+                       progress=not _quiet(args))
+    print(result.summary())
+    return 0
+
+
 def _cmd_regions(args) -> int:
     from .regions import load_regions, regions_table, to_geojson
 
@@ -93,10 +102,18 @@ def _check_files(paths: Sequence[str]) -> None:
     for p in paths:
         if not os.path.isfile(p):
             raise InputError("file not found or not a file; check the path", source=p)
+        try:
+            with open(p, "rb") as fh:
+                fh.read().decode("utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror}); check its permissions", source=p) from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"is not a text file (byte {exc.start} is not UTF-8); give a plain-text benchmark "
+                             "instance file", source=p) from None
 
 
 def _cmd_bench_vrp(args) -> int:
-    from .vrpfiles import bench_vrp_rows
+    from .routing import bench_vrp_rows
 
     _check_files(args.files)
     rows = bench_vrp_rows(args.files, time_limit_s=args.time_limit, seed=args.seed, engine=args.engine)
@@ -149,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="output directory (written atomically)")
     run.add_argument("--quiet", action="store_true", help="no progress messages (also when CI is set)")
     run.set_defaults(func=_cmd_run)
+
+    sw = sub.add_parser("sweep", help="run a grid of scenario variants in parallel; results table and cost-coverage frontier")
+    sw.add_argument("sweep", help="sweep .toml file")
+    sw.add_argument("--out", required=True, help="output directory (finished points are reused on a rerun)")
+    sw.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPUs)")
+    sw.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler (default: a local cluster)")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar (also when CI is set)")
+    sw.set_defaults(func=_cmd_sweep)
 
     cmp_ = sub.add_parser("compare", help="KPI deltas by year and scope, sites added/removed, between two runs")
     cmp_.add_argument("dir_a")
