@@ -26,9 +26,10 @@ def write_plan_outputs(stage: Path, *, scenario, regions, sites: pd.DataFrame, v
 
     (stage / "plan.json").write_text(dump_plan_json(doc), encoding="utf-8")
     write_csvs(stage, sites, villages, kpis)
-    write_geopackage(stage / "plan.gpkg", sites, villages, routes, coords)
+    counties = regions.county_polygons() if regions is not None else None
+    write_geopackage(stage / "plan.gpkg", sites, villages, routes, coords, kpis=kpis, county_polygons=counties)
     m = map_plan(regions, sites, villages, routes, coords, title=scenario.title, tiles=scenario.map.tiles,
-                 year=years[-1], first_year=years[0], hubs=cities, kpis=kpis, years=years)
+                 year=years[-1], first_year=years[0], hubs=cities, kpis=kpis, years=years, county_polygons=counties)
     map_html = render_map(m)
     atomic_write_text(stage / "map.html", map_html)
     if report:

@@ -92,8 +92,17 @@ def route_points(route: Mapping, coords: Mapping[str, tuple[float, float]]) -> l
 
 
 def write_geopackage(path: Path, sites: pd.DataFrame, villages: pd.DataFrame, routes: Sequence[dict],
-                     coords: Mapping[str, tuple[float, float]]) -> None:
-    """Layers ``sites``, ``villages`` (points) and ``routes`` (lines through the stops), EPSG:4326."""
+                     coords: Mapping[str, tuple[float, float]], *, kpis: pd.DataFrame | None = None,
+                     county_polygons=None, with_service_areas: bool = True) -> None:
+    """Write ``plan.gpkg``; every layer in EPSG:4326 (WGS-84), readable by QGIS.
+
+    Layers: ``sites`` and ``villages`` (points, the columns of sites.csv and
+    villages.csv), ``routes`` (lines along the road network where the route
+    carries its geometry, else through its stops), ``service_areas`` (a
+    polygon per station around its villages, final year) and, with ``kpis``
+    and ``county_polygons``, ``county_coverage`` (one county polygon per year
+    with its coverage KPIs).
+    """
     import geopandas as gpd
     from shapely import LineString
 
@@ -113,10 +122,28 @@ def write_geopackage(path: Path, sites: pd.DataFrame, villages: pd.DataFrame, ro
                      "stops": sum(1 for s in r["steps"] if s["type"] in ("delivery", "pickup")),
                      "distance_m": r["distance_m"], "duration_s": r["duration_s"], "co2_kg": r.get("co2_kg", 0.0)})
         geoms.append(LineString(pts))
-    gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["year", "city", "leg", "vehicle", "vehicle_type", "depot",
-                                                       "stops", "distance_m", "duration_s", "co2_kg"]),
-                           geometry=geoms, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(ROUTE_LAYER_COLUMNS)), geometry=geoms, crs="EPSG:4326")
     gdf.to_file(path, layer="routes", driver="GPKG", mode="a")
+    if with_service_areas:
+        from .plan_map import service_areas
+
+        areas = service_areas(sites, villages)
+        names = dict(zip(sites["id"], sites["name"]))
+        areas.insert(1, "name", [names.get(i, "") for i in areas["id"]])
+        gpd.GeoDataFrame(areas.drop(columns="geometry"), geometry=list(areas["geometry"]), crs="EPSG:4326").to_file(
+            path, layer="service_areas", driver="GPKG", mode="a", promote_to_multi=True)
+    if kpis is not None and county_polygons is not None:
+        k = kpis[kpis["scope"].astype(str).str.startswith("county:")].copy()
+        k.insert(0, "county_code", k["scope"].str.split(":", n=1).str[1])
+        k = k[k["county_code"].isin(county_polygons.index)]
+        k.insert(1, "county_name", [county_polygons.at[c, "name"] for c in k["county_code"]])
+        gpd.GeoDataFrame(k.reset_index(drop=True), geometry=[county_polygons.geometry.at[c] for c in k["county_code"]],
+                         crs="EPSG:4326").to_file(path, layer="county_coverage", driver="GPKG", mode="a",
+                                                  promote_to_multi=True)
+
+
+ROUTE_LAYER_COLUMNS = ("year", "city", "leg", "vehicle", "vehicle_type", "depot", "stops", "distance_m", "duration_s",
+                       "co2_kg")
 
 
 def write_csvs(stage: Path, sites: pd.DataFrame, villages: pd.DataFrame, kpis: pd.DataFrame) -> None:

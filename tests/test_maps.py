@@ -1,0 +1,221 @@
+"""Maps: rendered HTML checked for layers, colours, counts, escaping, the
+display datum and self-containment (no CDN), on tiny hand-made plans."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+HOSTILE = '<img src=x onerror="window.__x=1">`${alert(1)}`\\'
+
+
+def _plan_data():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    sites = pd.DataFrame({
+        "id": ["T1-330902", "T2-330902001", "T2-330902002"], "tier": ["T1", "T2", "T2"],
+        "code": ["330902", "330902001", "330902002"], "name": ["定海区", "城东街道", HOSTILE],
+        "lon": [122.10, 122.12, 122.06], "lat": [30.02, 30.03, 30.06], "open_year": [2010.0, 2011.0, 2012.0],
+        "county_code": ["330902"] * 3, "city_code": ["330900"] * 3, "pinyin": ["Dinghai", "Chengdong", "X"]})
+    rng = np.random.default_rng(0)
+    n = 12
+    villages = pd.DataFrame({
+        "name": [f"村{i}" for i in range(n - 1)] + [HOSTILE], "pinyin": [""] * n,
+        "county_code": ["330902"] * n, "city_code": ["330900"] * n,
+        "lon": 122.05 + rng.random(n) * 0.1, "lat": 30.0 + rng.random(n) * 0.08,
+        "population": [1000] * n, "demand_parcels": [20.0] * n, "pickup_parcels": [1.0] * n,
+        "served_by": ["T2-330902001"] * 5 + ["T2-330902002"] * 4 + ["T1-330902"] + ["", ""],
+        "access_time_s": [300.0] * 10 + [2500.0, np.inf], "access_km": [3.0] * 10 + [np.inf, np.inf],
+        "covered_year": [2011.0] * 5 + [2012.0] * 4 + [2011.0, np.nan, np.nan],
+        "reason": [""] * 10 + ["budget", "unreachable"], "point_source": ["generated"] * n,
+    }, index=pd.Index([f"33090200{i:04d}" for i in range(n)], name="code"))
+    coords = {"T0-330900": (122.2, 30.0)}
+    coords.update({sid: (x, y) for sid, x, y in zip(sites["id"], sites["lon"], sites["lat"])})
+    coords.update({c: (x, y) for c, x, y in zip(villages.index, villages["lon"], villages["lat"])})
+
+    def route(year, leg, depot, stops, vehicle=0, geometry=True):
+        ids = [depot] + stops + [depot]
+        steps = [{"type": "start" if i == 0 else "end" if i == len(ids) - 1 else "delivery", "id": s,
+                  "load": 1.0, "arrival_s": 0.0, "distance_m": 0.0} for i, s in enumerate(ids)]
+        r = {"vehicle": vehicle, "depot": depot, "capacity": 100, "distance_m": 5000.0, "duration_s": 900.0,
+             "steps": steps, "vehicle_type": "van", "co2_kg": 1.0, "leg": leg, "year": year, "city": "330900"}
+        if geometry:  # a bent path, as along a road network
+            pts = [coords[s] for s in ids]
+            r["geometry"] = [p for a, b in zip(pts, pts[1:]) for p in (a, ((a[0] + b[0]) / 2, a[1]))] + [pts[-1]]
+        return r
+
+    routes = [route(2011, "trunk", "T0-330900", ["T1-330902"]),
+              route(2012, "trunk", "T0-330900", ["T1-330902"]),
+              route(2012, "shuttle", "T1-330902", ["T2-330902001", "T2-330902002"]),
+              route(2012, "lastmile", "T2-330902001", list(villages.index[:3])),
+              route(2012, "lastmile", "T2-330902001", list(villages.index[3:5]), vehicle=1),
+              route(2012, "lastmile", "T2-330902002", list(villages.index[5:9]), geometry=False)]
+    kpis = pd.DataFrame([
+        {"year": y, "scope": s, "villages": 12, "villages_covered": c, "villages_served": c,
+         "population_covered_share": c / 12, "cost_cny": 1e6 * (y - 2010), "vehicle_km": 100.0, "co2_kg": 10.0}
+        for y, c in ((2011, 6), (2012, 10)) for s in ("city", "county:330902")])
+    counties = gpd.GeoDataFrame({"name": ["定海区"]}, geometry=[box(122.0, 29.95, 122.25, 30.1)],
+                                index=pd.Index(["330902"], name="adcode"), crs="EPSG:4326")
+    return sites, villages, routes, coords, kpis, counties
+
+
+@pytest.fixture(scope="module")
+def data():
+    return _plan_data()
+
+
+def _map(data, tiles="none", **kw):
+    from citylogistics.plan_map import map_plan
+
+    sites, villages, routes, coords, kpis, counties = data
+    return map_plan(None, sites, villages, routes, coords, title=HOSTILE, tiles=tiles, year=2012, first_year=2011,
+                    hubs=["330900"], kpis=kpis, years=[2011, 2012], county_polygons=counties, **kw)
+
+
+@pytest.fixture(scope="module")
+def html(data):
+    from citylogistics.maps import render_map
+
+    return render_map(_map(data))
+
+
+def _body(html: str) -> str:
+    """The page without the inlined Leaflet library."""
+    from citylogistics.maps import leaflet_assets
+
+    return html.replace(leaflet_assets()[0], "")
+
+
+def test_layers_per_tier_phase_and_year(html):
+    names = re.findall(r'"([^"]+)" : (?:geo_json|feature_group)_', html)
+    assert names == ["County coverage 2011", "County coverage 2012", "Service areas 2012", "T3 villages (2012)",
+                     "trunk routes 2011", "trunk routes 2012", "shuttle routes 2012", "lastmile routes 2012",
+                     "T0 city hubs", "T1 county hubs existing", "T2 town stations opened 2011",
+                     "T2 town stations opened 2012"]
+    assert "L.control.layers(" in html
+
+
+def test_markers_and_lines_counted(html, data):
+    sites, villages, routes, *_ = data
+    body = _body(html)
+    assert body.count("L.circleMarker(") == len(sites)  # T1/T2 sites; villages are one GeoJSON layer
+    assert body.count("L.marker(") == 1  # the T0 hub, as a divIcon
+    assert body.count("L.polyline(") == len(routes)
+    gj = re.findall(r"geo_json_\w+_add\((\{.*?\})\);", body)
+    village_layer = [json.loads(g) for g in gj if '"st"' in g]
+    assert len(village_layer) == 1 and len(village_layer[0]["features"]) == len(villages)
+
+
+def test_route_lines_follow_geometry_and_colours(html, data):
+    from citylogistics.maps import route_colour
+
+    routes = data[2]
+    body = _body(html)
+    lines = [json.loads(m) for m in re.findall(r"L\.polyline\(\s*(\[\[.*?\]\])", body, flags=re.S)]
+    # routes with a road geometry keep its bends; the one without goes through its stops
+    assert sorted(len(x) for x in lines) == sorted(
+        len({tuple(p) for p in r["geometry"]}) if "geometry" in r else len(r["steps"]) for r in routes) or \
+        all(len(x) >= len(r["steps"]) for x, r in zip(lines, routes))
+    # two vehicles of one depot get two colours
+    assert f'"color": "{route_colour(0)}"' in body and f'"color": "{route_colour(1)}"' in body
+    assert '"dashArray": "8 4"' in body  # shuttle style
+
+
+def test_villages_coloured_by_phase_and_reason(html):
+    from citylogistics.plan_map import PHASE_COLOURS, REASON_COLOURS
+
+    body = _body(html)
+    for colour in (PHASE_COLOURS[0], PHASE_COLOURS[1], REASON_COLOURS["budget"], REASON_COLOURS["unreachable"]):
+        assert colour in body
+    assert "unserved: budget" in body and "unserved: unreachable" in body
+
+
+def test_choropleth_legend_attribution(html):
+    from citylogistics.plan_map import coverage_colour
+
+    assert coverage_colour(10 / 12) in html and coverage_colour(6 / 12) in html
+    assert "cl-legend" in html and "county population coverage" in html
+    assert "GeoNames" in html and "CC BY 4.0" in html
+    assert "fitBounds" in html
+
+
+def test_service_areas_contain_their_villages(data):
+    from shapely.geometry import Point
+
+    from citylogistics.plan_map import service_areas
+
+    sites, villages = data[0], data[1]
+    areas = service_areas(sites, villages).set_index("id")
+    for code, v in villages.iterrows():
+        if v["served_by"]:
+            assert areas.at[v["served_by"], "geometry"].contains(Point(v["lon"], v["lat"])), code
+    assert areas.at["T2-330902001", "villages"] == 5
+
+
+def test_every_data_text_is_escaped(html):
+    assert HOSTILE not in html
+    assert "<img src=x" not in html
+    assert "${alert" not in html
+    assert "&lt;img src=x onerror=&quot;window.__x=1&quot;&gt;" in html
+
+
+def test_self_contained_no_cdn(html):
+    assert "<script src=" not in html.replace(" ", "").replace("<scriptsrc", "<script src")
+    assert not re.search(r"<link[^>]+stylesheet", html)
+    assert "cdn.jsdelivr" not in html and "code.jquery.com" not in html
+    assert "Leaflet 1.9.4" in html
+    assert "$(`" not in html  # no jQuery popups
+
+
+def test_deterministic_render(data, html):
+    from citylogistics.maps import render_map
+
+    assert render_map(_map(data)) == html
+
+
+def test_gcj02_display_only(data):
+    from citylogistics.geo import wgs84_to_gcj02
+    from citylogistics.maps import TILE_PROVIDERS, TILES, render_map
+
+    assert "gaode" in TILES and TILE_PROVIDERS["gaode"].datum == "GCJ-02"
+    sites = data[0].copy()
+    before = sites.copy()
+    html = render_map(_map(data, tiles="gaode"))
+    assert "autonavi.com" in html
+    x, y = wgs84_to_gcj02(122.2, 30.0)
+    hub = json.loads(re.search(r"L\.marker\(\s*(\[.*?\])", _body(html), flags=re.S).group(1))
+    assert hub == pytest.approx([float(y), float(x)], abs=1e-9)
+    assert abs(hub[1] - 122.2) > 0.003  # about 500 m east in Zhejiang
+    lines = re.findall(r"L\.polyline\(\s*(\[\[.*?\]\])", _body(html), flags=re.S)
+    assert [30.0, 122.2] not in json.loads(lines[0])
+    pd.testing.assert_frame_equal(data[0], before)  # data stays WGS-84
+
+
+def test_unknown_tiles_rejected():
+    from citylogistics.maps import new_map
+
+    with pytest.raises(ValueError, match="gaode"):
+        new_map(tiles="google")
+
+
+def test_map_routes_counts_and_escaping():
+    from citylogistics.maps import map_routes, render_map
+
+    plan = {"routes": [{"vehicle": 0, "depot": "H", "capacity": 10, "distance_m": 1000, "duration_s": 100,
+                        "steps": [{"type": "start", "id": "H", "load": 2}, {"type": "delivery", "id": "a", "load": 1},
+                                  {"type": "delivery", "id": "b", "load": 0}, {"type": "end", "id": "H", "load": 0}]}],
+            "unassigned": [{"id": "c", "reason": "capacity"}]}
+    pts = {"H": {"lon": 120.1, "lat": 30.2, "name": "hub", "kind": "depot"},
+           "a": {"lon": 120.2, "lat": 30.3, "name": HOSTILE}, "b": {"lon": 120.3, "lat": 30.3, "name": "b"},
+           "c": {"lon": 120.25, "lat": 30.25, "name": "c"}}
+    paths = {("H", "a"): [(120.1, 30.2), (120.15, 30.2), (120.2, 30.3)]}
+    html = _body(render_map(map_routes(plan, pts, paths=paths, tiles="none", title=HOSTILE)))
+    assert html.count("L.circleMarker(") == 3 and html.count("L.polyline(") == 1 and html.count("L.marker(") == 1
+    line = json.loads(re.search(r"L\.polyline\(\s*(\[\[.*?\]\])", html, flags=re.S).group(1))
+    assert [30.2, 120.15] in line and len(line) == 5  # along the path where one exists
+    assert HOSTILE not in html
