@@ -258,14 +258,37 @@ def add_legend(m, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]], *, 
 
 
 def fit_to(m, lon, lat) -> None:
-    """Fit the view to WGS-84 points (in the display datum)."""
+    """Fit the view to WGS-84 points (in the display datum).
+
+    Also centres the map on them, and fits only once the map has a size: a map
+    inside a hidden or not-yet-laid-out frame has none, and Leaflet's
+    ``fitBounds`` would then compute an invalid (NaN) view.
+    """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)
     if not ok.any():
         return
     x, y = to_display(m, lon[ok], lat[ok])
-    m.fit_bounds([[float(y.min()), float(x.min())], [float(y.max()), float(x.max())]], padding=(20, 20))
+    bounds = [[float(y.min()), float(x.min())], [float(y.max()), float(x.max())]]
+    m.location = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    el = _macro("""{% macro script(this, kwargs) %}
+        (function(map, bounds) {
+            function fit() {
+                var size = map.getSize();
+                if (size.x > 0 && size.y > 0) {
+                    map.fitBounds(bounds, {padding: [20, 20]});
+                    return true;
+                }
+                return false;
+            }
+            if (!fit()) {
+                map.once('resize', fit);
+            }
+        })({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
+    {% endmacro %}""")
+    el.bounds = bounds
+    m.add_child(el)
 
 
 def depot_icon(colour: str = "black", size_px: int = 14):
