@@ -1,0 +1,52 @@
+"""The notebooks: stored without outputs, and each runs top to bottom on the
+shipped data (executed with nbclient in a python3 kernel from this venv)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_the_three_notebooks_exist():
+    names = [p.name for p in NOTEBOOKS]
+    assert names == ["01_depot_siting.ipynb", "02_rollout_2011_2015.ipynb", "03_county_routing_pickups.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_outputs_are_stripped(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: a code cell has outputs; strip them"
+            assert cell.execution_count is None, f"{path.name}: a code cell has an execution count; strip it"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(ROOT)}})
+    t0 = time.perf_counter()
+    client.execute()  # raises CellExecutionError with the failing cell on any error
+    assert time.perf_counter() - t0 < 120
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    # every notebook ends by showing something: a map or a table
+    last = [c for c in nb.cells if c.cell_type == "code"][-1]
+    assert any(o.output_type == "execute_result" for o in last.outputs)
+    # the file on disk is untouched (outputs stay stripped in git)
+    on_disk = nbformat.read(path, as_version=4)
+    assert all(c.outputs == [] for c in on_disk.cells if c.cell_type == "code")
