@@ -116,3 +116,14 @@ def test_svg_chart_escapes_labels():
                     y_label="&", kind="line")
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;x&lt;/b&gt;" in svg
     assert svg.count("<circle") == 2 and ">2011<" in svg and ">2012<" in svg
+
+
+def test_notebook_repr_html(run_dir):
+    from citylogistics.notebook import run_result_html
+    from citylogistics.runner import RunResult
+
+    kpis = pd.read_csv(run_dir / "kpis.csv", dtype={"scope": str})
+    final = kpis[kpis["scope"] == "city"].iloc[-1].to_dict()
+    html = run_result_html(RunResult(out_dir=run_dir, plan={}, kpis=final, timings_s={}))
+    assert "id='cl-run-summary'" in html and "population covered" in html
+    assert "<iframe sandbox='allow-scripts'" in html and "<script>window.__x" not in html
