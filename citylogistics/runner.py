@@ -36,6 +36,11 @@ class RunResult:
     kpis: dict
     timings_s: dict
 
+    def _repr_html_(self) -> str:
+        from .notebook import run_result_html
+
+        return run_result_html(self)
+
     def summary(self) -> str:
         k = self.kpis
         if "population_covered_share" in k:

@@ -135,7 +135,8 @@ class SitesSection:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MapSection:
-    tiles: str = spec("OpenStreetMap", choices=("OpenStreetMap", "none"), doc="background tiles ('none' for offline use)")
+    tiles: str = spec("OpenStreetMap", choices=("OpenStreetMap", "none", "gaode"),
+                      doc="background tiles: 'none' for offline use, 'gaode' for GCJ-02 Chinese tiles (converted at display)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -154,7 +155,7 @@ class Scenario:
     plan: PlanSection | None = spec(None, doc="present: run the four-tier coverage-extension planner")
     sites: SitesSection = spec(SitesSection())
     map: MapSection = spec(MapSection())
-    path: str = dataclasses.field(default="<scenario>", compare=False)
+    path: str = dataclasses.field(default="<scenario>", compare=False, metadata={"internal": True})
 
     def __post_init__(self):
         if not self.vehicles:
@@ -186,7 +187,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror}); check its permissions", source=str(path)) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is fine
     except UnicodeDecodeError:
         raise InputError("is not UTF-8 text; save the scenario as UTF-8 TOML", source=str(path)) from None
     if not text.strip():
@@ -216,6 +217,9 @@ def load_scenario(path: str | Path) -> Scenario:
                          source=str(path), where="network.dir")
     for key, rel in (("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)):
         p = scenario.resolve(rel)
+        if p is not None and p.is_dir():
+            raise InputError(f"{p} is a directory; give a file path (relative to the scenario file)",
+                             source=str(path), where=key)
         if p is not None and not p.is_file():
             raise InputError(f"file {p} not found; fix the path (it is relative to the scenario file)",
                              source=str(path), where=key)
