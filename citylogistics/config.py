@@ -74,6 +74,9 @@ def _coerce(value: Any, tp: Any, *, where: str, source: str) -> Any:
             raise InputError(f"expected a number, got {value!r}", source=source, where=where)
         if math.isnan(value):
             raise InputError("NaN is not allowed; give a number", source=source, where=where)
+        if math.isinf(value):
+            raise InputError(f"{value} is not allowed; give a finite number (leave the key out for no limit "
+                             "where the option allows it)", source=source, where=where)
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -103,8 +106,11 @@ def _coerce(value: Any, tp: Any, *, where: str, source: str) -> Any:
 def _check_bounds(value: Any, meta: Mapping, *, where: str, source: str) -> None:
     if value is None:
         return
-    values = value if isinstance(value, tuple) else (value,)
-    for v in values:
+    if isinstance(value, tuple):
+        for i, v in enumerate(value):  # name the item: plan.budget_cny[2]
+            _check_bounds(v, meta, where=f"{where}[{i}]", source=source)
+        return
+    for v in (value,):
         if meta.get("choices") and v not in meta["choices"]:
             opts = ", ".join(map(str, meta["choices"]))
             hint = did_you_mean(str(v), map(str, meta["choices"]))
@@ -123,7 +129,7 @@ def build(cls: type, table: Mapping[str, Any], *, source: str, prefix: str = "")
     if not isinstance(table, Mapping):
         raise InputError(f"expected a table, got {table!r}", source=source, where=prefix or None)
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
     for key in table:
         if key not in fields:
             where = f"{prefix}.{key}" if prefix else key
