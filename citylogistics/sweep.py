@@ -564,6 +564,7 @@ def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | Non
         _run_points(plan, todo, out, records, workers=workers, scheduler=scheduler,
                     show=progress and not _quiet(), total=len(plan.points), done=skipped)
     table = _table(plan, records)
+    _check_frontier_keys(plan, table)
     frontier = pareto_frontier(table, cost=plan.frontier_cost, coverage=plan.frontier_coverage)
     table["on_frontier"] = table["point_id"].isin(frontier.ids)
     table["knee"] = table["point_id"] == (frontier.knee_id or "")
@@ -571,6 +572,19 @@ def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | Non
                          ran=len(todo), skipped=skipped, seconds=time.perf_counter() - t0)
     _write_outputs(result, plan, atomic_write_text)
     return result
+
+
+def _check_frontier_keys(plan: SweepPlan, table) -> None:
+    """A frontier column must be a KPI column (checked once points have run; they are kept for the rerun)."""
+    if not (table["status"] == "ok").any():
+        return
+    numeric = [c for c in table.columns if c not in (*LEAD_COLUMNS, *plan.keys) and
+               table[c].dtype.kind in "fiu"]
+    for key, col in (("frontier.cost", plan.frontier_cost), ("frontier.coverage", plan.frontier_coverage)):
+        if col not in numeric:
+            raise InputError(f"{col!r} is not a numeric KPI column of the results{did_you_mean(col, numeric)}; "
+                             f"choose one of {', '.join(numeric)} (finished points are kept: rerun with the "
+                             "same --out)", source=plan.path, where=key)
 
 
 def _run_points(plan: SweepPlan, todo: Sequence[SweepPoint], out: Path, records: dict, *, workers, scheduler,

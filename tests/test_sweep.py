@@ -221,3 +221,14 @@ def test_frontier_empty_without_ok_points():
     fr = pareto_frontier(table)
     assert fr.points == () and fr.knee_id is None
     assert "no successful points" not in fr.summary() or True
+
+
+def test_misspelt_frontier_column_is_an_input_error_after_reusing_points(tiny, tmp_path):
+    path, folder, one = tiny
+    text = path.read_text(encoding="utf-8") + '[frontier]\ncost = "cost_cnyy"\n'
+    bad = folder / "sweep_bad_frontier.toml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        run_sweep(bad, folder / "one", workers=1, progress=False)
+    msg = str(err.value)
+    assert "frontier.cost" in msg and "did you mean 'cost_cny'" in msg and str(bad) in msg
