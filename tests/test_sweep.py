@@ -232,3 +232,19 @@ def test_misspelt_frontier_column_is_an_input_error_after_reusing_points(tiny, t
         run_sweep(bad, folder / "one", workers=1, progress=False)
     msg = str(err.value)
     assert "frontier.cost" in msg and "did you mean 'cost_cny'" in msg and str(bad) in msg
+
+
+def test_frontier_svg_is_valid_and_marks_the_knee():
+    import xml.etree.ElementTree as ET
+
+    from citylogistics.sweep import frontier_svg
+
+    table = pd.DataFrame({"point_id": ["a", "b", "c", "d", "x"], "status": ["ok"] * 4 + ["error"],
+                          "cost_cny": [0.0, 1.0, 5.0, 10.0, math.nan],
+                          "population_covered_share": [0.0, 0.9, 0.95, 1.0, math.nan]})
+    fr = pareto_frontier(table)
+    svg = frontier_svg(table, fr, title="A <b> & C")
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    assert "knee b" in svg and "A &lt;b&gt; &amp; C" in svg
+    assert svg.count("<circle") == 4 + 1  # four ok points and the knee ring
