@@ -194,9 +194,11 @@ def _build_scenario(table: Mapping[str, Any], *, base_path: Path, source: str, w
 
 
 def _expand_stations(params: Mapping[str, Any], table: dict, *, source: str) -> None:
+    from .scenario import SitesSection
+
     p = params[STATIONS_KEY]
     sites = table.get("sites", {}) or {}
-    cost = float(sites.get("t2_open_cost_cny", 300_000.0))
+    cost = float(sites.get("t2_open_cost_cny", SitesSection().t2_open_cost_cny))
     _put(table, "plan.budget_cny", [float(p) * cost], source=source, where=f'grid."{STATIONS_KEY}"')
 
 
