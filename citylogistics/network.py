@@ -633,13 +633,44 @@ def _junction_link(b: _Builder, i: int, j: int, landx: _Land, lab: int) -> bool:
         jp = mid if inner.contains(mid) else nearest_points(inner, mid)[0]
         ok = landx.covers(np.array([xi, jp.x]), np.array([yi, jp.y]), np.array([jp.x, xj]), np.array([jp.y, yj]))
         if ok.all():
-            r = max(b.rank_of(i), b.rank_of(j))
-            z = b.zone_of(i)
-            k = b.add_junction(jp.x, jp.y, r, z)
-            b.add(i, k)
-            b.add(k, j)
+            _add_path(b, i, j, [(jp.x, jp.y)])
             return True
-    return False
+    # visibility graph over the coastline vertices near the pair
+    coords = []
+    for poly in getattr(inner, "geoms", [inner]):
+        coords.extend(poly.exterior.coords[:-1])
+        for ring in poly.interiors:
+            coords.extend(ring.coords[:-1])
+    if not coords:
+        return False
+    V = np.asarray(coords, dtype=float)
+    direct = math.hypot(xj - xi, yj - yi)
+    detour = np.hypot(V[:, 0] - xi, V[:, 1] - yi) + np.hypot(V[:, 0] - xj, V[:, 1] - yj)
+    near = np.argsort(detour, kind="stable")[:300]
+    near = near[detour[near] <= 3.0 * direct]
+    P = np.vstack([[xi, yi], [xj, yj], V[near]])
+    a, c = np.triu_indices(len(P), k=1)
+    ok = landx.covers(P[a, 0], P[a, 1], P[c, 0], P[c, 1])
+    H = nx.Graph()
+    H.add_weighted_edges_from((int(u), int(v), float(math.hypot(*(P[u] - P[v])))) for u, v in zip(a[ok], c[ok]))
+    if 0 not in H or 1 not in H or not nx.has_path(H, 0, 1):
+        return False
+    path = nx.dijkstra_path(H, 0, 1)
+    _add_path(b, i, j, [tuple(P[k]) for k in path[1:-1]])
+    return True
+
+
+def _add_path(b: _Builder, i: int, j: int, points: list[tuple[float, float]]) -> None:
+    """Edges i -> junctions at ``points`` -> j, all of the class of the i-j link."""
+    r = max(b.rank_of(i), b.rank_of(j))
+    z = b.zone_of(i)
+    cls = b.land_class(i, j)
+    prev = i
+    for x, y in points:
+        k = b.add_junction(x, y, r, z)
+        b.add(prev, k, cls)
+        prev = k
+    b.add(prev, j, cls)
 
 
 def _join_components(b: _Builder, comp: np.ndarray, xy: np.ndarray, landx: _Land) -> None:

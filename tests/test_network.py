@@ -295,3 +295,34 @@ def test_shipped_networks_valid(regions):
     assert set(settle["code"]) <= set(P.nodes)
     for c in ("330900",):  # the Zhoushan hub is on an island: reached by bridge from the mainland
         assert any(P.edges[e]["road_class"] == "bridge" for e in P.edges(c)) or nx.has_path(P, c, "330100")
+
+
+def test_bay_is_rounded_through_a_junction():
+    # an L-shaped land: the straight hub-county link would cut across the sea
+    land = box(120.0, 30.0, 120.05, 30.3).union(box(120.0, 30.0, 120.3, 30.05))
+    s = pd.DataFrame([
+        _row("339900", "city", "330000", "", 120.025, 30.28),
+        _row("339901", "county", "339900", "339901", 120.28, 30.025),
+    ]).set_index("code", drop=False)
+    G = build_city_network(s, city_code="339900", land=land, params=NetworkParams(fixed_bridges=()))
+    validate_network(G)
+    kinds = [k for _, k in G.nodes(data="kind")]
+    assert kinds.count("junction") == 1
+    assert sea_crossing_edges(G, land) == []
+    assert {c for _, _, c in G.edges(data="road_class")} <= {"expressway"}
+    path = nx.shortest_path(G, "339900", "339901")
+    assert len(path) == 3
+
+
+def test_u_shaped_bay_needs_a_path_of_junctions():
+    land = (box(120.0, 30.0, 120.05, 30.3).union(box(120.0, 30.0, 120.3, 30.05))
+            .union(box(120.25, 30.0, 120.3, 30.3)))
+    s = pd.DataFrame([
+        _row("339900", "city", "330000", "", 120.025, 30.28),
+        _row("339901", "county", "339900", "339901", 120.275, 30.28),
+    ]).set_index("code", drop=False)
+    G = build_city_network(s, city_code="339900", land=land, params=NetworkParams(fixed_bridges=()))
+    validate_network(G)
+    assert sum(1 for _, k in G.nodes(data="kind") if k == "junction") >= 2
+    assert sea_crossing_edges(G, land) == []
+    assert {c for _, _, c in G.edges(data="road_class")} == {"expressway"}
