@@ -472,7 +472,8 @@ class SweepResult:
 
 
 def _fmt(v: Any) -> str:
-    return json.dumps(v) if not isinstance(v, str) else v
+    v = _plain(v)
+    return v if isinstance(v, str) else json.dumps(v)
 
 
 def _column_value(v: Any) -> Any:

@@ -248,3 +248,17 @@ def test_frontier_svg_is_valid_and_marks_the_knee():
     assert root.tag.endswith("svg")
     assert "knee b" in svg and "A &lt;b&gt; &amp; C" in svg
     assert svg.count("<circle") == 4 + 1  # four ok points and the knee ring
+
+
+def test_summary_names_the_knee_parameters(tmp_path):
+    import numpy as np
+
+    table = pd.DataFrame({"point_id": ["a", "b", "c", "d"], "plan.coverage_limit_s": np.array([900, 1200, 1800, 2700]),
+                          "status": ["ok"] * 4, "error": [""] * 4, "seconds": [1.0] * 4,
+                          "cost_cny": [0.0, 1.0, 5.0, 10.0], "population_covered_share": [0.0, 0.9, 0.95, 1.0]})
+    fr = pareto_frontier(table)
+    res = SweepResult(title="t", table=table, frontier=fr, out_dir=tmp_path, keys=("plan.coverage_limit_s",),
+                      ran=4, skipped=0, seconds=1.0)
+    text = str(res)
+    assert "knee: plan.coverage_limit_s = 1200" in text
+    assert json.dumps(res.to_dict())
