@@ -218,7 +218,7 @@ def _settings_fleet(fleet: Sequence[Fleet], leg: str, depot_count: int = 1):
                  for f in fleet if f.leg == leg)
 
 
-def _route(graph: _Graph, depot_node: int, stops: Sequence[tuple[str, int, float, float]], *, leg: str,
+def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[str, int, float, float]], *, leg: str,
            settings: PlannerSettings, start_s: float, split: bool) -> tuple[list[dict], list[dict]]:
     """Solve one leg's routing problem from ``depot_node`` to ``stops``.
 
@@ -233,8 +233,9 @@ def _route(graph: _Graph, depot_node: int, stops: Sequence[tuple[str, int, float
         return [], []
     vtypes = tuple(dataclasses.replace(v, shift_start_s=start_s,
                                        max_duration_s=v.max_duration_s) for v in vtypes)
-    nodes = [depot_node] + sorted({n for _, n, _, _ in stops} - {depot_node})
-    pos = {n: i for i, n in enumerate(nodes)}
+    # A stop on the depot's own road node keeps a node entry of its own (zero distance to the depot).
+    nodes = [depot_node] + sorted({n for _, n, _, _ in stops})
+    pos = {n: i + 1 for i, n in enumerate(nodes[1:])}
     t, length, pred = graph.od(nodes)
     max_cap = max(v.capacity for v in vtypes)
     problem_stops = []
@@ -244,7 +245,7 @@ def _route(graph: _Graph, depot_node: int, stops: Sequence[tuple[str, int, float
             problem_stops.append(Stop(id=sid if k == 0 else f"{sid}~{k + 1}", node=pos[node],
                                       delivery=delivery / n_loads, pickup=pickup / n_loads,
                                       service_s=settings.service_s if leg == "lastmile" else settings.handling_s / 2))
-    node_ids = tuple(str(graph.nodes[n]) for n in nodes)
+    node_ids = (depot_id,) + tuple(str(graph.nodes[n]) for n in nodes[1:])
     problem_stops_by_id = {st.id: nodes[st.node] for st in problem_stops}
     problem = RoutingProblem.from_matrices(node_ids, length, t, depots=(0,), stops=tuple(problem_stops),
                                            vehicle_types=vtypes)
@@ -259,7 +260,7 @@ def _route(graph: _Graph, depot_node: int, stops: Sequence[tuple[str, int, float
         for a, b in zip(seq, seq[1:]):
             if a == b:
                 continue
-            seg = graph.path_from(pred[pos[a]], a, b)
+            seg = graph.path_from(pred[0 if a == depot_node else pos[a]], a, b)
             coords = [(float(graph.lon[k]), float(graph.lat[k])) for k in seg]
             geom.extend(coords if not geom else coords[1:])
         route["geometry"] = geom
@@ -377,7 +378,7 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
                 members = np.flatnonzero(station_of == c)
                 stops = [(villages.index[i], int(village_nodes[i]), float(delivery[i]), float(pickup[i]))
                          for i in members]
-                r, u = _route(graph, int(cand["node"].iat[c]), stops, leg="lastmile", settings=settings,
+                r, u = _route(graph, int(cand["node"].iat[c]), cand["id"].iat[c], stops, leg="lastmile", settings=settings,
                               start_s=settings.day_start_s, split=True)
                 for route in r:
                     route.update(leg="lastmile", year=year, city=city_code, depot=cand["id"].iat[c])
@@ -405,7 +406,8 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
                 shuttle_stops.setdefault(hub_c, []).append((cand["id"].iat[c], int(cand["node"].iat[c]), d, p))
         if "shuttle" in settings.route_legs:
             for hub_c in sorted(shuttle_stops):
-                r, u = _route(graph, int(cand["node"].iat[hub_c]), shuttle_stops[hub_c], leg="shuttle",
+                r, u = _route(graph, int(cand["node"].iat[hub_c]), cand["id"].iat[hub_c], shuttle_stops[hub_c],
+                              leg="shuttle",
                               settings=settings, start_s=settings.day_start_s, split=True)
                 for route in r:
                     route.update(leg="shuttle", year=year, city=city_code, depot=cand["id"].iat[hub_c])
@@ -414,7 +416,7 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
                     unassigned.append({**item, "leg": "shuttle", "year": year, "city": city_code})
         if "trunk" in settings.route_legs:
             stops = [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p) for c, (d, p) in sorted(county_load.items())]
-            r, u = _route(graph, int(hub_node), stops, leg="trunk", settings=settings,
+            r, u = _route(graph, int(hub_node), f"T0-{city_code}", stops, leg="trunk", settings=settings,
                           start_s=settings.day_start_s, split=True)
             for route in r:
                 route.update(leg="trunk", year=year, city=city_code, depot=f"T0-{city_code}")

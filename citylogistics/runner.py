@@ -75,6 +75,13 @@ def _stops_frame(scenario: Scenario, regions, city_code: str):
 
     df = regions.of_level(scenario.routing.stops, city=city_code)
     df = df[df["point_source"].isin(scenario.regions.point_sources)]
+    if scenario.regions.counties:
+        unknown = sorted(set(scenario.regions.counties) - set(regions.of_level("county", city=city_code).index))
+        if unknown:
+            raise InputError(f"county codes {', '.join(unknown)} are not counties of city {city_code}; "
+                             "use 6-digit adcodes from 'citylogistics regions --level county'",
+                             source=scenario.path, where="regions.counties")
+        df = df[df["county_code"].isin(scenario.regions.counties)]
     if df.empty:
         raise InputError(
             f"no {scenario.routing.stops} settlements with point sources {list(scenario.regions.point_sources)}; "
@@ -85,11 +92,12 @@ def _stops_frame(scenario: Scenario, regions, city_code: str):
 
 
 def _network(scenario: Scenario, regions, city_code: str):
-    from .network import build_city_network, load_graphml
+    from .network import build_city_network
+    from .network_import import load_network
 
     path = scenario.resolve(scenario.network.file)
     if path is not None:
-        return load_graphml(path), path
+        return load_network(path), path
     return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
 
 
@@ -106,14 +114,15 @@ def _snap(G, frame) -> list:
     return nodes
 
 
-def build_problem(scenario: Scenario, G, hub_node, stops_frame):
+def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):
     """The routing problem of a scenario: hub depot, one stop per load, the fleet."""
     from .matrix import od_matrices
     from .problem import RoutingProblem, Stop, VehicleType
 
     stop_nodes = _snap(G, stops_frame)
-    graph_nodes = [hub_node] + sorted(set(stop_nodes) - {hub_node}, key=str)
-    index = {n: i for i, n in enumerate(graph_nodes)}
+    # A stop snapped onto the hub's road node keeps a node entry of its own (zero distance to the hub).
+    graph_nodes = [hub_node] + sorted(set(stop_nodes), key=str)
+    index = {n: i + 1 for i, n in enumerate(graph_nodes[1:])}
     time_m, dist_m = od_matrices(G, graph_nodes, weight="travel_time_s")
     max_cap = max(v.capacity_parcels for v in scenario.vehicles)
     stops = []
@@ -133,7 +142,7 @@ def build_problem(scenario: Scenario, G, hub_node, stops_frame):
                     max_distance_m=v.max_distance_m, co2_kg_per_km=v.co2_kg_per_km, speed_factor=v.speed_factor,
                     max_trips=v.max_trips)
         for v in scenario.vehicles)
-    node_ids = tuple(str(n) for n in graph_nodes)
+    node_ids = (str(hub_id),) + tuple(str(n) for n in graph_nodes[1:])
     return RoutingProblem.from_matrices(node_ids, dist_m.values, time_m.values, depots=(0,),
                                         stops=tuple(stops), vehicle_types=vtypes)
 
@@ -224,7 +233,7 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     hub = city_code if city_code in G else _snap(G, regions.settlements.loc[[city_code]])[0]
     lap("network")
     say(f"travel matrix for {len(stops_frame)} stops")
-    problem = build_problem(scenario, G, hub, stops_frame)
+    problem = build_problem(scenario, G, hub, stops_frame, hub_id=city_code)
     lap("matrix")
     say(f"routing (time limit {scenario.routing.time_limit_s:g} s)")
     plan_obj = solve(problem, SolveParams(time_limit_s=scenario.routing.time_limit_s, seed=scenario.seed,
@@ -299,18 +308,19 @@ def scenario_cities(scenario: Scenario) -> tuple[str, tuple[str, ...]]:
 
 
 def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
-    from .network import build_city_network, load_graphml
+    from .network import build_city_network
+    from .network_import import load_network
     from .regions import CITY_CODES
 
     if scenario.network.file is not None and not multi:
         p = scenario.resolve(scenario.network.file)
-        return load_graphml(p), p
+        return load_network(p), p
     if scenario.network.dir is not None:
         p = scenario.resolve(scenario.network.dir) / f"{CITY_CODES[city_code].lower()}.graphml"
         if not p.is_file():
             raise InputError(f"no network file {p.name} in {p.parent}; run 'citylogistics networks build --out "
                              f"{p.parent}' or remove network.dir", source=scenario.path, where="network.dir")
-        return load_graphml(p), p
+        return load_network(p), p
     return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
 
 

@@ -39,6 +39,7 @@ class RegionsSection:
     point_sources: tuple[str, ...] = spec(("seat", "surveyed", "generated", "user"),
                                           choices=("seat", "surveyed", "generated", "user"),
                                           doc="keep only stops whose point has one of these sources")
+    counties: tuple[str, ...] = spec((), doc="route runs: keep only stops in these county adcodes (empty: the whole city)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,66 @@
+"""A route run on a real-road OpenStreetMap extract instead of the generated
+network: settlements snap to the nearest road node."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SCENARIO = """
+title = "Central Hangzhou on OSM roads"
+city = "Hangzhou"
+year = 2013
+[network]
+file = "{osm}"
+[regions]
+counties = ["330102", "330105"]
+[routing]
+stops = "town"
+time_limit_s = 2
+engine = "ortools"
+[[vehicles]]
+name = "van"
+count = 150
+capacity_parcels = 2000
+"""
+
+
+def test_route_run_on_osm_fixture(tmp_path: Path, cli, root: Path):
+    from citylogistics.network_import import load_network
+
+    osm = root / "tests" / "data" / "osm" / "small.osm"
+    scen = tmp_path / "osm.toml"
+    scen.write_text(SCENARIO.format(osm=osm), encoding="utf-8")
+    res = cli("run", str(scen), "--out", str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text())
+    G = load_network(osm)
+    served = [s for r in plan["routes"] for s in r["steps"] if s["type"] in ("delivery", "pickup")]
+    assert served and plan["summary"]["served"] == len(served)
+    # Every leg follows OSM roads: a route's distance is the sum of OSM shortest paths between the
+    # road nodes its stops snapped to.
+    from citylogistics.matrix import od_matrices
+    from citylogistics.network import nearest_nodes
+    from citylogistics.regions import load_regions
+
+    st = load_regions().settlements
+    ids = sorted({s["id"].split("~")[0] for r in plan["routes"] for s in r["steps"]})
+    snapped = dict(zip(ids, nearest_nodes(G, st.loc[ids, "lon"].to_numpy(), st.loc[ids, "lat"].to_numpy())))
+    _, dist = od_matrices(G, sorted(set(snapped.values())))
+    assert {st.at[i, "county_code"] for i in ids if st.at[i, "level"] == "town"} <= {"330102", "330105"}
+    for r in plan["routes"]:
+        legs = [snapped[s["id"].split("~")[0]] for s in r["steps"]]
+        assert r["distance_m"] == pytest.approx(sum(dist.loc(a, b) for a, b in zip(legs, legs[1:])), abs=1.0 * len(legs))
+    assert sum(r["distance_m"] for r in plan["routes"]) > 0
+
+
+def test_unknown_county_in_scenario(tmp_path: Path, cli, root: Path):
+    scen = tmp_path / "bad.toml"
+    scen.write_text(SCENARIO.format(osm=root / "tests" / "data" / "osm" / "small.osm").replace("330105", "339999"),
+                    encoding="utf-8")
+    res = cli("run", str(scen), "--out", str(tmp_path / "out"))
+    assert res.returncode == 2
+    assert "regions.counties" in res.stderr and "339999" in res.stderr
+    assert not (tmp_path / "out").exists()
