@@ -227,14 +227,16 @@ every unserved stop carries a reason computed from the data (`citylogistics.rout
 
 Then we fix the fleet and route again."""),
 ("code", ROOT_CELL),
-("code", '''import pandas as pd
+("code", '''import math
+
+import pandas as pd
 
 from citylogistics.demand import DemandParams, settlement_demand
+from citylogistics.matrix import od_matrices
 from citylogistics.network import load_graphml
+from citylogistics.problem import RoutingProblem, Stop, VehicleType
 from citylogistics.regions import load_regions
 from citylogistics.routing import SolveParams, solve
-from citylogistics.runner import build_problem, settlement_of
-from citylogistics.scenario import RoutingSection, Scenario, VehicleSection
 
 COUNTY = "331125"      # Yunhe; any Lishui county code works with the Lishui network
 YEAR = 2015
@@ -248,17 +250,28 @@ print(f"{len(stops)} villages, {stops['delivery_parcels'].sum():,.0f} parcels/da
       f"{stops['pickup_parcels'].sum():,.0f} pickups/day back")
 stops[["name", "pinyin", "point_source", "delivery_parcels", "pickup_parcels"]].sort_values("delivery_parcels").tail()'''),
 ("md", "## A tight fleet: four vans, 400 parcels each, a 90-minute shift, loads not split"),
-("code", '''def route(vehicles, *, split_loads):
-    scenario = Scenario(title=f"{COUNTY} villages", city="Lishui", year=YEAR,
-                        routing=RoutingSection(stops="village", pickups=True, split_loads=split_loads,
-                                               time_limit_s=TIME_LIMIT_S, service_s=300),
-                        vehicles=tuple(vehicles))
-    problem = build_problem(scenario, G, COUNTY, stops)   # hub: the county seat
-    plan = solve(problem, SolveParams(time_limit_s=TIME_LIMIT_S, seed=0))
-    return problem, plan
+("code", '''# Settlement codes are road-network nodes: the hub (county seat) first, then the villages.
+nodes = [COUNTY] + list(stops.index)
+time_m, dist_m = od_matrices(G, nodes, weight="travel_time_s")
+SERVICE_S = 300
 
-tight = [VehicleSection(name="van", count=4, capacity_parcels=400, fixed_cost_cny=220, cost_per_km_cny=1.6,
-                        max_duration_s=1.5 * 3600, co2_kg_per_km=0.24)]
+def settlement_of(stop_id):
+    return stop_id.split("~", 1)[0]          # split loads are "<code>~2", "<code>~3", ...
+
+def route(vehicles, *, split_loads):
+    largest = max(v.capacity for v in vehicles)
+    route_stops = []
+    for node, (code, row) in enumerate(stops.iterrows(), start=1):
+        out, back = float(row["delivery_parcels"]), float(row["pickup_parcels"])
+        n = max(1, math.ceil(max(out, back) / largest - 1e-9)) if split_loads else 1
+        route_stops += [Stop(id=code if k == 0 else f"{code}~{k + 1}", node=node, delivery=out / n, pickup=back / n,
+                             service_s=SERVICE_S) for k in range(n)]
+    problem = RoutingProblem.from_matrices(tuple(nodes), dist_m.values, time_m.values, depots=(0,),
+                                           stops=tuple(route_stops), vehicle_types=tuple(vehicles))
+    return problem, solve(problem, SolveParams(time_limit_s=TIME_LIMIT_S, seed=0))
+
+tight = [VehicleType(name="van", count=4, capacity=400, fixed_cost_cny=220, cost_per_km_cny=1.6,
+                     max_duration_s=1.5 * 3600, co2_kg_per_km=0.24)]
 problem, plan = route(tight, split_loads=False)
 print(plan)'''),
 ("md", "## The unserved stops and why"),
@@ -292,10 +305,10 @@ unserved.sort_values(["reason", "straight_km_from_hub"], ascending=[True, False]
 `penalty` when there are enough vehicles. Electric tricycles with reloading (`max_trips`) are
 cheap for the many small villages."""),
 ("code", '''fixed = [
-    VehicleSection(name="van", count=12, capacity_parcels=800, fixed_cost_cny=220, cost_per_km_cny=1.6,
-                   max_duration_s=10 * 3600, co2_kg_per_km=0.24),
-    VehicleSection(name="tricycle", count=16, capacity_parcels=150, fixed_cost_cny=60, cost_per_km_cny=0.3,
-                   max_duration_s=8 * 3600, max_trips=3, speed_factor=1.6),
+    VehicleType(name="van", count=12, capacity=800, fixed_cost_cny=220, cost_per_km_cny=1.6,
+                max_duration_s=10 * 3600, co2_kg_per_km=0.24),
+    VehicleType(name="tricycle", count=16, capacity=150, fixed_cost_cny=60, cost_per_km_cny=0.3,
+                max_duration_s=8 * 3600, max_trips=3, speed_factor=1.6),
 ]
 problem2, plan2 = route(fixed, split_loads=True)
 print(plan2)
