@@ -21,6 +21,8 @@ def nb(cells):
     n.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     n.metadata["language_info"] = {"name": "python"}
     n.cells = [new_markdown_cell(c[1]) if c[0] == "md" else new_code_cell(c[1]) for c in cells]
+    for i, cell in enumerate(n.cells):
+        cell.id = f"cell-{i:02d}"  # stable ids: regenerating gives the same files
     return n
 
 nb1 = nb([
