@@ -331,7 +331,19 @@ m = map_routes(d, points, m=new_map(tiles="OpenStreetMap", title="Yunhe village 
 m'''),
 ])
 
-for name, n in (("01_depot_siting.ipynb", nb1), ("02_rollout_2011_2015.ipynb", nb2), ("03_county_routing_pickups.ipynb", nb3)):
-    nbformat.validate(n)
-    nbformat.write(n, Path(__file__).resolve().parent / name)
-print("ok")
+NOTEBOOKS = {"01_depot_siting.ipynb": nb1, "02_rollout_2011_2015.ipynb": nb2, "03_county_routing_pickups.ipynb": nb3}
+
+
+def build(folder: Path = Path(__file__).resolve().parent) -> list[Path]:
+    """Write the notebooks (no outputs) into ``folder``."""
+    paths = []
+    for name, n in NOTEBOOKS.items():
+        nbformat.validate(n)
+        nbformat.write(n, Path(folder) / name)
+        paths.append(Path(folder) / name)
+    return paths
+
+
+if __name__ == "__main__":
+    for p in build():
+        print(p)

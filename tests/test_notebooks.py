@@ -50,3 +50,12 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch):
     # the file on disk is untouched (outputs stay stripped in git)
     on_disk = nbformat.read(path, as_version=4)
     assert all(c.outputs == [] for c in on_disk.cells if c.cell_type == "code")
+
+
+def test_builder_reproduces_the_committed_notebooks(tmp_path):
+    import runpy
+
+    builder = runpy.run_path(str(ROOT / "notebooks" / "_build_notebooks.py"), run_name="builder")
+    for p in builder["build"](tmp_path):
+        assert p.read_bytes() == (ROOT / "notebooks" / p.name).read_bytes(), \
+            f"{p.name} differs from notebooks/_build_notebooks.py; run it and commit both"
