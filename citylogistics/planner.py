@@ -249,8 +249,10 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
     problem_stops_by_id = {st.id: nodes[st.node] for st in problem_stops}
     problem = RoutingProblem.from_matrices(node_ids, length, t, depots=(0,), stops=tuple(problem_stops),
                                            vehicle_types=vtypes)
-    limit = settings.lastmile_time_limit_s if leg == "lastmile" else settings.route_time_limit_s
-    plan = solve(problem, SolveParams(time_limit_s=limit, seed=settings.seed,
+    # The per-solve limit is the deterministic work budget; the wall-clock cap is ten times
+    # larger (at least 5 s) so a loaded machine still gets the same plan.
+    work = settings.lastmile_time_limit_s if leg == "lastmile" else settings.route_time_limit_s
+    plan = solve(problem, SolveParams(time_limit_s=max(10 * work, 5.0), work_limit_s=work, seed=settings.seed,
                                       deterministic=True, engine=settings.engine)).to_dict()
     for route in plan["routes"]:
         # Road geometry of the route (kept in memory for maps and the GeoPackage, not in plan.json).

@@ -72,6 +72,11 @@ class SolveParams:
     deterministic
         Stop on a work limit instead of the clock, so the same input and seed
         give the same plan (see module docs).
+    work_limit_s
+        Deterministic mode only: the amount of search work, expressed as the
+        seconds it takes on the dev machine (default: half of ``time_limit_s``,
+        as calibrated). Give a ``time_limit_s`` well above it (a safety cap)
+        when many small solves must stay deterministic on a loaded machine.
     engine
         ``"auto"``, ``"ortools"`` or ``"pyvrp"``.
     first_solution
@@ -87,8 +92,13 @@ class SolveParams:
     engine: str = "auto"
     first_solution: str | None = None
     log: bool = False
+    work_limit_s: float | None = None
 
     def __post_init__(self) -> None:
+        if self.work_limit_s is not None and not (isinstance(self.work_limit_s, (int, float))
+                                                  and 0 < self.work_limit_s <= self.time_limit_s):
+            raise InputError(f"must be a positive number of seconds no larger than time_limit_s, got "
+                             f"{self.work_limit_s!r}", source="SolveParams", where="work_limit_s")
         if not isinstance(self.time_limit_s, (int, float)) or not self.time_limit_s > 0 \
                 or not math.isfinite(self.time_limit_s):
             raise InputError(f"must be a positive number of seconds, got {self.time_limit_s!r}",
@@ -397,6 +407,11 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutePl
 _ORTOOLS_SOLUTIONS_PER_S_100 = 40.0
 
 
+def work_seconds(params: "SolveParams") -> float:
+    """The wall-clock seconds the deterministic work budget is calibrated to."""
+    return params.work_limit_s if params.work_limit_s is not None else params.time_limit_s
+
+
 def _ortools_solution_limit(n_stops: int, time_limit_s: float) -> int:
     rate = _ORTOOLS_SOLUTIONS_PER_S_100 * 100.0 / max(n_stops, 10)
     return max(20, int(0.5 * rate * time_limit_s))
@@ -536,7 +551,7 @@ def _solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolvePa
     sp.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     limit = None
     if params.deterministic:
-        limit = _ortools_solution_limit(len(stops), params.time_limit_s)
+        limit = _ortools_solution_limit(len(stops), work_seconds(params))
         sp.solution_limit = limit
     sp.log_search = bool(params.log)
     t_start = time.perf_counter()

@@ -171,7 +171,9 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
     total_del = sum(problem.stops[i].delivery for i in keep)
     fleet = sum(vt.count * vt.capacity * vt.max_trips for vt in problem.vehicle_types)
     prize_required = total_del > fleet
-    limit = iteration_limit(len(keep), params.time_limit_s) if params.deterministic else None
+    from .routing import work_seconds
+
+    limit = iteration_limit(len(keep), work_seconds(params)) if params.deterministic else None
 
     def run(prize: bool, budget_s: float):
         data, type_of = build_data(problem, keep, prize_required=prize)

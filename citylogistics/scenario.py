@@ -93,8 +93,8 @@ class PlanSection:
     handling_s: float = spec(1800.0, min=0, doc="sorting time at each hub or station before the next leg leaves")
     next_day_cutoff_s: float = spec(64800.0, gt=0, doc="a village is next-day feasible if its parcel arrives by this time (18:00)")
     siting_time_limit_s: float = spec(60.0, gt=0, max=3600, doc="time limit of each siting model")
-    route_time_limit_s: float = spec(2.0, gt=0, max=600, doc="time limit of each trunk and shuttle routing solve")
-    lastmile_time_limit_s: float = spec(0.1, gt=0, max=600, doc="time limit of each station's last-mile routing solve (small problems, many of them)")
+    route_time_limit_s: float = spec(2.0, gt=0, max=600, doc="search work of each trunk and shuttle routing solve, in seconds on the dev machine (deterministic; the wall-clock cap is 10x, at least 5 s)")
+    lastmile_time_limit_s: float = spec(0.1, gt=0, max=600, doc="search work of each station's last-mile routing solve (small problems, many of them); same rule")
 
     def __post_init__(self):
         if self.end_year < self.start_year:
