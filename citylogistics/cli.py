@@ -60,6 +60,10 @@ def _cmd_sweep(args) -> int:
     result = run_sweep(args.sweep, args.out, workers=args.workers, scheduler=args.scheduler,
                        progress=not _quiet(args))
     print(result.summary())
+    if result.failed:
+        print(f"citylogistics: {result.failed} sweep point(s) failed; see the error column of sweep.csv",
+              file=sys.stderr)
+        return 1
     return 0
 
 
