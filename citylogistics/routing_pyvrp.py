@@ -31,12 +31,12 @@ __all__ = ["build_data", "solve_pyvrp", "iteration_limit"]
 #: ILS iterations per second for 100 clients on the dev machine (measured
 #: with other jobs running; see benchmarks/notes/routing.md). The
 #: deterministic budget uses 50 % of the estimate.
-_ITERS_PER_S_100 = 500.0
+_ITERS_PER_S_100 = 1000.0
 
 
 def iteration_limit(n_clients: int, time_limit_s: float) -> int:
     """Work budget of deterministic mode for ``n_clients`` and a time limit."""
-    rate = _ITERS_PER_S_100 * (100.0 / max(n_clients, 20)) ** 0.5
+    rate = _ITERS_PER_S_100 * (100.0 / max(n_clients, 20)) ** 0.3
     return max(200, int(0.5 * rate * time_limit_s))
 
 
