@@ -13,6 +13,7 @@ Euclidean, unlimited fleet). One solve at a time.
 Engines:
   ortools-plain   OR-Tools PATH_CHEAPEST_ARC + guided local search (wall clock)
   citylogistics   citylogistics.routing.solve(engine="auto", deterministic=False)
+  citylogistics-det  the library default: deterministic work limit (time limit = safety cap)
   pyvrp           PyVRP 0.14 default parameters on the same integer data, MaxRuntime
 """
 
@@ -47,6 +48,8 @@ def run_engine(engine: str, inst, time_limit_s: float, seed: int):
         plan = build_plan(prob, specs, [(i, "penalty") for i in dropped], solver=info)
     elif engine == "citylogistics":
         plan = solve(prob, SolveParams(time_limit_s=time_limit_s, seed=seed, deterministic=False, engine="auto"))
+    elif engine == "citylogistics-det":
+        plan = solve(prob, SolveParams(time_limit_s=time_limit_s, seed=seed, deterministic=True, engine="auto"))
     elif engine == "pyvrp":
         from pyvrp import solve as pv_solve
         from pyvrp.stop import MaxRuntime
