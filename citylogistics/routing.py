@@ -38,6 +38,7 @@ by :mod:`citylogistics.routing_check`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -391,7 +392,12 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutePl
             # PyVRP ended on an infeasible solution (fleet far too small or very
             # tight limits): OR-Tools with disjunctions always yields a feasible
             # plan that drops what does not fit.
-            specs, dropped, extra = _solve_ortools(problem, keep, params)
+            # It gets what is left of the time limit (at least a tenth) and, in
+            # deterministic mode, a fixed quarter of the work budget.
+            left = max(params.time_limit_s - (time.perf_counter() - t0), 0.1 * params.time_limit_s)
+            work = min(0.25 * work_seconds(params), left) if params.deterministic else None
+            specs, dropped, extra = _solve_ortools(
+                problem, keep, dataclasses.replace(params, time_limit_s=left, work_limit_s=work))
             info.update(extra)
             info["engine"] = "ortools"
             info["fallback_from"] = "pyvrp"
