@@ -48,11 +48,20 @@ _MIP_REL_GAP = 1e-9
 
 # ===================================================================== solver
 class _Scip:
-    """Thin wrapper over a pywraplp SCIP solver: params, status, bound."""
+    """Thin wrapper over a pywraplp SCIP solver: params, status, bound.
+
+    The time limit counts from the wrapper's creation: building the model in
+    Python and OR-Tools' extraction of it into SCIP (which happens inside
+    ``Solve`` before SCIP's own clock starts, and takes about as long as the
+    building) are charged against it, so a solve given T seconds returns in
+    about T.  Builders call :meth:`expired` in their loops and give up early.
+    """
 
     def __init__(self, *, time_limit_s: float, seed: int, name: str):
         from ortools.linear_solver import pywraplp
 
+        self.created = time.perf_counter()
+        self.deadline = self.created + float(time_limit_s)
         self.pywraplp = pywraplp
         solver = pywraplp.Solver.CreateSolver("SCIP")
         if solver is None:  # pragma: no cover - depends on the OR-Tools build
@@ -65,12 +74,20 @@ class _Scip:
         self.solver = solver
         self.name = name
 
+    def expired(self, share: float = 0.5) -> bool:
+        """True when model building has used more than ``share`` of the time limit."""
+        now = time.perf_counter()
+        return now - self.created > share * (self.deadline - self.created)
+
     def solve(self, *, maximize: bool = False) -> tuple[str, float, float, float]:
         """Return (status, objective, bound, seconds)."""
         pywraplp = self.pywraplp
         params = pywraplp.MPSolverParameters()
         params.SetDoubleParam(params.RELATIVE_MIP_GAP, _MIP_REL_GAP)
         t0 = time.perf_counter()
+        build_s = t0 - self.created
+        left_s = self.deadline - t0 - build_s  # extraction costs about as much as building
+        self.solver.SetTimeLimit(max(1, int(1000 * left_s)))
         code = self.solver.Solve(params)
         seconds = time.perf_counter() - t0
         if code == pywraplp.Solver.OPTIMAL:
@@ -684,6 +701,9 @@ class PMedian(_SitingModel):
         const = 0.0
         n_rows = 0
         for i in range(self.n_demand):
+            if i % 64 == 0 and scip.expired():
+                return self._empty_plan("timeout", math.nan, time.perf_counter() - t0,
+                                        {"p": self.p, "solver": "SCIP", "stopped": "model building hit the time limit"})
             w = float(self.weights[i])
             if w <= 0:
                 continue

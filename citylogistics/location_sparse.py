@@ -320,6 +320,8 @@ def reduced_mip(sc: SparseCosts, w: np.ndarray, p: int, *, required: np.ndarray,
     m_allowed = int(allowed.sum())
     terms, const = [], 0.0
     for i in range(sc.n_rows):
+        if i % 64 == 0 and scip.expired():
+            return "timeout", None, math.nan, math.nan
         wi = float(w[i])
         if wi <= 0:
             continue
