@@ -702,8 +702,10 @@ class PMedian(_SitingModel):
         n_rows = 0
         for i in range(self.n_demand):
             if i % 64 == 0 and scip.expired():
-                return self._empty_plan("timeout", math.nan, time.perf_counter() - t0,
-                                        {"p": self.p, "solver": "SCIP", "stopped": "model building hit the time limit"})
+                extra = {"p": self.p, "solver": "SCIP", "stopped": "model building hit the time limit"}
+                if self.budget_cny is None:
+                    return self._greedy_plan(t0, math.nan, extra)
+                return self._empty_plan("timeout", math.nan, time.perf_counter() - t0, extra)
             w = float(self.weights[i])
             if w <= 0:
                 continue
@@ -734,6 +736,8 @@ class PMedian(_SitingModel):
         seconds = time.perf_counter() - t0
         extra = {"p": self.p, "solver": "SCIP", "formulation": "elloumi-chained",
                  "n_radius_rows": n_rows}
+        if status == "timeout" and self.budget_cny is None:
+            return self._greedy_plan(t0, bound, extra)
         if status in ("infeasible", "timeout"):
             return self._empty_plan(status, bound, seconds, extra)
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
@@ -741,6 +745,34 @@ class PMedian(_SitingModel):
         objective = float((self.weights * self.cost[np.arange(self.n_demand), assign]).sum())
         return self._plan(open_mask=open_mask, assign=assign, objective=objective,
                           bound=min(bound, objective), status=status, seconds=seconds, extra=extra)
+
+    def _greedy_plan(self, t0: float, bound: float, extra: dict) -> LocationPlan:
+        """No incumbent in time: the greedy plan with SCIP's bound (or the nearest-site
+        bound, valid for any p), so a caller always gets the best plan found."""
+        open_mask = self._greedy_open()
+        assign = self._nearest_open(open_mask)
+        objective = float((self.weights * self.cost[np.arange(self.n_demand), assign]).sum())
+        c = np.where(self.allowed_mask[None, :], self.cost, np.inf).min(axis=1)
+        trivial = float((self.weights * c).sum())
+        best = max(bound, trivial) if math.isfinite(bound) else trivial
+        return self._plan(open_mask=open_mask, assign=assign, objective=objective, bound=min(best, objective),
+                          status="feasible", seconds=time.perf_counter() - t0, extra={**extra, "fallback": "greedy"})
+
+    def _greedy_open(self) -> np.ndarray:
+        """Greedy p-median: required sites, then repeatedly the allowed site that
+        lowers the weighted cost most (ties: lowest index)."""
+        allowed = self.allowed_mask
+        open_mask = self.required_mask.copy()
+        big = np.where(np.isfinite(self.cost), self.cost, 1e18)
+        current = np.where(open_mask[None, :], big, 1e18).min(axis=1) if open_mask.any() \
+            else np.full(self.n_demand, 1e18)
+        while open_mask.sum() < self.p:
+            cand = np.flatnonzero(allowed & ~open_mask)
+            totals = (self.weights[:, None] * np.minimum(current[:, None], big[:, cand])).sum(axis=0)
+            j = int(cand[int(np.argmin(totals))])
+            open_mask[j] = True
+            current = np.minimum(current, big[:, j])
+        return open_mask
 
     def _solve_lagrangian(self, *, time_limit_s: float, seed: int) -> LocationPlan:
         from citylogistics.location_sparse import SparseCosts, SparsePMedian
@@ -773,8 +805,12 @@ class PMedian(_SitingModel):
         s = scip.solver
         y = self._add_site_vars(scip)
         s.Add(sum(y) == int(self.p))
-        x, obj = _assignment_block(self, scip, y, binary=True, capacities=self.capacities,
-                                   unit_cost=self.weights[:, None] * self.cost)
+        try:
+            x, obj = _assignment_block(self, scip, y, binary=True, capacities=self.capacities,
+                                       unit_cost=self.weights[:, None] * self.cost)
+        except _BuildTimeout:
+            return self._empty_plan("timeout", math.nan, time.perf_counter() - t0,
+                                    {"p": self.p, "solver": "SCIP", "stopped": "model building hit the time limit"})
         s.Minimize(obj)
         status, objv, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
@@ -789,6 +825,10 @@ class PMedian(_SitingModel):
                           status=status, seconds=seconds, extra=extra)
 
 
+class _BuildTimeout(Exception):
+    """Model building used up its share of the time limit."""
+
+
 def _assignment_block(model: _SitingModel, scip: _Scip, y: list, *, binary: bool,
                       capacities: np.ndarray | None, unit_cost: np.ndarray):
     """Variables x_ij for finite pairs; sum_j x_ij = 1, x_ij <= y_j, capacity rows.
@@ -801,6 +841,8 @@ def _assignment_block(model: _SitingModel, scip: _Scip, y: list, *, binary: bool
     by_site: dict[int, list] = {j: [] for j in range(model.n_sites)}
     obj = []
     for i in range(model.n_demand):
+        if i % 32 == 0 and scip.expired():
+            raise _BuildTimeout
         cols = np.flatnonzero(allowed & np.isfinite(model.cost[i]))
         row = []
         for j in cols:
@@ -1034,16 +1076,19 @@ class CapacitatedFacilityLocation(_SitingModel):
             s.Add(sum(y) <= int(self.p))
         cap = np.where(np.isfinite(self.capacities), self.capacities, float(self.weights.sum()) + 1.0)
         unit = self._unit_cost
-        x, assign_obj = _assignment_block(self, scip, y, binary=self.sourcing == "single",
-                                          capacities=cap, unit_cost=unit)
+        name = f"cfl_{self.sourcing}"
+        extra = {"sourcing": self.sourcing, "p": self.p, "solver": "SCIP"}
+        try:
+            x, assign_obj = _assignment_block(self, scip, y, binary=self.sourcing == "single",
+                                              capacities=cap, unit_cost=unit)
+        except _BuildTimeout:
+            return _renamed(self._empty_plan("timeout", math.nan, time.perf_counter() - t0,
+                                             {**extra, "stopped": "model building hit the time limit"}), name)
         s.Minimize(sum(float(self.fixed_cost_cny[j]) * y[j] for j in range(self.n_sites)
                        if self.fixed_cost_cny[j] > 0) + assign_obj)
         status, objv, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
-        name = f"cfl_{self.sourcing}"
-        extra = {"sourcing": self.sourcing, "p": self.p, "solver": "SCIP"}
         if status in ("infeasible", "timeout"):
-            object.__setattr__  # keep frozen semantics; name is per-plan
             plan = self._empty_plan(status, bound, seconds, extra)
             return _renamed(plan, name)
         open_mask = np.array([v.solution_value() > 0.5 for v in y])

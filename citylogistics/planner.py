@@ -369,8 +369,10 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
         for i in np.flatnonzero(covered):
             options = [c for c in cand_by_node[int(v_src[i])] if c in open_set]
             station_of[i] = max(options, key=lambda c: (not is_t1[c], -c))
-        reason = np.where(covered, "", np.where(~np.isfinite(reach[village_nodes]) | ~np.isfinite(v_access),
-                                                 "unreachable", np.where(any_cover, "budget", "too_far")))
+        # Not covered: no road from the city hub at all; else a candidate within the limit
+        # exists but was not opened (budget); else none exists (too far).
+        reason = np.where(covered, "", np.where(~np.isfinite(reach[village_nodes]), "unreachable",
+                                                 np.where(any_cover, "budget", "too_far")))
         reason = reason.astype(object)
         served = covered.copy()
         # Last mile: each open station to its villages.

@@ -4,14 +4,9 @@ The two runs are separate processes with different ``PYTHONHASHSEED`` values
 (so set/dict-order accidents show), started at the same time (so each runs
 under the other's CPU load, as on a busy CI machine).
 
-KNOWN ISSUE (planner/routing, being fixed there): the planner's last-mile
-solves get tiny time limits (``lastmile_time_limit_s`` = 0.05 s in the test
-scenario); under CPU load about half of PyVRP's deterministic solves stop at
-that wall-clock safety cap instead of their iteration budget
-(``plan.solver["stopped_by"] == "time_limit"``), so the coverage plan differs
-between runs.  Those comparisons are marked xfail (not strict: on an idle
-machine they can pass) until the fix lands; then remove the marker.  The
-siting (sites.csv) and the single-solve route run are checked without a marker.
+The planner's many small routing solves stop on a work budget
+(``SolveParams.work_limit_s``) with a wall-clock cap ten times larger, so a
+loaded machine still gives the same plan.
 """
 
 from __future__ import annotations
@@ -25,10 +20,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "tests" / "data" / "scenarios" / "zhoushan_small.toml"
-KNOWN_ISSUE = pytest.mark.xfail(
-    strict=False,
-    reason="known issue: planner last-mile PyVRP solves hit the wall-clock safety cap under load "
-           "(stopped_by='time_limit'), so deterministic mode differs between runs; fix pending in routing/planner")
 ROUTE_SCENARIO = """title = "determinism route run"
 city = "Zhoushan"
 seed = 3
@@ -73,7 +64,7 @@ def _assert_same_bytes(a: Path, b: Path, name: str) -> None:
                     f"  a: {la[first] if first < len(la) else '<end>'}\n  b: {lb[first] if first < len(lb) else '<end>'}")
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_ISSUE) for n in ("plan.json", "villages.csv", "kpis.csv")]
+@pytest.mark.parametrize("name", [n for n in ("plan.json", "villages.csv", "kpis.csv")]
                          + ["sites.csv"])
 def test_same_scenario_and_seed_give_identical_files(two_runs, name):
     a, b = two_runs

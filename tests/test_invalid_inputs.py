@@ -221,8 +221,6 @@ def test_unservable_plan_is_written_with_reasons(zero_budget_run):
     assert all(u["reason"] for u in plan["unassigned"])
 
 
-@pytest.mark.xfail(strict=True, reason="planner.py ~line 372: a village with no *open* site in reach is labelled "
-                                       "'unreachable' (~isfinite(v_access)) before 'budget'/'too_far' are considered")
 def test_zero_budget_reason_is_budget_not_unreachable(zero_budget_run):
     import csv
 

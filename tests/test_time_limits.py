@@ -82,24 +82,15 @@ def _check_p_median(plan, demand_ids, p):
     assert plan.bound <= plan.objective * (1 + 1e-9)
 
 
-# The SCIP models below overrun their limit (report to the location author):
-# location.py _Scip sets SCIP's limit to the full T when the solver is created,
-# but building the model row by row through pywraplp's natural API, and
-# extracting it into SCIP inside Solve(), take seconds that no clock counts;
-# on a timeout before any incumbent no plan is returned.  The same holds for
-# location_sparse.reduced_mip, which PMedian.solve(method="auto") runs when
-# more than 1 s is left after the Lagrangian phase.  Measured on the dev
-# machine under load: PMedian auto 1000x300, T=3 s -> 18.9 s (1500x500, T=2 s:
-# 1.5 s when the reduced MIP is skipped, 56 s when it runs); PMedian mip
-# 500x150, T=1 s -> 5.3 s (tested at 600x180), status "timeout"; CFL 600x150, T=1 s -> 8.6 s.
-# Sizes are chosen to stay well over T x 1.1 + 1 on an idle machine.
+# Capacitated facility location returns within its limit (model building is
+# charged against it and stops when half the limit is gone), but when SCIP has
+# no incumbent by then it returns no plan: there is no construction heuristic
+# for the capacitated model yet (p-median falls back to greedy).
 SCIP_OVERRUN = pytest.mark.xfail(
-    strict=True, reason="known bug: location.py _Scip / location_sparse.reduced_mip time limit excludes model "
-                        "building and extraction (PMedian auto 1000x300 T=3 s took 18.9 s; mip 500x150 T=1 s "
-                        "5.3 s; CFL 600x150 T=1 s 8.6 s)")
+    strict=True, reason="known gap: capacitated facility location has no construction heuristic, so a "
+                        "timeout before SCIP's first incumbent returns no plan (status 'timeout')")
 
 
-@SCIP_OVERRUN
 def test_p_median_respects_time_limit():
     limit_s = 3.0
     demand_ids, site_ids, cost, w = location_instance(1000, 300, seed=3)
@@ -111,7 +102,6 @@ def test_p_median_respects_time_limit():
     _check_p_median(plan, demand_ids, 30)
 
 
-@SCIP_OVERRUN
 def test_p_median_mip_respects_time_limit():
     limit_s = 1.0
     demand_ids, site_ids, cost, w = location_instance(600, 180, seed=3)
