@@ -29,7 +29,6 @@ base = "{base}"
 [set]
 "plan.end_year" = 2011
 "plan.budget_cny" = [900000]
-"plan.route_legs" = []  # siting and coverage only: routing under CPU contention may stop on its time cap
 """
 
 
