@@ -31,18 +31,20 @@ def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -
 
 
 def check_output_dir(out_dir: str | Path) -> Path:
-    """Refuse an output path that exists and is not a directory, before any work."""
+    """Refuse, before any work, an output path that exists and is not a directory
+    or that lies under a file; missing parent folders are made when outputs are written."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(
             "the output path exists and is a file; give a directory path (existing or new)",
             source=str(out),
         )
-    if not out.parent.exists():
-        raise InputError(
-            f"the parent folder {out.parent} does not exist; create it or choose another --out",
-            source=str(out),
-        )
+    ancestor = out.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"{ancestor} is a file, so no folder can be made under it; choose another --out",
+                         source=str(out))
     return out
 
 
@@ -52,6 +54,7 @@ def staged_output_dir(out_dir: str | Path) -> Iterator[Path]:
     ``out_dir`` in one rename, on failure or interruption it is removed and
     ``out_dir`` is left exactly as it was."""
     out = check_output_dir(out_dir).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)  # only now: a failed run before this creates nothing
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         yield stage
