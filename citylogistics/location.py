@@ -1062,6 +1062,23 @@ class CapacitatedFacilityLocation(_SitingModel):
                                  "single sourcing is impossible; use sourcing='split' or raise "
                                  "capacities", source=src, where=f"weights[{self.demand_ids[i]!r}]")
 
+    def _greedy_or_empty(self, t0: float, bound: float, extra: dict, unit: np.ndarray) -> LocationPlan:
+        """No incumbent in time: the greedy construction (see :func:`_greedy_cfl`)
+        with SCIP's bound or the cheapest-assignment bound; an empty plan if it fails."""
+        built = _greedy_cfl(self, unit)
+        if built is None:
+            return self._empty_plan("timeout", bound, time.perf_counter() - t0, extra)
+        open_mask, assign = built
+        acost = float(unit[np.arange(self.n_demand), assign].sum())
+        objective = float(self.fixed_cost_cny[open_mask].sum()) + acost
+        trivial = float(np.where(self.allowed_mask[None, :], unit, np.inf).min(axis=1).sum())
+        best = max(bound, trivial) if math.isfinite(bound) else trivial
+        load = np.bincount(assign, weights=self.weights, minlength=self.n_sites)
+        extra = {**extra, "fallback": "greedy", "assignment_cost": acost,
+                 "load": {self.site_ids[j]: float(load[j]) for j in np.flatnonzero(load > 1e-9)}}
+        return self._plan(open_mask=open_mask, assign=assign, objective=objective, bound=min(best, objective),
+                          status="feasible", seconds=time.perf_counter() - t0, extra=extra)
+
     @property
     def _unit_cost(self) -> np.ndarray:
         return self.cost if self.cost_is_total else self.weights[:, None] * self.cost
@@ -1082,15 +1099,16 @@ class CapacitatedFacilityLocation(_SitingModel):
             x, assign_obj = _assignment_block(self, scip, y, binary=self.sourcing == "single",
                                               capacities=cap, unit_cost=unit)
         except _BuildTimeout:
-            return _renamed(self._empty_plan("timeout", math.nan, time.perf_counter() - t0,
-                                             {**extra, "stopped": "model building hit the time limit"}), name)
+            return _renamed(self._greedy_or_empty(t0, math.nan, {**extra, "stopped": "model building hit the time limit"},
+                                                  unit), name)
         s.Minimize(sum(float(self.fixed_cost_cny[j]) * y[j] for j in range(self.n_sites)
                        if self.fixed_cost_cny[j] > 0) + assign_obj)
         status, objv, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
-        if status in ("infeasible", "timeout"):
-            plan = self._empty_plan(status, bound, seconds, extra)
-            return _renamed(plan, name)
+        if status == "timeout":
+            return _renamed(self._greedy_or_empty(t0, bound, extra, unit), name)
+        if status == "infeasible":
+            return _renamed(self._empty_plan(status, bound, seconds, extra), name)
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
         assign = _read_single(self, x)
         split: dict[str, dict[str, float]] = {}
@@ -1110,6 +1128,45 @@ class CapacitatedFacilityLocation(_SitingModel):
         plan = self._plan(open_mask=open_mask, assign=assign, objective=objv, bound=min(bound, objv),
                           status=status, seconds=seconds, extra=extra)
         return _renamed(plan, name)
+
+
+def _greedy_cfl(model, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A single-sourcing construction for capacitated facility location (also
+    feasible for split sourcing): open required sites, then the cheapest sites
+    per unit of capacity until capacity covers demand; assign demand points,
+    heaviest first, to the open site with room and the lowest cost, opening the
+    cheapest site with room when none has.  ``None`` when that fails (p, budget)."""
+    if model.budget_cny is not None:
+        return None
+    allowed = model.allowed_mask
+    cap = np.where(np.isfinite(model.capacities), model.capacities, float(model.weights.sum()) + 1.0)
+    fixed = model.fixed_cost_cny
+    open_mask = model.required_mask.copy()
+    order = np.argsort(fixed / np.maximum(cap, 1e-9), kind="stable")
+    for j in order:
+        if cap[open_mask].sum() >= model.weights.sum():
+            break
+        if allowed[j] and not open_mask[j]:
+            open_mask[j] = True
+    room = np.where(open_mask, cap, 0.0).astype(float)
+    assign = np.full(model.n_demand, -1)
+    for i in np.argsort(-model.weights, kind="stable"):
+        w = model.weights[i]
+        fits = open_mask & (room >= w - 1e-9) & np.isfinite(unit[i])
+        if not fits.any():
+            new = allowed & ~open_mask & (cap >= w - 1e-9) & np.isfinite(unit[i])
+            if not new.any():
+                return None
+            j = int(np.flatnonzero(new)[np.argmin((unit[i] + fixed)[new])])
+            open_mask[j] = True
+            room[j] = cap[j]
+        else:
+            j = int(np.flatnonzero(fits)[np.argmin(unit[i][fits])])
+        assign[i] = j
+        room[j] -= w
+    if model.p is not None and open_mask.sum() > model.p:
+        return None
+    return open_mask, assign
 
 
 def _renamed(plan: LocationPlan, model: str) -> LocationPlan:
