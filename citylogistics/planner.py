@@ -470,7 +470,7 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
                         for code, r in last["reason"].items() if r]
     sites = cand.copy()
     siting = {"status": res.status, "objective": res.objective, "bound": res.bound, "gap": res.gap,
-              "solve_time_s": round(res.solve_time_s, 3), "shortfall": list(res.shortfall),
+              "shortfall": list(res.shortfall),
               "groups_villages": len(villages)}
     timings["total"] = time.perf_counter() - t0
     return CityPlan(city_code=city_code, sites=sites, villages=v, yearly=yearly, routes=tuple(routes),
