@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -206,18 +205,9 @@ class LocationPlan:
 
     def to_json(self, path: str | os.PathLike) -> Path:
         """Write the plan as JSON atomically (temp file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.to_dict(), fh, ensure_ascii=False, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        from .fileio import atomic_write_text
+
+        return atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=1))
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "LocationPlan":

@@ -53,7 +53,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -901,20 +900,14 @@ def save_graphml(G: nx.Graph, path: str | os.PathLike) -> Path:
         for k, v in list(d.items()):
             if v is None:
                 d[k] = ""
+    for k in ("node_default", "edge_default"):  # GraphML reader/writer bookkeeping, not data
+        H.graph.pop(k, None)
     for k, v in list(H.graph.items()):
         if v is None or isinstance(v, (dict, list, tuple)):
             H.graph[k] = "" if v is None else json.dumps(v, sort_keys=True, ensure_ascii=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        nx.write_graphml_xml(H, tmp, encoding="utf-8", prettyprint=True)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a network file is ordinary data
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    from .fileio import atomic_write
+
+    return atomic_write(path, lambda tmp: nx.write_graphml_xml(H, tmp, encoding="utf-8", prettyprint=True))
 
 
 def load_graphml(path: str | os.PathLike) -> nx.Graph:

@@ -302,6 +302,27 @@ class RoutingProblem:
         """Total vehicles over all types."""
         return sum(vt.count for vt in self.vehicle_types)
 
+    def solver_nodes(self, keep: Sequence[int]):
+        """The node layout both engines use for the stops ``keep``: depots, one
+        open-route sink per depot that needs one (node ``-1``), then the stops.
+
+        Returns (stops, nodes, sink_of, first_stop, real, is_sink): ``nodes`` are
+        matrix indices (``-1`` for a sink), ``sink_of`` maps a depot position to
+        its sink's position, ``real`` is ``nodes`` with sinks on node 0.
+        """
+        stops = [self.stops[i] for i in keep]
+        sink_of: dict[int, int] = {}
+        nodes = list(self.depots)
+        for vt in self.vehicle_types:
+            if vt.open_end and vt.count > 0 and vt.depot not in sink_of:
+                sink_of[vt.depot] = len(nodes)
+                nodes.append(-1)
+        first_stop = len(nodes)
+        nodes.extend(s.node for s in stops)
+        real = np.array([max(x, 0) for x in nodes])
+        is_sink = np.array([x < 0 for x in nodes])
+        return stops, nodes, sink_of, first_stop, real, is_sink
+
     def depot_node(self, vehicle_type: VehicleType) -> int:
         """Matrix index of a vehicle type's depot."""
         return self.depots[vehicle_type.depot]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -225,16 +224,9 @@ class RoutePlan:
         path = Path(path)
         text = json.dumps(self.to_dict(include_timing=include_timing), ensure_ascii=False, indent=1,
                           sort_keys=False)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        from .fileio import atomic_write_text
+
+        return atomic_write_text(path, text + "\n")
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "RoutePlan":

@@ -432,20 +432,10 @@ def _solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolvePa
     if any(vt.max_trips > 1 and vt.count > 0 for vt in vts):
         raise InputError("engine 'ortools' does not model reloading (max_trips > 1); use engine='pyvrp' or "
                          "'auto'", source="SolveParams", where="engine")
-    stops = [problem.stops[i] for i in keep]
-    depot_nodes = list(problem.depots)
     # OR-Tools nodes: depots, one open-route sink per depot that needs one, then the stops.
-    sink_of: dict[int, int] = {}
-    nodes = list(depot_nodes)
-    for vt in vts:
-        if vt.open_end and vt.count > 0 and vt.depot not in sink_of:
-            sink_of[vt.depot] = len(nodes)
-            nodes.append(-1)
-    first_stop = len(nodes)
-    nodes.extend(s.node for s in stops)
+    stops, nodes, sink_of, first_stop, real, is_sink = problem.solver_nodes(keep)
+    depot_nodes = list(problem.depots)
     K = len(nodes)
-    real = np.array([max(x, 0) for x in nodes])
-    is_sink = np.array([x < 0 for x in nodes])
     D = IntPolicy.dist(problem.distance_m[np.ix_(real, real)])
     service = np.zeros(K, dtype=np.int64)
     service[first_stop:] = [int(P.time(s.service_s)) for s in stops]

@@ -71,18 +71,8 @@ def build_data(problem: RoutingProblem, keep: Sequence[int], *, prize_required: 
 
     P = IntPolicy
     vts = problem.vehicle_types
-    stops = [problem.stops[i] for i in keep]
+    stops, nodes, sink_of, first, real, is_sink = problem.solver_nodes(keep)
     depot_nodes = list(problem.depots)
-    sink_of: dict[int, int] = {}
-    nodes = list(depot_nodes)
-    for vt in vts:
-        if vt.open_end and vt.count > 0 and vt.depot not in sink_of:
-            sink_of[vt.depot] = len(nodes)
-            nodes.append(-1)
-    first = len(nodes)
-    nodes.extend(s.node for s in stops)
-    real = np.array([max(x, 0) for x in nodes])
-    is_sink = np.array([x < 0 for x in nodes])
     big = int(P.BIG // 64)  # PyVRP warns above 2**44
     D = np.minimum(P.dist(problem.distance_m[np.ix_(real, real)]), big)
     profiles: dict[tuple, int] = {}
