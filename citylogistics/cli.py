@@ -20,14 +20,14 @@ def _quiet(args) -> bool:
     return bool(getattr(args, "quiet", False)) or os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _progress(args):
-    if _quiet(args):
-        return None
+def _run_steps(scenario) -> int:
+    """How many progress messages a run sends (one per stage; per city and year for plans)."""
+    if scenario.plan is None:
+        return 5
+    from .runner import scenario_cities
 
-    def say(msg: str) -> None:
-        print(f"… {msg}", file=sys.stderr, flush=True)
-
-    return say
+    _, cities = scenario_cities(scenario)
+    return 2 + len(cities) * (2 + len(scenario.plan.years))
 
 
 def _cmd_run(args) -> int:
@@ -35,7 +35,18 @@ def _cmd_run(args) -> int:
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    result = run_scenario(scenario, args.out, progress=_progress(args))
+    if _quiet(args):
+        result = run_scenario(scenario, args.out)
+    else:
+        from tqdm import tqdm
+
+        with tqdm(total=_run_steps(scenario), unit="step", file=sys.stderr, dynamic_ncols=True,
+                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]") as bar:
+            def say(msg: str) -> None:
+                bar.set_description_str(msg[:60])
+                bar.update(1)
+
+            result = run_scenario(scenario, args.out, progress=say)
     print(result.summary())
     return 0
 
