@@ -31,12 +31,16 @@ def _run_steps(scenario) -> int:
 
 
 def _cmd_run(args) -> int:
+    """Run a scenario; a progress bar on a terminal, plain stage lines in a log, nothing with --quiet/CI."""
     from .runner import run_scenario
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     if _quiet(args):
         result = run_scenario(scenario, args.out)
+    elif not sys.stderr.isatty():  # a log file or pipe: one plain line per stage
+        result = run_scenario(scenario, args.out,
+                              progress=lambda msg: print(f"… {msg}", file=sys.stderr, flush=True))
     else:
         from tqdm import tqdm
 
