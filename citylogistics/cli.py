@@ -44,7 +44,7 @@ def _cmd_run(args) -> int:
     else:
         from tqdm import tqdm
 
-        with tqdm(total=_run_steps(scenario), unit="step", file=sys.stderr, dynamic_ncols=True,
+        with tqdm(total=_run_steps(scenario), unit="step", file=sys.stderr,
                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]") as bar:
             def say(msg: str) -> None:
                 bar.set_description_str(msg[:60])
