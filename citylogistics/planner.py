@@ -45,23 +45,6 @@ LEGS = ("trunk", "shuttle", "lastmile")
 
 
 @dataclasses.dataclass(frozen=True)
-class Fleet:
-    """A vehicle type of one leg, as the planner uses it."""
-
-    name: str
-    leg: str
-    count: int
-    capacity_parcels: float
-    fixed_cost_cny: float = 0.0
-    cost_per_km_cny: float = 0.0
-    max_duration_s: float | None = None
-    max_distance_m: float | None = None
-    co2_kg_per_km: float = 0.0
-    speed_factor: float = 1.0
-    max_trips: int = 1
-
-
-@dataclasses.dataclass(frozen=True)
 class PlannerSettings:
     """Everything the planner needs besides the data (see :class:`citylogistics.scenario.PlanSection`)."""
 
@@ -72,7 +55,7 @@ class PlannerSettings:
     weight: str = "population"
     county_hubs_exist: bool = True
     route_legs: tuple[str, ...] = LEGS
-    fleet: tuple[Fleet, ...] = ()
+    fleet: tuple[tuple[str, Any], ...] = ()  # (leg, problem.VehicleType) pairs
     t1_open_cost_cny: float = 2_000_000.0
     t1_fixed_cost_cny_per_year: float = 600_000.0
     t2_open_cost_cny: float = 300_000.0
@@ -90,8 +73,9 @@ class PlannerSettings:
     seed: int = 0
     pickups: bool = True
 
-    def fleet_of(self, leg: str) -> tuple[Fleet, ...]:
-        return tuple(f for f in self.fleet if f.leg == leg)
+    def fleet_of(self, leg: str) -> tuple:
+        """The vehicle types (:class:`citylogistics.problem.VehicleType`) that run ``leg``."""
+        return tuple(vt for fleet_leg, vt in self.fleet if fleet_leg == leg)
 
 
 # --------------------------------------------------------------------------- graph helpers
@@ -208,16 +192,6 @@ class CityPlan:
     paths: Mapping[tuple[str, str], tuple[tuple[float, float], ...]]
 
 
-def _settings_fleet(fleet: Sequence[Fleet], leg: str, depot_count: int = 1):
-    from .problem import VehicleType
-
-    return tuple(VehicleType(name=f.name, count=f.count, capacity=f.capacity_parcels,
-                             fixed_cost_cny=f.fixed_cost_cny, cost_per_km_cny=f.cost_per_km_cny,
-                             max_duration_s=f.max_duration_s, max_distance_m=f.max_distance_m,
-                             co2_kg_per_km=f.co2_kg_per_km, speed_factor=f.speed_factor, max_trips=f.max_trips)
-                 for f in fleet if f.leg == leg)
-
-
 def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[str, int, float, float]], *, leg: str,
            settings: PlannerSettings, start_s: float, split: bool) -> tuple[list[dict], list[dict]]:
     """Solve one leg's routing problem from ``depot_node`` to ``stops``.
@@ -228,7 +202,7 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
     from .problem import RoutingProblem, Stop, VehicleType
     from .routing import SolveParams, solve
 
-    vtypes = _settings_fleet(settings.fleet, leg)
+    vtypes = settings.fleet_of(leg)
     if not stops or not vtypes:
         return [], []
     vtypes = tuple(dataclasses.replace(v, shift_start_s=start_s,

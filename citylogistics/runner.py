@@ -117,7 +117,7 @@ def _snap(G, frame) -> list:
 def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):
     """The routing problem of a scenario: hub depot, one stop per load, the fleet."""
     from .matrix import od_matrices
-    from .problem import RoutingProblem, Stop, VehicleType
+    from .problem import RoutingProblem, Stop
 
     stop_nodes = _snap(G, stops_frame)
     # A stop snapped onto the hub's road node keeps a node entry of its own (zero distance to the hub).
@@ -136,12 +136,7 @@ def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):
             stops.append(Stop(id=code if k == 0 else f"{code}~{k + 1}", node=index[node],
                               delivery=delivery / n_loads, pickup=pickup / n_loads,
                               service_s=scenario.routing.service_s))
-    vtypes = tuple(
-        VehicleType(name=v.name, count=v.count, capacity=v.capacity_parcels, fixed_cost_cny=v.fixed_cost_cny,
-                    cost_per_km_cny=v.cost_per_km_cny, max_duration_s=v.max_duration_s,
-                    max_distance_m=v.max_distance_m, co2_kg_per_km=v.co2_kg_per_km, speed_factor=v.speed_factor,
-                    max_trips=v.max_trips)
-        for v in scenario.vehicles)
+    vtypes = tuple(v.vehicle_type() for v in scenario.vehicles)
     node_ids = (str(hub_id),) + tuple(str(n) for n in graph_nodes[1:])
     return RoutingProblem.from_matrices(node_ids, dist_m.values, time_m.values, depots=(0,),
                                         stops=tuple(stops), vehicle_types=vtypes)
@@ -273,14 +268,10 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
 
 def planner_settings(scenario: Scenario):
     """The planner's settings from a scenario with a ``[plan]`` table."""
-    from .planner import Fleet, PlannerSettings
+    from .planner import PlannerSettings
 
     p, s = scenario.plan, scenario.sites
-    fleet = tuple(Fleet(name=v.name, leg=v.leg, count=v.count, capacity_parcels=v.capacity_parcels,
-                        fixed_cost_cny=v.fixed_cost_cny, cost_per_km_cny=v.cost_per_km_cny,
-                        max_duration_s=v.max_duration_s, max_distance_m=v.max_distance_m,
-                        co2_kg_per_km=v.co2_kg_per_km, speed_factor=v.speed_factor, max_trips=v.max_trips)
-                  for v in scenario.vehicles)
+    fleet = tuple((v.leg, v.vehicle_type()) for v in scenario.vehicles)
     return PlannerSettings(
         years=p.years, budgets=p.per_year("budget_cny"), targets=p.per_year("coverage_target"),
         coverage_limit_s=p.coverage_limit_s, weight=p.weight, county_hubs_exist=p.county_hubs_exist,

@@ -76,6 +76,16 @@ class VehicleSection:
     speed_factor: float = spec(1.0, gt=0, doc="travel time multiplier against the network's car times")
     max_trips: int = spec(1, min=1, max=20, doc="trips per shift with reloading at the depot (needs engine 'auto' or 'pyvrp')")
 
+    def vehicle_type(self):
+        """This fleet entry as a routing :class:`citylogistics.problem.VehicleType`."""
+        from .problem import VehicleType
+
+        return VehicleType(name=self.name, count=self.count, capacity=self.capacity_parcels,
+                           fixed_cost_cny=self.fixed_cost_cny, cost_per_km_cny=self.cost_per_km_cny,
+                           max_duration_s=self.max_duration_s, max_distance_m=self.max_distance_m,
+                           co2_kg_per_km=self.co2_kg_per_km, speed_factor=self.speed_factor,
+                           max_trips=self.max_trips)
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PlanSection:
