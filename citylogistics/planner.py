@@ -55,6 +55,7 @@ class PlannerSettings:
     weight: str = "population"
     county_hubs_exist: bool = True
     route_legs: tuple[str, ...] = LEGS
+    fleet_sizing: str = "auto"
     fleet: tuple[tuple[str, Any], ...] = ()  # (leg, problem.VehicleType) pairs
     t1_open_cost_cny: float = 2_000_000.0
     t1_fixed_cost_cny_per_year: float = 600_000.0
@@ -205,8 +206,14 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
     vtypes = settings.fleet_of(leg)
     if not stops or not vtypes:
         return [], []
-    vtypes = tuple(dataclasses.replace(v, shift_start_s=start_s,
-                                       max_duration_s=v.max_duration_s) for v in vtypes)
+    vtypes = tuple(dataclasses.replace(v, shift_start_s=start_s) for v in vtypes)
+    if settings.fleet_sizing == "auto":
+        # Enough vehicles of every type to carry the whole load in one trip each (plus two),
+        # so what is unserved is unserved for a reason other than a short fleet; the
+        # routes then say how many vehicles the plan needs.
+        load = max(sum(d for _, _, d, _ in stops), sum(p for _, _, _, p in stops))
+        vtypes = tuple(dataclasses.replace(v, count=max(v.count, math.ceil(load / v.capacity) + 2))
+                       for v in vtypes)
     # A stop on the depot's own road node keeps a node entry of its own (zero distance to the depot).
     nodes = [depot_node] + sorted({n for _, n, _, _ in stops})
     pos = {n: i + 1 for i, n in enumerate(nodes[1:])}
@@ -225,7 +232,10 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
                                            vehicle_types=vtypes)
     # The per-solve limit is the deterministic work budget; the wall-clock cap is ten times
     # larger (at least 5 s) so a loaded machine still gets the same plan.
-    work = settings.lastmile_time_limit_s if leg == "lastmile" else settings.route_time_limit_s
+    # The work grows with the number of loads beyond 50, so a dense urban station with
+    # hundreds of loads gets a search in proportion.
+    base = settings.lastmile_time_limit_s if leg == "lastmile" else settings.route_time_limit_s
+    work = base * max(1.0, len(problem_stops) / 50)
     plan = solve(problem, SolveParams(time_limit_s=max(10 * work, 5.0), work_limit_s=work, seed=settings.seed,
                                       deterministic=True, engine=settings.engine)).to_dict()
     for route in plan["routes"]:

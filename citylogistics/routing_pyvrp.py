@@ -19,6 +19,7 @@ very large prize, so the plan lists the stops it could not fit as unassigned.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -165,6 +166,8 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
 
     limit = iteration_limit(len(keep), work_seconds(params)) if params.deterministic else None
 
+    notes: list[str] = []
+
     def run(prize: bool, budget_s: float):
         data, type_of = build_data(problem, keep, prize_required=prize)
         crit = [MaxRuntime(budget_s)]
@@ -173,8 +176,13 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
         pv_params = PVParams()
         if prize:
             pv_params = PVParams(penalty=PenaltyParams(max_penalty=_PRIZE_MAX_PENALTY))
-        res = pv_solve(data, MultipleCriteria(crit) if len(crit) > 1 else crit[0], seed=int(params.seed),
-                       collect_stats=False, display=bool(params.log), params=pv_params)
+        with warnings.catch_warnings(record=True) as caught:
+            # PyVRP warns when its penalties saturate on a hard instance; the outcome
+            # (feasible or not, dropped stops) is reported in the plan instead.
+            warnings.simplefilter("always")
+            res = pv_solve(data, MultipleCriteria(crit) if len(crit) > 1 else crit[0], seed=int(params.seed),
+                           collect_stats=False, display=bool(params.log), params=pv_params)
+        notes.extend(sorted({type(w.message).__name__ for w in caught}))
         return res, type_of
 
     res, type_of = run(prize_required, params.time_limit_s)
@@ -191,6 +199,8 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
             "objective": int(res.cost()) if res.best.is_feasible() else None,
             "iterations": int(res.num_iterations), "stopped_by": stopped,
             "required_as_prizes": bool(prize_required), "retried": retried}
+    if notes:
+        info["warnings"] = sorted(set(notes))
     if limit is not None:
         info["iteration_limit"] = limit
     del elapsed

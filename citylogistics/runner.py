@@ -275,7 +275,7 @@ def planner_settings(scenario: Scenario):
     return PlannerSettings(
         years=p.years, budgets=p.per_year("budget_cny"), targets=p.per_year("coverage_target"),
         coverage_limit_s=p.coverage_limit_s, weight=p.weight, county_hubs_exist=p.county_hubs_exist,
-        route_legs=p.route_legs, fleet=fleet, t1_open_cost_cny=s.t1_open_cost_cny,
+        route_legs=p.route_legs, fleet_sizing=p.fleet_sizing, fleet=fleet, t1_open_cost_cny=s.t1_open_cost_cny,
         t1_fixed_cost_cny_per_year=s.t1_fixed_cost_cny_per_year, t2_open_cost_cny=s.t2_open_cost_cny,
         t2_fixed_cost_cny_per_year=s.t2_fixed_cost_cny_per_year, t3_fixed_cost_cny_per_year=s.t3_fixed_cost_cny_per_year,
         t2_candidates=s.t2_candidates, day_start_s=p.day_start_s, handling_s=p.handling_s,

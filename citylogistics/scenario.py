@@ -99,6 +99,9 @@ class PlanSection:
     weight: str = spec("population", choices=("population", "villages"), doc="what coverage counts")
     county_hubs_exist: bool = spec(True, doc="county hubs (T1) at every county seat exist from the start (else they are candidates)")
     route_legs: tuple[str, ...] = spec(("trunk", "shuttle", "lastmile"), choices=("trunk", "shuttle", "lastmile"), doc="legs to route each year")
+    fleet_sizing: str = spec("auto", choices=("auto", "fixed"),
+                             doc="auto: each depot gets at least enough vehicles of every type for its whole load "
+                                 "(the vehicles' count is the minimum); fixed: exactly count per depot")
     day_start_s: float = spec(14400.0, min=0, max=86400, doc="trunk departure from the city hub (04:00)")
     handling_s: float = spec(1800.0, min=0, doc="sorting time at each hub or station before the next leg leaves")
     next_day_cutoff_s: float = spec(64800.0, gt=0, doc="a village is next-day feasible if its parcel arrives by this time (18:00)")
