@@ -177,7 +177,7 @@ def csv_text(rows: list[dict], fields: tuple[str, ...]) -> str:
     return buf.getvalue()
 
 
-def _network_paths(G, node_ids, plan: dict, node_of: dict) -> dict:
+def _network_paths(G, plan: dict, node_of: dict) -> dict:
     """Road geometry of each route leg, as (lon, lat) along the network path."""
     import networkx as nx
 
@@ -251,9 +251,8 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
                         "demand (parcels/day)": round(s.delivery, 1), "pickup (parcels/day)": round(s.pickup, 1),
                         "point": row["point_source"]}
         node_of[s.id] = problem.node_ids[s.node]
-    node_of = {k: (v if v in G else type(next(iter(G.nodes)))(v)) for k, v in node_of.items()}
     m = new_map(tiles=scenario.map.tiles, title=scenario.title, attribution=DATA_NOTICE)
-    map_routes(plan, points, paths=_network_paths(G, problem.node_ids, plan, node_of), m=m)
+    map_routes(plan, points, paths=_network_paths(G, plan, node_of), m=m)
     doc = {"scenario": {"title": scenario.title, "city": city_code, "year": scenario.year, "seed": scenario.seed}}
     doc.update(plan)
     with staged_output_dir(out_dir) as stage:
