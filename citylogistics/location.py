@@ -68,11 +68,15 @@ class _Scip:
             raise SolverError("OR-Tools was built without SCIP; install ortools from PyPI")
         solver.SetTimeLimit(max(1, int(1000 * time_limit_s)))
         solver.SetNumThreads(1)
-        solver.SetSolverSpecificParametersAsString(
-            f"randomization/randomseedshift = {int(seed) % 2**31}\n"
-        )
+        self._params = f"randomization/randomseedshift = {int(seed) % 2**31}\n"
+        solver.SetSolverSpecificParametersAsString(self._params)
         self.solver = solver
         self.name = name
+
+    def add_params(self, text: str) -> None:
+        """Add SCIP parameters (``name = value`` lines) to those already set."""
+        self._params += text.rstrip("\n") + "\n"
+        self.solver.SetSolverSpecificParametersAsString(self._params)
 
     def expired(self, share: float = 0.5) -> bool:
         """True when model building has used more than ``share`` of the time limit."""
@@ -462,18 +466,23 @@ class SetCovering(_SitingModel):
             within[coverable], required=self.required_mask, allowed=self.allowed_mask,
             fixed_cost=self.fixed_cost_cny if (self.minimize == "cost" or self.budget_cny is not None)
             else None)
-        if self.minimize == "cost" and self.budget_cny is None:
-            pass
         scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
         s = scip.solver
         y = self._add_site_vars(scip)
         for j in np.flatnonzero(dominated):
             y[j].SetUb(0)
         rows = _dedup_rows(within[coverable] & ~dominated[None, :])
-        for cols in rows:
-            s.Add(sum(y[j] for j in cols) >= 1)
+        for cols in rows:  # low-level API: cheaper than the natural one on small models
+            row = s.Constraint(1.0, s.infinity())
+            for j in cols:
+                row.SetCoefficient(y[j], 1.0)
+        if len(rows) <= 2000:
+            scip.add_params("presolving/maxrounds = 0")
         a = np.ones(self.n_sites) if self.minimize == "sites" else self.fixed_cost_cny
-        s.Minimize(sum(float(a[j]) * y[j] for j in range(self.n_sites) if a[j] != 0))
+        objective_fn = s.Objective()
+        for j in np.flatnonzero(a != 0):
+            objective_fn.SetCoefficient(y[j], float(a[j]))
+        objective_fn.SetMinimization()
         status, obj, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
         extra = {"limit": self.limit, "minimize": self.minimize,
@@ -568,14 +577,7 @@ class MaxCoverage(_SitingModel):
         pos = self.weights > 0
         dominated = _dominated_sites(within[pos], required=self.required_mask,
                                      allowed=self.allowed_mask, fixed_cost=self.fixed_cost_cny)
-        scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
-        s = scip.solver
-        y = self._add_site_vars(scip)
-        for j in np.flatnonzero(dominated):
-            y[j].SetUb(0)
         within = within & ~dominated[None, :]
-        if self.p is not None:
-            s.Add(sum(y) <= int(self.p))
         groups: dict[bytes, list] = {}
         packed = np.packbits(within, axis=1)
         for i in range(self.n_demand):
@@ -586,19 +588,93 @@ class MaxCoverage(_SitingModel):
                 groups[key][1] += self.weights[i]
             else:
                 groups[key] = [i, float(self.weights[i])]
-        obj = []
-        for g, (i, w) in enumerate(groups.values()):
-            z = s.NumVar(0, 1, f"z{g}")
-            s.Add(z <= sum(y[j] for j in np.flatnonzero(within[i])))
-            obj.append(w * z)
-        s.Maximize(sum(obj) if obj else 0)
-        status, objv, bound, _ = scip.solve(maximize=True)
-        seconds = time.perf_counter() - t0
         extra = {"limit": self.limit, "p": self.p, "solver": "SCIP", "n_groups": len(groups),
                  "dominated_sites": int(dominated.sum())}
+        if self.budget_cny is None and self.p is not None:
+            open_mask, bound = self._certified_greedy(within, groups, dominated)
+            if open_mask is not None:
+                extra["solver"] = "greedy + LP bound (GLOP)"
+                return self._coverage_plan(open_mask, bound, "optimal", time.perf_counter() - t0, within, extra)
+        scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
+        s = scip.solver
+        y = self._add_site_vars(scip)
+        for j in np.flatnonzero(dominated):
+            y[j].SetUb(0)
+        if self.p is not None:
+            s.Add(sum(y) <= int(self.p))
+        # Rows through the low-level API (the natural-language API costs more than
+        # SCIP's own solve on small instances).
+        objective_fn = s.Objective()
+        for g, (i, w) in enumerate(groups.values()):
+            z = s.NumVar(0, 1, f"z{g}")
+            row = s.Constraint(-s.infinity(), 0.0)
+            row.SetCoefficient(z, 1.0)
+            for j in np.flatnonzero(within[i]):
+                row.SetCoefficient(y[j], -1.0)
+            objective_fn.SetCoefficient(z, w)
+        objective_fn.SetMaximization()
+        if len(groups) <= 2000:
+            # Small models: SCIP's presolve costs more than it saves.
+            scip.add_params("presolving/maxrounds = 0")
+        status, objv, bound, _ = scip.solve(maximize=True)
+        seconds = time.perf_counter() - t0
         if status in ("infeasible", "timeout"):
             return self._empty_plan(status, bound, seconds, extra)
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
+        return self._coverage_plan(open_mask, bound, status, seconds, within, extra)
+
+    def _certified_greedy(self, within: np.ndarray, groups: dict, dominated: np.ndarray):
+        """Greedy sites (largest coverage gain first) and the LP relaxation's bound
+        (GLOP).  Returns (open mask, bound) when the LP proves the greedy choice
+        optimal (or the LP optimum is integral), else (None, None): small models
+        then skip SCIP's set-up, which costs more than the whole solve."""
+        from ortools.linear_solver import pywraplp
+
+        if not groups:
+            return None, None
+        rows = np.array([within[i] for i, _ in groups.values()])
+        w = np.array([wt for _, wt in groups.values()])
+        allowed = self.allowed_mask & ~dominated
+        required = self.required_mask
+        open_mask = required.copy()
+        covered = rows[:, open_mask].any(axis=1)
+        while open_mask.sum() < self.p:
+            gains = (w * ~covered) @ rows
+            gains[~allowed | open_mask] = -1
+            j = int(np.argmax(gains))
+            if gains[j] <= 0:
+                break
+            open_mask[j] = True
+            covered |= rows[:, j]
+        greedy = float(w[covered].sum())
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        y = [lp.NumVar(1.0 if required[j] else 0.0, 1.0 if (allowed[j] or required[j]) else 0.0, "")
+             for j in range(self.n_sites)]
+        cap = lp.Constraint(0.0, float(self.p))
+        for v in y:
+            cap.SetCoefficient(v, 1.0)
+        obj = lp.Objective()
+        for g in range(len(w)):
+            z = lp.NumVar(0.0, 1.0, "")
+            row = lp.Constraint(-lp.infinity(), 0.0)
+            row.SetCoefficient(z, 1.0)
+            for j in np.flatnonzero(rows[g]):
+                row.SetCoefficient(y[j], -1.0)
+            obj.SetCoefficient(z, float(w[g]))
+        obj.SetMaximization()
+        if lp.Solve() != pywraplp.Solver.OPTIMAL:
+            return None, None
+        bound = obj.Value()
+        tol = 1e-9 * max(1.0, abs(bound))
+        if bound <= greedy + tol:
+            return open_mask, greedy
+        vals = np.array([v.solution_value() for v in y])
+        if np.all(np.minimum(vals, 1.0 - vals) < 1e-7):
+            return vals > 0.5, bound
+        return None, None
+
+    def _coverage_plan(self, open_mask: np.ndarray, bound: float, status: str, seconds: float,
+                       within: np.ndarray, extra: dict) -> LocationPlan:
         assign = self._nearest_open(open_mask, self.limit)
         covered = assign >= 0
         objective = float(self.weights[covered].sum())
