@@ -278,22 +278,23 @@ class _SitingModel:
     def n_sites(self) -> int:
         return len(self.site_ids)
 
-    @property
-    def allowed_mask(self) -> np.ndarray:
-        """Boolean mask of sites that may open."""
-        mask = np.ones(self.n_sites, dtype=bool)
+    def _site_mask(self, sites) -> np.ndarray:
+        """Boolean mask of the given site ids."""
+        mask = np.zeros(self.n_sites, dtype=bool)
         index = {s: j for j, s in enumerate(self.site_ids)}
-        for s in self.forbidden_sites:
-            mask[index[s]] = False
+        for s in sites:
+            mask[index[s]] = True
         return mask
 
     @property
+    def allowed_mask(self) -> np.ndarray:
+        """Boolean mask of sites that may open."""
+        return ~self._site_mask(self.forbidden_sites)
+
+    @property
     def required_mask(self) -> np.ndarray:
-        mask = np.zeros(self.n_sites, dtype=bool)
-        index = {s: j for j, s in enumerate(self.site_ids)}
-        for s in self.required_sites:
-            mask[index[s]] = True
-        return mask
+        """Boolean mask of sites that must open."""
+        return self._site_mask(self.required_sites)
 
     def _add_site_vars(self, scip: _Scip) -> list:
         """Binary y_j, fixed to 1 for required and 0 for forbidden sites; budget row."""
