@@ -69,6 +69,7 @@ def staged_output_dir(out_dir: str | Path) -> Iterator[Path]:
     out = check_output_dir(out_dir).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)  # only now: a failed run before this creates nothing
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; the output folder is ordinary data
     try:
         yield stage
         if out.exists():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from citylogistics.errors import InputError
@@ -11,6 +13,7 @@ def test_missing_parents_are_made_only_when_outputs_are_written(tmp_path):
     with staged_output_dir(out) as stage:
         (stage / "x.txt").write_text("1")
     assert (out / "x.txt").read_text() == "1"
+    assert out.stat().st_mode & 0o055 == 0o055 or os.umask(os.umask(0)) & 0o055, "readable like any data folder"
 
 
 def test_failure_inside_leaves_existing_output_untouched(tmp_path):
