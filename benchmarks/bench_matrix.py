@@ -46,19 +46,7 @@ def province_graph(folder: Path) -> nx.Graph:
 
 def nx_topk(G: nx.Graph, villages: list, stations: list, k: int, weight: str):
     """K nearest stations per village with one networkx Dijkstra per station."""
-    vset = set(villages)
-    heaps: dict = {v: [] for v in villages}  # max-heaps of (-value, -station index)
-    for j, s in enumerate(stations):
-        dist = nx.single_source_dijkstra_path_length(G, s, weight=weight)
-        for v, d in dist.items():
-            if v in vset:
-                h = heaps[v]
-                item = (-d, -j)
-                if len(h) < k:
-                    heapq.heappush(h, item)
-                elif item > h[0]:
-                    heapq.heapreplace(h, item)
-    return {v: sorted((-a, -b) for a, b in h) for v, h in heaps.items()}
+    return nx_topk_cutoff(G, villages, stations, k, weight, None)  # cutoff None: full searches
 
 
 def nx_topk_bounded(G: nx.Graph, villages: list, stations: list, k: int, weight: str, limit: float):
@@ -179,7 +167,7 @@ def main(argv=None) -> int:
                  "once)", t_cs1b, None, float(S1b.values.sum()), t_nx1 / t_cs1b, str(same1)))
 
     print()
-    print(f"| task | method | seconds | peak MB (tracemalloc) | sum of values | speed-up vs networkx | identical |")
+    print("| task | method | seconds | peak MB (tracemalloc) | sum of values | speed-up vs networkx | identical |")
     print("|---|---|---:|---:|---:|---:|---|")
     for task, method, sec, mb, chk, ratio, ident in rows:
         mbs = "-" if mb is None else f"{mb:.0f}"

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -277,6 +277,15 @@ class _SitingModel:
     @property
     def n_sites(self) -> int:
         return len(self.site_ids)
+
+    def _check_every_point_reachable(self) -> None:
+        """Models that assign every point (p-median, p-center) need a finite cost to some allowed site."""
+        reach = (np.isfinite(self.cost) & self.allowed_mask[None, :]).any(axis=1)
+        if not reach.all():
+            i = int(np.flatnonzero(~reach)[0])
+            raise InputError("demand point has no allowed site at finite cost; give it a finite "
+                             "cost to some site or drop it", source=self.source,
+                             where=f"demand {self.demand_ids[i]!r}")
 
     def _site_mask(self, sites) -> np.ndarray:
         """Boolean mask of the given site ids."""
@@ -729,13 +738,7 @@ class PMedian(_SitingModel):
         self._check_p(self.p)
         q = self._check_capacity(self.capacities, self.p)
         object.__setattr__(self, "capacities", q)
-        allowed = self.allowed_mask
-        reach = (np.isfinite(self.cost) & allowed[None, :]).any(axis=1)
-        if not reach.all():
-            i = int(np.flatnonzero(~reach)[0])
-            raise InputError("demand point has no allowed site at finite cost; give it a finite "
-                             "cost to some site or drop it", source=self.source,
-                             where=f"demand {self.demand_ids[i]!r}")
+        self._check_every_point_reachable()
 
     def solve(self, *, time_limit_s: float = 60.0, seed: int = 0,
               method: str = "auto") -> LocationPlan:
@@ -981,13 +984,7 @@ class PCenter(_SitingModel):
 
     def _check(self):
         self._check_p(self.p)
-        allowed = self.allowed_mask
-        reach = (np.isfinite(self.cost) & allowed[None, :]).any(axis=1)
-        if not reach.all():
-            i = int(np.flatnonzero(~reach)[0])
-            raise InputError("demand point has no allowed site at finite cost; give it a finite "
-                             "cost to some site or drop it", source=self.source,
-                             where=f"demand {self.demand_ids[i]!r}")
+        self._check_every_point_reachable()
 
     def _cover_test(self, r: float, *, time_limit_s: float, seed: int):
         """Return (verdict, open_mask): verdict in 'yes', 'no', 'unknown'."""

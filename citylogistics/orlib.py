@@ -232,8 +232,6 @@ def bench_cap_rows(paths: Sequence[str | Path], *, capacity: float | None = None
         Overrides every warehouse capacity (needed for capa/capb/capc whose
         files say ``capacity``).
     """
-    from citylogistics.location import CapacitatedFacilityLocation
-
     rows = []
     for path in paths:
         t0 = time.perf_counter()

@@ -200,7 +200,7 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
     ``stops``: (id, graph node index, delivery, pickup).  Returns plan routes
     and unassigned entries (ids as given).
     """
-    from .problem import RoutingProblem, Stop, VehicleType
+    from .problem import RoutingProblem, Stop
     from .routing import SolveParams, solve
 
     vtypes = settings.fleet_of(leg)

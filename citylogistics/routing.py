@@ -434,7 +434,6 @@ def _solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolvePa
                          "'auto'", source="SolveParams", where="engine")
     # OR-Tools nodes: depots, one open-route sink per depot that needs one, then the stops.
     stops, nodes, sink_of, first_stop, real, is_sink = problem.solver_nodes(keep)
-    depot_nodes = list(problem.depots)
     K = len(nodes)
     D = IntPolicy.dist(problem.distance_m[np.ix_(real, real)])
     service = np.zeros(K, dtype=np.int64)

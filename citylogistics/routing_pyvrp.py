@@ -73,7 +73,6 @@ def build_data(problem: RoutingProblem, keep: Sequence[int], *, prize_required: 
     P = IntPolicy
     vts = problem.vehicle_types
     stops, nodes, sink_of, first, real, is_sink = problem.solver_nodes(keep)
-    depot_nodes = list(problem.depots)
     big = int(P.BIG // 64)  # PyVRP warns above 2**44
     D = np.minimum(P.dist(problem.distance_m[np.ix_(real, real)]), big)
     profiles: dict[tuple, int] = {}

@@ -755,7 +755,7 @@ def _report_md(result: SweepResult, plan: SweepPlan, front) -> str:
     lines = [f"# {plan.title}", "", f"Sweep file: `{plan.path}`  ", f"Base scenario: `{plan.base_path}` "
              f"(sha256 {plan.base_sha256[:12]})  ",
              f"Points: {len(t)} ({len(t) - result.failed} ok, {result.failed} failed)", "",
-             f"## Cost–coverage frontier", "",
+             "## Cost–coverage frontier", "",
              f"Minimise `{fr.cost_key}`, maximise `{fr.coverage_key}` (final year, top scope). "
              "The knee is the frontier point farthest above the line between its two ends "
              "(both axes scaled to 0–1).", "", "![frontier](frontier.svg)", ""]
