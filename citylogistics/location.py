@@ -32,8 +32,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from citylogistics.errors import InputError, SolverError
+from citylogistics.errors import InputError
 from citylogistics.location_plan import LocationPlan
+from citylogistics.location_mclp import solve_max_coverage_p
+from citylogistics.mip import Scip as _Scip
 
 __all__ = [
     "SetCovering",
@@ -42,78 +44,6 @@ __all__ = [
     "PCenter",
     "CapacitatedFacilityLocation",
 ]
-
-_MIP_REL_GAP = 1e-9
-
-
-# ===================================================================== solver
-class _Scip:
-    """Thin wrapper over a pywraplp SCIP solver: params, status, bound.
-
-    The time limit counts from the wrapper's creation: building the model in
-    Python and OR-Tools' extraction of it into SCIP (which happens inside
-    ``Solve`` before SCIP's own clock starts, and takes about as long as the
-    building) are charged against it, so a solve given T seconds returns in
-    about T.  Builders call :meth:`expired` in their loops and give up early.
-    """
-
-    def __init__(self, *, time_limit_s: float, seed: int, name: str):
-        from ortools.linear_solver import pywraplp
-
-        self.created = time.perf_counter()
-        self.deadline = self.created + float(time_limit_s)
-        self.pywraplp = pywraplp
-        solver = pywraplp.Solver.CreateSolver("SCIP")
-        if solver is None:  # pragma: no cover - depends on the OR-Tools build
-            raise SolverError("OR-Tools was built without SCIP; install ortools from PyPI")
-        solver.SetTimeLimit(max(1, int(1000 * time_limit_s)))
-        solver.SetNumThreads(1)
-        self._params = f"randomization/randomseedshift = {int(seed) % 2**31}\n"
-        solver.SetSolverSpecificParametersAsString(self._params)
-        self.solver = solver
-        self.name = name
-
-    def add_params(self, text: str) -> None:
-        """Add SCIP parameters (``name = value`` lines) to those already set."""
-        self._params += text.rstrip("\n") + "\n"
-        self.solver.SetSolverSpecificParametersAsString(self._params)
-
-    def expired(self, share: float = 0.5) -> bool:
-        """True when model building has used more than ``share`` of the time limit."""
-        now = time.perf_counter()
-        return now - self.created > share * (self.deadline - self.created)
-
-    def solve(self, *, maximize: bool = False) -> tuple[str, float, float, float]:
-        """Return (status, objective, bound, seconds)."""
-        pywraplp = self.pywraplp
-        params = pywraplp.MPSolverParameters()
-        params.SetDoubleParam(params.RELATIVE_MIP_GAP, _MIP_REL_GAP)
-        t0 = time.perf_counter()
-        build_s = t0 - self.created
-        left_s = self.deadline - t0 - build_s  # extraction costs about as much as building
-        self.solver.SetTimeLimit(max(1, int(1000 * left_s)))
-        code = self.solver.Solve(params)
-        seconds = time.perf_counter() - t0
-        if code == pywraplp.Solver.OPTIMAL:
-            status = "optimal"
-        elif code == pywraplp.Solver.FEASIBLE:
-            status = "feasible"
-        elif code == pywraplp.Solver.INFEASIBLE:
-            return "infeasible", math.nan, math.nan, seconds
-        elif code == pywraplp.Solver.NOT_SOLVED:
-            status = "timeout"
-        else:
-            raise SolverError(f"SCIP returned status {code} on {self.name}")
-        n_int = sum(1 for v in self.solver.variables() if v.integer())
-        try:
-            bound = self.solver.Objective().BestBound()
-        except Exception:  # pragma: no cover
-            bound = math.nan
-        if n_int == 0 and status == "optimal":
-            bound = self.solver.Objective().Value()
-        if status == "timeout":
-            return status, math.nan, bound, seconds
-        return status, self.solver.Objective().Value(), bound, seconds
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -566,6 +496,12 @@ class MaxCoverage(_SitingModel):
     optimum. ``z`` is continuous: for fixed binary ``y`` its optimum is 0/1.
     The bound is an upper bound (maximisation). At least one of ``p`` and
     ``budget_cny`` must be given.
+
+    Without a budget, the model is solved by
+    :func:`citylogistics.location_mclp.solve_max_coverage_p`: local search for
+    the incumbent, the LP bound (GLOP) to certify it, reduced-cost fixing and
+    SCIP on the remaining sites only when the LP cannot. With a budget, SCIP
+    solves the full model.
     """
 
     limit: float = math.inf
@@ -600,11 +536,16 @@ class MaxCoverage(_SitingModel):
                 groups[key] = [i, float(self.weights[i])]
         extra = {"limit": self.limit, "p": self.p, "solver": "SCIP", "n_groups": len(groups),
                  "dominated_sites": int(dominated.sum())}
-        if self.budget_cny is None and self.p is not None:
-            open_mask, bound = self._certified_greedy(within, groups, dominated)
-            if open_mask is not None:
-                extra["solver"] = "greedy + LP bound (GLOP)"
-                return self._coverage_plan(open_mask, bound, "optimal", time.perf_counter() - t0, within, extra)
+        if self.budget_cny is None and self.p is not None and groups:
+            members = [i for i, _ in groups.values()]
+            result = solve_max_coverage_p(within[members], np.array([wt for _, wt in groups.values()]),
+                                          p=int(self.p), allowed=self.allowed_mask & ~dominated,
+                                          required=self.required_mask, time_limit_s=time_limit_s,
+                                          seed=seed)
+            extra.update(result.info)
+            extra["solver"] = result.solver
+            return self._coverage_plan(result.open_mask, result.bound, result.status,
+                                       time.perf_counter() - t0, within, extra)
         scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
         s = scip.solver
         y = self._add_site_vars(scip)
@@ -623,63 +564,12 @@ class MaxCoverage(_SitingModel):
                 row.SetCoefficient(y[j], -1.0)
             objective_fn.SetCoefficient(z, w)
         objective_fn.SetMaximization()
-        # (Presolve stays on here: switching it off made pmed6's MCLP 4x slower.)
         status, objv, bound, _ = scip.solve(maximize=True)
         seconds = time.perf_counter() - t0
         if status in ("infeasible", "timeout"):
             return self._empty_plan(status, bound, seconds, extra)
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
         return self._coverage_plan(open_mask, bound, status, seconds, within, extra)
-
-    def _certified_greedy(self, within: np.ndarray, groups: dict, dominated: np.ndarray):
-        """Greedy sites (largest coverage gain first) and the LP relaxation's bound
-        (GLOP).  Returns (open mask, bound) when the LP proves the greedy choice
-        optimal (or the LP optimum is integral), else (None, None): small models
-        then skip SCIP's set-up, which costs more than the whole solve."""
-        from ortools.linear_solver import pywraplp
-
-        if not groups:
-            return None, None
-        rows = np.array([within[i] for i, _ in groups.values()])
-        w = np.array([wt for _, wt in groups.values()])
-        allowed = self.allowed_mask & ~dominated
-        required = self.required_mask
-        open_mask = required.copy()
-        covered = rows[:, open_mask].any(axis=1)
-        while open_mask.sum() < self.p:
-            gains = (w * ~covered) @ rows
-            gains[~allowed | open_mask] = -1
-            j = int(np.argmax(gains))
-            if gains[j] <= 0:
-                break
-            open_mask[j] = True
-            covered |= rows[:, j]
-        greedy = float(w[covered].sum())
-        lp = pywraplp.Solver.CreateSolver("GLOP")
-        y = [lp.NumVar(1.0 if required[j] else 0.0, 1.0 if (allowed[j] or required[j]) else 0.0, "")
-             for j in range(self.n_sites)]
-        cap = lp.Constraint(0.0, float(self.p))
-        for v in y:
-            cap.SetCoefficient(v, 1.0)
-        obj = lp.Objective()
-        for g in range(len(w)):
-            z = lp.NumVar(0.0, 1.0, "")
-            row = lp.Constraint(-lp.infinity(), 0.0)
-            row.SetCoefficient(z, 1.0)
-            for j in np.flatnonzero(rows[g]):
-                row.SetCoefficient(y[j], -1.0)
-            obj.SetCoefficient(z, float(w[g]))
-        obj.SetMaximization()
-        if lp.Solve() != pywraplp.Solver.OPTIMAL:
-            return None, None
-        bound = obj.Value()
-        tol = 1e-9 * max(1.0, abs(bound))
-        if bound <= greedy + tol:
-            return open_mask, greedy
-        vals = np.array([v.solution_value() for v in y])
-        if np.all(np.minimum(vals, 1.0 - vals) < 1e-7):
-            return vals > 0.5, bound
-        return None, None
 
     def _coverage_plan(self, open_mask: np.ndarray, bound: float, status: str, seconds: float,
                        within: np.ndarray, extra: dict) -> LocationPlan:

@@ -38,6 +38,7 @@ import numpy as np
 
 from citylogistics.errors import InputError
 from citylogistics.location_plan import LocationPlan
+from citylogistics.mip import Scip
 
 __all__ = ["SparseCosts", "SparsePMedian"]
 
@@ -310,9 +311,7 @@ def reduced_mip(sc: SparseCosts, w: np.ndarray, p: int, *, required: np.ndarray,
 
     Returns (status, open_mask or None, objective, bound).
     """
-    from citylogistics.location import _Scip
-
-    scip = _Scip(time_limit_s=time_limit_s, seed=seed, name="p_median/reduced")
+    scip = Scip(time_limit_s=time_limit_s, seed=seed, name="p_median/reduced")
     s = scip.solver
     y = [s.IntVar(1 if required[j] else 0, 1 if allowed[j] else 0, "") if (allowed[j] or required[j])
          else None for j in range(sc.n_sites)]

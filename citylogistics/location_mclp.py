@@ -1,0 +1,320 @@
+"""Maximal coverage with a site count ``p``: the exact search behind
+:class:`citylogistics.location.MaxCoverage`.
+
+The input is already reduced by the caller: demand points with the same set of
+covering sites are one *group* (weights summed) and dominated sites are
+removed. With ``A`` the boolean group × site coverage matrix and ``w`` the
+group weights, the model is::
+
+    max sum_g w_g z_g   s.t.  z_g <= sum_j A_gj y_j,  sum_j y_j <= p,  y binary,  0 <= z <= 1
+
+and the search runs in four steps, each cheaper than the next:
+
+1. **Local search.** Greedy (largest uncovered weight first), then best-swap
+   local search, then a few deterministic perturb-and-search rounds
+   (``seed`` drives them). This is the incumbent.
+2. **LP bound.** The LP relaxation (GLOP) gives an upper bound and reduced
+   costs. When the weights are integers the bound rounds down. An incumbent
+   that reaches it is optimal and SCIP is never set up.
+3. **Reduced-cost fixing.** A site whose reduced cost shows that any solution
+   opening it (or closing it) stays below the incumbent plus one unit (integer
+   weights) cannot improve the incumbent, so it is fixed. On OR-Library-sized
+   instances this removes 60–90 % of the sites.
+4. **SCIP on what is left**, with the incumbent as a hint, SCIP's primal
+   heuristics off and two rounds of cuts at the root only. The returned bound is ``max(incumbent, SCIP bound on
+   the reduced model)``, valid for the full model because every solution the
+   fixing removed is no better than the incumbent.
+
+A time-out keeps the incumbent (status ``feasible``) with the best valid bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from citylogistics.errors import SolverError
+from citylogistics.mip import MIP_REL_GAP
+
+__all__ = ["McpResult", "solve_max_coverage_p", "coverage_local_search"]
+
+# Perturb-and-search rounds after the first local search: at most this many,
+# and no more once this many in a row brought nothing.
+_ILS_ROUNDS = 40
+_ILS_STALL = 8
+
+# The incumbent comes from local search, so SCIP's primal heuristics are off.
+# Cuts: two separation rounds at the root, none in the tree. Measured on 29
+# instances that reach SCIP (random graphs, pmed1-10) and on the province
+# (25,547 villages x 1,387 towns, p = 200/400): no cuts made the province 4x
+# slower, SCIP's default cuts made a 214-point graph 17x slower; two root rounds
+# were best overall.
+SCIP_PARAMS = "\n".join(
+    ["separating/maxrounds = 0", "separating/maxroundsroot = 2"]
+    + [f"heuristics/{h}/freq = -1" for h in (
+        "rounding", "shifting", "intshifting", "oneopt", "trivial", "simplerounding", "locks",
+        "zirounding", "feaspump", "rens", "clique", "trivialnegation", "shiftandpropagate", "alns",
+        "farkasdiving", "conflictdiving", "distributiondiving")])
+
+
+@dataclass(frozen=True)
+class McpResult:
+    """Open sites, covered weight, a valid upper bound, status and how."""
+
+    open_mask: np.ndarray
+    value: float
+    bound: float
+    status: str  # optimal | feasible
+    solver: str
+    info: dict = field(default_factory=dict)
+
+
+class _Coverage:
+    """The coverage matrix, dense when small (numpy beats scipy's per-call
+    overhead there) and sparse otherwise, with the products local search needs."""
+
+    _DENSE_MAX = 2_000_000  # group × site entries
+
+    def __init__(self, rows: np.ndarray, w: np.ndarray):
+        self.w = np.asarray(w, dtype=np.float64)
+        self.shape = rows.shape
+        self.a = csr_matrix(rows.astype(np.float64))
+        self.at = self.a.T.tocsr()
+        self.dense = rows.astype(np.float64) if rows.size <= self._DENSE_MAX else None
+
+    def column(self, j: int) -> np.ndarray:
+        """Groups site ``j`` covers."""
+        return self.at.indices[self.at.indptr[j]:self.at.indptr[j + 1]]
+
+    def site_sums(self, v: np.ndarray) -> np.ndarray:
+        """``A^T v``: per site, the sum of ``v`` over the groups it covers."""
+        return self.dense.T @ v if self.dense is not None else self.at @ v
+
+    def counts(self, open_mask: np.ndarray) -> np.ndarray:
+        """Per group, how many open sites cover it."""
+        if not open_mask.any():
+            return np.zeros(self.shape[0])
+        if self.dense is not None:
+            return self.dense[:, open_mask].sum(axis=1)
+        return np.asarray(self.a[:, open_mask].sum(axis=1)).ravel()
+
+    def overlap(self, sites: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``M[r, k] = sum_g v_g A[g, sites[r]] A[g, k]`` as a dense array."""
+        if self.dense is not None:
+            return (self.dense[:, sites] * v[:, None]).T @ self.dense
+        return (self.at[sites] @ self.a.multiply(v[:, None]).tocsc()).toarray()
+
+
+def coverage_local_search(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np.ndarray,
+                          required: np.ndarray, start: np.ndarray | None = None,
+                          max_rounds: int | None = None, deadline: float | None = None,
+                          _cov: _Coverage | None = None) -> tuple[np.ndarray, float]:
+    """At most ``p`` open sites covering much weight: greedy fill, then best-swap.
+
+    ``rows`` is the boolean group × site coverage matrix, ``w`` the group
+    weights. Starting from ``start`` (or only the required sites), greedy opens
+    the allowed site with the largest uncovered weight until ``p`` are open or
+    nothing gains. Each swap round closes one non-required open site and opens
+    one allowed closed site, the pair that gains most (from per-site gain and
+    loss vectors and one sparse product), until no swap gains, ``max_rounds``
+    (default ``10 p + 50``) or the ``deadline`` (``time.perf_counter()``
+    value, a safety net only). Ties go to the lowest index, so the result is
+    deterministic. Returns (open mask, covered weight).
+    """
+    cov = _cov if _cov is not None else _Coverage(rows, w)
+    w = cov.w
+    open_mask = required.copy() if start is None else (start | required)
+    cnt = cov.counts(open_mask)
+    tol = 1e-9 * max(1.0, float(w.sum()))
+    while open_mask.sum() < p:
+        gains = cov.site_sums(w * (cnt == 0))
+        gains[~allowed | open_mask] = -1.0
+        j = int(np.argmax(gains))
+        if gains[j] <= tol:
+            break
+        open_mask[j] = True
+        cnt[cov.column(j)] += 1
+    max_rounds = 10 * p + 50 if max_rounds is None else max_rounds
+    for _ in range(max_rounds):
+        closable = np.flatnonzero(open_mask & ~required)
+        addable = allowed & ~open_mask
+        if closable.size == 0 or not addable.any():
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        only = w * (cnt == 1)
+        gain = cov.site_sums(w * (cnt == 0))
+        loss = cov.site_sums(only)[closable]
+        # back[r, k]: weight covered only by closable[r] that site k covers too
+        back = cov.overlap(closable, only)
+        delta = gain[None, :] - loss[:, None] + back
+        delta[:, ~addable] = -np.inf
+        r, k = np.unravel_index(int(np.argmax(delta)), delta.shape)
+        if delta[r, k] <= tol:
+            break
+        j = closable[r]
+        open_mask[j] = False
+        open_mask[k] = True
+        cnt[cov.column(j)] -= 1
+        cnt[cov.column(k)] += 1
+    return open_mask, float(w[cnt > 0].sum())
+
+
+def _model(a: csr_matrix, w: np.ndarray, *, p: int, lower: np.ndarray, upper: np.ndarray,
+           offset: float = 0.0, integer: bool = False):
+    """The coverage model over the columns of ``a`` (groups × sites), built in
+    one vectorised call: variables ``[y (sites), z (groups)]``, row 0 is
+    ``sum y <= p``, row ``1 + g`` is ``z_g - sum_j a_gj y_j <= 0``."""
+    from ortools.linear_solver.python import model_builder_helper as mbh
+
+    n_groups, n_sites = a.shape
+    a = csr_matrix(a)
+    a.sort_indices()
+    ends = a.indptr[1:]
+    indices = np.concatenate([np.arange(n_sites), np.insert(a.indices, ends, n_sites + np.arange(n_groups))])
+    data = np.concatenate([np.ones(n_sites), np.insert(-a.data, ends, 1.0)])
+    indptr = np.concatenate([[0], n_sites + a.indptr + np.arange(n_groups + 1)])
+    matrix = csr_matrix((data, indices, indptr), shape=(n_groups + 1, n_sites + n_groups))
+    model = mbh.ModelBuilderHelper()
+    model.fill_model_from_sparse_data(
+        np.concatenate([lower, np.zeros(n_groups)]).astype(np.float64),
+        np.concatenate([upper, np.ones(n_groups)]).astype(np.float64),
+        np.concatenate([np.zeros(n_sites), w]).astype(np.float64),
+        np.full(n_groups + 1, -np.inf), np.concatenate([[float(p)], np.zeros(n_groups)]), matrix)
+    model.set_maximize(True)
+    model.set_objective_offset(float(offset))
+    if integer:
+        for j in range(n_sites):
+            model.set_var_integrality(j, True)
+    return model
+
+
+def _lp_relaxation(cov: _Coverage, *, p: int, allowed: np.ndarray, required: np.ndarray):
+    """GLOP on the LP relaxation: (bound, y values, reduced costs of y), or None."""
+    from ortools.linear_solver.python import model_builder_helper as mbh
+
+    n_sites = cov.shape[1]
+    model = _model(cov.a, cov.w, p=p, lower=required.astype(np.float64),
+                   upper=(allowed | required).astype(np.float64))
+    lp = mbh.ModelSolverHelper("glop")
+    lp.solve(model)
+    if lp.status() != mbh.SolveStatus.OPTIMAL:
+        return None
+    return (float(lp.objective_value()), np.asarray(lp.variable_values())[:n_sites],
+            np.asarray(lp.reduced_costs())[:n_sites])
+
+
+def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np.ndarray,
+                         required: np.ndarray, time_limit_s: float, seed: int = 0) -> McpResult:
+    """Solve the p-site maximal coverage model on grouped rows (module doc)."""
+    t0 = time.perf_counter()
+    deadline = t0 + float(time_limit_s)
+    rows = np.asarray(rows, dtype=bool)
+    w = np.asarray(w, dtype=np.float64)
+    allowed = allowed & ~required
+    cov = _Coverage(rows, w)
+    integral = bool(np.all(w == np.round(w)))
+    tol = 1e-9 * max(1.0, float(w.sum()))
+
+    def search(start=None):
+        return coverage_local_search(rows, w, p=p, allowed=allowed, required=required, start=start,
+                                     deadline=t0 + 0.5 * time_limit_s, _cov=cov)
+
+    best, value = search()
+    info = {"heuristic_objective": value}
+    lp = _lp_relaxation(cov, p=p, allowed=allowed, required=required)
+    if lp is None:  # pragma: no cover - GLOP solves these LPs
+        return McpResult(best, value, float(w.sum()), "feasible", "local search", info)
+    lp_bound, y_lp, rc = lp
+    info["lp_bound"] = lp_bound
+    target = math.floor(lp_bound + 1e-6) if integral else lp_bound
+    if value < target - tol:  # an LP-guided start, then perturb-and-search rounds
+        order = np.argsort(-np.where(allowed | required, y_lp, -1.0), kind="stable")
+        start = np.zeros_like(best)
+        start[order[:p]] = True
+        start &= allowed | required
+        cand, cand_value = search(start & (y_lp > 1e-9))
+        if cand_value > value + tol:
+            best, value = cand, cand_value
+        rng = np.random.default_rng(seed)
+        last_gain = 0
+        for it in range(_ILS_ROUNDS):
+            if (value >= target - tol or it - last_gain >= _ILS_STALL
+                    or time.perf_counter() > t0 + 0.5 * time_limit_s):
+                break
+            start = best.copy()
+            opened = np.flatnonzero(start & ~required)
+            closed = np.flatnonzero(allowed & ~start)
+            k = min(opened.size, closed.size, 1 + it % 3)
+            if k == 0:
+                break
+            start[rng.choice(opened, k, replace=False)] = False
+            start[rng.choice(closed, k, replace=False)] = True
+            cand, cand_value = search(start)
+            if cand_value > value + tol:
+                best, value, last_gain = cand, cand_value, it
+    info["heuristic_objective"] = value
+    if value >= target - tol:
+        return McpResult(best, value, max(value, min(lp_bound, target)), "optimal",
+                         "local search + LP bound (GLOP)", info)
+
+    # Reduced-cost fixing: an improving solution must reach value + step.
+    step = 1.0 if integral else tol
+    threshold = value + step - 1e-7 * max(1.0, abs(value))
+    free = allowed.copy()
+    fix0 = free & (y_lp < 0.5) & (lp_bound + np.minimum(rc, 0.0) < threshold)
+    fix1 = free & (y_lp > 0.5) & (lp_bound - np.maximum(rc, 0.0) < threshold)
+    free &= ~(fix0 | fix1)
+    ones = required | fix1
+    info["fixed_sites"] = int(fix0.sum() + fix1.sum())
+    const_cov = rows[:, ones].any(axis=1) if ones.any() else np.zeros(rows.shape[0], dtype=bool)
+    constant = float(w[const_cov].sum())
+    sub = rows[~const_cov][:, free]
+    sub_w = w[~const_cov]
+    keep = sub.any(axis=1)
+    p_left = p - int(ones.sum())
+    if p_left <= 0 or not keep.any():
+        bound = max(value, constant)
+        return McpResult(best, value, bound, "optimal", "local search + LP bound + fixing", info)
+    patterns, inverse = np.unique(sub[keep], axis=0, return_inverse=True)
+    group_w = np.bincount(inverse.ravel(), weights=sub_w[keep], minlength=patterns.shape[0])
+    free_idx = np.flatnonzero(free)
+    info["reduced_model"] = {"sites": int(free_idx.size), "groups": int(patterns.shape[0])}
+
+    from ortools.linear_solver.python import model_builder_helper as mbh
+
+    left_s = deadline - time.perf_counter()
+    if left_s < 0.01:
+        return McpResult(best, value, max(value, min(lp_bound, target)), "feasible",
+                         "local search + LP bound (stopped at the time limit)", info)
+    model = _model(csr_matrix(patterns.astype(np.float64)), group_w, p=p_left,
+                   lower=np.zeros(free_idx.size), upper=np.ones(free_idx.size), offset=constant,
+                   integer=True)
+    if not (best & ~ones & ~free).any():  # the incumbent lives in the reduced model
+        for r, j in enumerate(free_idx):
+            model.add_hint(r, 1.0 if best[j] else 0.0)
+    scip = mbh.ModelSolverHelper("scip")
+    scip.set_time_limit_in_seconds(max(0.01, deadline - time.perf_counter()))
+    scip.set_solver_specific_parameters(
+        f"{SCIP_PARAMS}\nrandomization/randomseedshift = {int(seed) % 2**31}\n"
+        f"limits/gap = {MIP_REL_GAP}\n")
+    scip.solve(model)
+    code = scip.status()
+    if code not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE, mbh.SolveStatus.NOT_SOLVED):
+        raise SolverError(f"SCIP returned {code.name} on the reduced maximal coverage model")
+    status = "optimal" if code == mbh.SolveStatus.OPTIMAL else "feasible"
+    scip_bound = float(scip.best_objective_bound()) if scip.has_response() else math.nan
+    if scip.has_solution() and scip.objective_value() > value + tol:
+        best = ones.copy()
+        best[free_idx] = np.asarray(scip.variable_values())[:free_idx.size] > 0.5
+        value = float(w[rows[:, best].any(axis=1)].sum())
+    bound = max(value, min(lp_bound, scip_bound)) if math.isfinite(scip_bound) else max(value, lp_bound)
+    if status == "optimal":
+        return McpResult(best, value, max(value, scip_bound), "optimal",
+                         "local search + LP fixing + SCIP", info)
+    return McpResult(best, value, bound, "feasible",
+                     "local search + LP fixing + SCIP (stopped at the time limit)", info)
