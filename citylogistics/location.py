@@ -34,7 +34,7 @@ import numpy as np
 
 from citylogistics.errors import InputError
 from citylogistics.location_plan import LocationPlan
-from citylogistics.location_mclp import solve_max_coverage_p
+from citylogistics.location_coverage import solve_max_coverage_p, solve_set_cover
 from citylogistics.mip import Scip as _Scip
 
 __all__ = [
@@ -286,9 +286,17 @@ class _SitingModel:
 
     def _nearest_open(self, open_mask: np.ndarray, limit: float | None = None) -> np.ndarray:
         """Index of the nearest open site per demand point (-1 if none allowed / within limit)."""
-        c = np.where(open_mask[None, :], self.cost, np.inf)
-        j = np.argmin(c, axis=1) if self.n_sites else np.zeros(self.n_demand, dtype=int)
-        best = c[np.arange(self.n_demand), j]
+        if not open_mask.any():
+            return np.full(self.n_demand, -1)
+        # In row blocks: one full-size masked copy costs more in page faults
+        # than the argmin itself on province-size matrices.
+        penalty = np.where(open_mask, 0.0, np.inf)
+        j = np.empty(self.n_demand, dtype=np.intp)
+        best = np.empty(self.n_demand)
+        for s in range(0, self.n_demand, 1024):
+            block = self.cost[s:s + 1024] + penalty
+            j[s:s + 1024] = np.argmin(block, axis=1)
+            best[s:s + 1024] = block[np.arange(block.shape[0]), j[s:s + 1024]]
         ok = np.isfinite(best)
         if limit is not None:
             ok &= best <= limit + 1e-9
@@ -381,6 +389,11 @@ class SetCovering(_SitingModel):
     Points with an empty ``N_i`` cannot be covered by any site: they are left
     unassigned (reason ``"no candidate within limit"``) instead of making the
     model infeasible. The objective tie-break among equal counts is arbitrary.
+
+    Without a budget the model is solved by
+    :func:`citylogistics.location_coverage.solve_set_cover` (greedy cover, LP
+    bound, reduced-cost fixing, SCIP on what is left); with one, SCIP solves
+    the full model.
     """
 
     limit: float = math.inf
@@ -406,6 +419,19 @@ class SetCovering(_SitingModel):
             within[coverable], required=self.required_mask, allowed=self.allowed_mask,
             fixed_cost=self.fixed_cost_cny if (self.minimize == "cost" or self.budget_cny is not None)
             else None)
+        a = np.ones(self.n_sites) if self.minimize == "sites" else self.fixed_cost_cny
+        extra = {"limit": self.limit, "minimize": self.minimize,
+                 "uncoverable_points": int((~coverable).sum()), "solver": "SCIP"}
+        if self.budget_cny is None:
+            rows = within[coverable] & ~dominated[None, :]
+            result = solve_set_cover(rows, a,
+                                     allowed=self.allowed_mask & ~dominated,
+                                     required=self.required_mask, time_limit_s=time_limit_s, seed=seed)
+            extra.update(result.info)
+            extra["solver"] = result.solver
+            open_mask, bound, status = result.open_mask, result.bound, result.status
+            seconds = time.perf_counter() - t0
+            return self._cover_plan(open_mask, a, bound, status, seconds, coverable, extra)
         scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
         s = scip.solver
         y = self._add_site_vars(scip)
@@ -418,18 +444,18 @@ class SetCovering(_SitingModel):
                 row.SetCoefficient(y[j], 1.0)
         if len(rows) <= 2000:
             scip.add_params("presolving/maxrounds = 0")
-        a = np.ones(self.n_sites) if self.minimize == "sites" else self.fixed_cost_cny
         objective_fn = s.Objective()
         for j in np.flatnonzero(a != 0):
             objective_fn.SetCoefficient(y[j], float(a[j]))
         objective_fn.SetMinimization()
         status, obj, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
-        extra = {"limit": self.limit, "minimize": self.minimize,
-                 "uncoverable_points": int((~coverable).sum()), "solver": "SCIP"}
         if status in ("infeasible", "timeout"):
             return self._empty_plan(status, bound, seconds, extra)
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
+        return self._cover_plan(open_mask, a, bound, status, seconds, coverable, extra)
+
+    def _cover_plan(self, open_mask, a, bound, status, seconds, coverable, extra) -> LocationPlan:
         assign = self._nearest_open(open_mask, self.limit)
         objective = float(a[open_mask].sum())
         reasons = {self.demand_ids[i]: "no candidate within limit" for i in np.flatnonzero(~coverable)}
@@ -449,7 +475,9 @@ def _dominated_sites(within: np.ndarray, *, required: np.ndarray, allowed: np.nd
     """
     from scipy.sparse import csc_matrix
 
-    a = csc_matrix(within.astype(np.float64))
+    from citylogistics.location_coverage import unique_rows
+
+    a = csc_matrix(unique_rows(within)[0], dtype=np.float64)
     overlap = (a.T @ a).tocoo()
     size = np.asarray(a.sum(axis=0)).ravel()
     j, k, v = overlap.row, overlap.col, overlap.data
@@ -498,7 +526,7 @@ class MaxCoverage(_SitingModel):
     ``budget_cny`` must be given.
 
     Without a budget, the model is solved by
-    :func:`citylogistics.location_mclp.solve_max_coverage_p`: local search for
+    :func:`citylogistics.location_coverage.solve_max_coverage_p`: local search for
     the incumbent, the LP bound (GLOP) to certify it, reduced-cost fixing and
     SCIP on the remaining sites only when the LP cannot. With a budget, SCIP
     solves the full model.

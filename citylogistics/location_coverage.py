@@ -1,5 +1,11 @@
-"""Maximal coverage with a site count ``p``: the exact search behind
-:class:`citylogistics.location.MaxCoverage`.
+"""Exact search for the coverage models behind
+:class:`citylogistics.location.MaxCoverage` (with a site count ``p``) and
+:class:`citylogistics.location.SetCovering` (without a budget).
+
+Both follow the same recipe: a heuristic incumbent, the LP bound (GLOP) to
+certify it, reduced-cost fixing, and SCIP only on what the fixing leaves.
+The set-covering version is described at :func:`solve_set_cover`; the rest of
+this docstring is the maximal coverage one.
 
 The input is already reduced by the caller: demand points with the same set of
 covering sites are one *group* (weights summed) and dominated sites are
@@ -40,7 +46,7 @@ from scipy.sparse import csr_matrix
 from citylogistics.errors import SolverError
 from citylogistics.mip import MIP_REL_GAP
 
-__all__ = ["McpResult", "solve_max_coverage_p", "coverage_local_search"]
+__all__ = ["McpResult", "solve_max_coverage_p", "coverage_local_search", "solve_set_cover"]
 
 # Perturb-and-search rounds after the first local search: at most this many,
 # and no more once this many in a row brought nothing.
@@ -73,6 +79,20 @@ class McpResult:
     info: dict = field(default_factory=dict)
 
 
+def unique_rows(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a boolean matrix (sorted) and the inverse index.
+
+    Rows are packed to bytes and compared as one opaque value each, which is
+    far faster than ``np.unique(mask, axis=0)`` on wide matrices."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape[0] == 0:
+        return mask.copy(), np.zeros(0, dtype=np.intp)
+    packed = np.ascontiguousarray(np.packbits(mask, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return mask[first], inverse.ravel()
+
+
 class _Coverage:
     """The coverage matrix, dense when small (numpy beats scipy's per-call
     overhead there) and sparse otherwise, with the products local search needs."""
@@ -93,6 +113,15 @@ class _Coverage:
     def site_sums(self, v: np.ndarray) -> np.ndarray:
         """``A^T v``: per site, the sum of ``v`` over the groups it covers."""
         return self.dense.T @ v if self.dense is not None else self.at @ v
+
+    def rows_sum(self, groups: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``v @ A[groups]``: per site, the sum of ``v`` over the given groups it covers."""
+        if self.dense is not None:
+            return v @ self.dense[groups]
+        indptr = self.a.indptr
+        starts, lens = indptr[groups], indptr[groups + 1] - indptr[groups]
+        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
+        return np.bincount(self.a.indices[offsets], weights=np.repeat(v, lens), minlength=self.shape[1])
 
     def counts(self, open_mask: np.ndarray) -> np.ndarray:
         """Per group, how many open sites cover it."""
@@ -130,14 +159,18 @@ def coverage_local_search(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: n
     open_mask = required.copy() if start is None else (start | required)
     cnt = cov.counts(open_mask)
     tol = 1e-9 * max(1.0, float(w.sum()))
+    gains = cov.site_sums(w * (cnt == 0))
     while open_mask.sum() < p:
-        gains = cov.site_sums(w * (cnt == 0))
-        gains[~allowed | open_mask] = -1.0
-        j = int(np.argmax(gains))
-        if gains[j] <= tol:
+        masked = np.where(allowed & ~open_mask, gains, -1.0)
+        j = int(np.argmax(masked))
+        if masked[j] <= tol:
             break
         open_mask[j] = True
-        cnt[cov.column(j)] += 1
+        rows_j = cov.column(j)
+        newly = rows_j[cnt[rows_j] == 0]
+        cnt[rows_j] += 1
+        if newly.size:
+            gains = gains - cov.rows_sum(newly, w[newly])
     max_rounds = 10 * p + 50 if max_rounds is None else max_rounds
     for _ in range(max_rounds):
         closable = np.flatnonzero(open_mask & ~required)
@@ -280,8 +313,8 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
     if p_left <= 0 or not keep.any():
         bound = max(value, constant)
         return McpResult(best, value, bound, "optimal", "local search + LP bound + fixing", info)
-    patterns, inverse = np.unique(sub[keep], axis=0, return_inverse=True)
-    group_w = np.bincount(inverse.ravel(), weights=sub_w[keep], minlength=patterns.shape[0])
+    patterns, inverse = unique_rows(sub[keep])
+    group_w = np.bincount(inverse, weights=sub_w[keep], minlength=patterns.shape[0])
     free_idx = np.flatnonzero(free)
     info["reduced_model"] = {"sites": int(free_idx.size), "groups": int(patterns.shape[0])}
 
@@ -318,3 +351,191 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
                          "local search + LP fixing + SCIP", info)
     return McpResult(best, value, bound, "feasible",
                      "local search + LP fixing + SCIP (stopped at the time limit)", info)
+
+
+# ============================================================ set covering
+def _greedy_cover(cov: _Coverage, cost: np.ndarray, *, allowed: np.ndarray, start: np.ndarray,
+                  order_noise: np.ndarray | None = None) -> np.ndarray:
+    """Chvatal's greedy (least cost per newly covered row), then drop redundant
+    sites, dearest first. ``start`` sites stay open."""
+    open_mask = start.copy()
+    cnt = cov.counts(open_mask)
+    scale = cost * (1.0 + (0.0 if order_noise is None else order_noise))
+    ones = np.ones(cov.shape[0])
+    gains = cov.site_sums((cnt == 0).astype(np.float64))
+    left = int((cnt == 0).sum())
+    while left:
+        ok = allowed & ~open_mask & (gains > 0.5)
+        ratio = np.where(ok, scale / np.maximum(gains, 1e-12), np.inf)
+        j = int(np.argmin(ratio))
+        if not np.isfinite(ratio[j]):
+            break
+        open_mask[j] = True
+        rows_j = cov.column(j)
+        newly = rows_j[cnt[rows_j] == 0]
+        cnt[rows_j] += 1
+        if newly.size:
+            gains = gains - cov.rows_sum(newly, ones[newly])
+            left -= newly.size
+    for j in sorted(np.flatnonzero(open_mask & ~start), key=lambda j: (-cost[j], j)):
+        rows_j = cov.column(j)
+        if (cnt[rows_j] >= 2).all():
+            open_mask[j] = False
+            cnt[rows_j] -= 1
+    return open_mask
+
+
+def _cover_model(a: csr_matrix, cost: np.ndarray, *, upper: np.ndarray, offset: float = 0.0,
+                 integer: bool = False):
+    """``min cost . y  s.t.  a y >= 1``, built in one vectorised call."""
+    from ortools.linear_solver.python import model_builder_helper as mbh
+
+    n_rows, n_sites = a.shape
+    model = mbh.ModelBuilderHelper()
+    model.fill_model_from_sparse_data(
+        np.zeros(n_sites), upper.astype(np.float64), cost.astype(np.float64),
+        np.ones(n_rows), np.full(n_rows, np.inf), csr_matrix(a))
+    model.set_maximize(False)
+    model.set_objective_offset(float(offset))
+    if integer:
+        for j in range(n_sites):
+            model.set_var_integrality(j, True)
+    return model
+
+
+def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, required: np.ndarray,
+                    time_limit_s: float, seed: int = 0) -> McpResult:
+    """Fewest sites (or least cost) so that every row is covered.
+
+    ``rows`` is the boolean row × site coverage matrix (every row coverable by
+    an allowed or required site), ``cost`` the site costs (ones for "fewest
+    sites"). Steps:
+
+    1. Greedy cover (least cost per newly covered row) with redundant sites
+       dropped, plus a few deterministic perturbed greedy runs (``seed``).
+    2. LP bound (GLOP), rounded up when the costs are integers; an incumbent
+       that meets it is optimal.
+    3. Reduced-cost fixing against "cost at most incumbent minus one unit"; a
+       row left with no free site proves the incumbent optimal.
+    4. SCIP on the reduced model with the incumbent as a hint.
+
+    Returns an :class:`McpResult` whose ``value`` is the cost and ``bound`` a
+    valid lower bound.
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + float(time_limit_s)
+    rows = np.asarray(rows, dtype=bool)
+    cost = np.asarray(cost, dtype=np.float64)
+    allowed = allowed & ~required
+    zero = allowed & (cost <= 0)  # free sites only help
+    base = required | zero
+    pending = ~rows[:, base].any(axis=1) if base.any() else np.ones(rows.shape[0], dtype=bool)
+    rows = unique_rows(rows[pending])[0]
+    constant = float(cost[base].sum())
+    if rows.shape[0] == 0:
+        return McpResult(base.copy(), constant, constant, "optimal", "required sites cover all", {})
+    cand = allowed & ~zero
+    cov = _Coverage(rows, np.ones(rows.shape[0]))
+    integral = bool(np.all(cost[cand] == np.round(cost[cand])))
+    tol = 1e-9 * max(1.0, float(cost[cand].sum()))
+
+    def total(mask):
+        return float(cost[mask].sum())
+
+    none = np.zeros(rows.shape[1], dtype=bool)
+    best = _greedy_cover(cov, cost, allowed=cand, start=none)
+    value = total(best)
+    info = {"heuristic_objective": constant + value}
+    lp = _cover_lp(cov, cost, cand)
+    if lp is None:  # pragma: no cover - GLOP solves these LPs
+        return McpResult(best | base, constant + value, constant, "feasible", "greedy", info)
+    lp_bound, y_lp, rc = lp
+    info["lp_bound"] = constant + lp_bound
+    target = math.ceil(lp_bound - 1e-6) if integral else lp_bound
+    # LP-guided greedy: the cost per newly covered row, discounted by the LP value
+    cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none,
+                              order_noise=-np.clip(y_lp, 0.0, 1.0) * 0.999)
+    if total(cand_mask) < value - tol:
+        best, value = cand_mask, total(cand_mask)
+    rng = np.random.default_rng(seed)
+    last_gain = 0
+    for it in range(_ILS_ROUNDS // 4):  # perturbed greedy runs
+        if (value <= target + tol or it - last_gain >= _ILS_STALL // 2
+                or time.perf_counter() > t0 + 0.5 * time_limit_s):
+            break
+        cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none,
+                                  order_noise=rng.uniform(0.0, 0.3, rows.shape[1]))
+        if total(cand_mask) < value - tol:
+            best, value, last_gain = cand_mask, total(cand_mask), it
+    info["heuristic_objective"] = constant + value
+    if value <= target + tol:
+        return McpResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
+                         "optimal", "greedy + LP bound (GLOP)", info)
+
+    step = 1.0 if integral else tol
+    threshold = value - step + 1e-7 * max(1.0, abs(value))
+    fix0 = cand & (y_lp < 0.5) & (lp_bound + np.maximum(rc, 0.0) > threshold)
+    fix1 = cand & (y_lp > 0.5) & (lp_bound - np.minimum(rc, 0.0) > threshold)
+    free = cand & ~(fix0 | fix1)
+    info["fixed_sites"] = int(fix0.sum() + fix1.sum())
+    left = ~rows[:, fix1].any(axis=1) if fix1.any() else np.ones(rows.shape[0], dtype=bool)
+    sub = rows[left][:, free]
+    if (~sub.any(axis=1)).any():
+        # a row no site left free covers: no cheaper solution, the incumbent is optimal
+        return McpResult(best | base, constant + value, constant + value, "optimal",
+                         "greedy + LP fixing", info)
+    if sub.shape[0] == 0:
+        better = fix1
+        return McpResult(better | base if total(better) < value else best | base,
+                         constant + min(value, total(better)), constant + min(value, total(better)),
+                         "optimal", "greedy + LP fixing", info)
+    sub = unique_rows(sub)[0]
+    free_idx = np.flatnonzero(free)
+    info["reduced_model"] = {"sites": int(free_idx.size), "rows": int(sub.shape[0])}
+
+    from ortools.linear_solver.python import model_builder_helper as mbh
+
+    left_s = deadline - time.perf_counter()
+    if left_s < 0.01:
+        return McpResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
+                         "feasible", "greedy + LP bound (stopped at the time limit)", info)
+    model = _cover_model(csr_matrix(sub.astype(np.float64)), cost[free_idx],
+                         upper=np.ones(free_idx.size), offset=total(fix1), integer=True)
+    if not (best & ~fix1 & ~free).any():
+        for r, j in enumerate(free_idx):
+            model.add_hint(r, 1.0 if best[j] else 0.0)
+    scip = mbh.ModelSolverHelper("scip")
+    scip.set_time_limit_in_seconds(max(0.01, left_s))
+    scip.set_solver_specific_parameters(
+        f"{SCIP_PARAMS}\nrandomization/randomseedshift = {int(seed) % 2**31}\n"
+        f"limits/gap = {MIP_REL_GAP}\n")
+    scip.solve(model)
+    code = scip.status()
+    if code not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE, mbh.SolveStatus.NOT_SOLVED,
+                    mbh.SolveStatus.INFEASIBLE):
+        raise SolverError(f"SCIP returned {code.name} on the reduced set covering model")
+    if code == mbh.SolveStatus.INFEASIBLE:  # pragma: no cover - the incumbent proves feasibility
+        raise SolverError("SCIP found the reduced set covering model infeasible")
+    scip_bound = float(scip.best_objective_bound()) if scip.has_response() else math.nan
+    if scip.has_solution() and scip.objective_value() < value - tol:
+        best = fix1.copy()
+        best[free_idx] = np.asarray(scip.variable_values())[:free_idx.size] > 0.5
+        value = total(best)
+    if code == mbh.SolveStatus.OPTIMAL:
+        return McpResult(best | base, constant + value, constant + min(value, scip_bound), "optimal",
+                         "greedy + LP fixing + SCIP", info)
+    bound = max(lp_bound, min(value, scip_bound)) if math.isfinite(scip_bound) else lp_bound
+    return McpResult(best | base, constant + value, constant + bound, "feasible",
+                     "greedy + LP fixing + SCIP (stopped at the time limit)", info)
+
+
+def _cover_lp(cov: _Coverage, cost: np.ndarray, cand: np.ndarray):
+    """GLOP on the set-covering LP: (bound, y values, reduced costs), or None."""
+    from ortools.linear_solver.python import model_builder_helper as mbh
+
+    model = _cover_model(cov.a, np.where(cand, cost, 0.0), upper=cand.astype(np.float64))
+    lp = mbh.ModelSolverHelper("glop")
+    lp.solve(model)
+    if lp.status() != mbh.SolveStatus.OPTIMAL:
+        return None
+    return float(lp.objective_value()), np.asarray(lp.variable_values()), np.asarray(lp.reduced_costs())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from citylogistics.location import MaxCoverage
-from citylogistics.location_mclp import coverage_local_search, solve_max_coverage_p
+from citylogistics.location_coverage import coverage_local_search, solve_max_coverage_p
 
 CERTIFIED = "local search + LP bound (GLOP)"
 FIXED = "local search + LP fixing + SCIP"
@@ -132,3 +132,94 @@ def test_local_search_respects_required_allowed_and_p():
             trial = open_mask.copy()
             trial[j], trial[k] = False, True
             assert float(w[rows[:, trial].any(axis=1)].sum()) <= value + 1e-9
+
+
+# ------------------------------------------------------------ set covering
+def _full_cover_optimum(within: np.ndarray, cost: np.ndarray, required=(), forbidden=()) -> float:
+    """The textbook set-covering model, no reductions, SCIP defaults."""
+    from ortools.linear_solver import pywraplp
+
+    s = pywraplp.Solver.CreateSolver("SCIP")
+    n, m = within.shape
+    y = [s.BoolVar("") for _ in range(m)]
+    for j in required:
+        y[j].SetLb(1)
+    for j in forbidden:
+        y[j].SetUb(0)
+    usable = within.copy()
+    usable[:, list(forbidden)] = False
+    for i in range(n):
+        cols = np.flatnonzero(usable[i])
+        if cols.size:
+            s.Add(sum(y[j] for j in cols) >= 1)
+    s.Minimize(sum(float(cost[j]) * y[j] for j in range(m)))
+    assert s.Solve() == pywraplp.Solver.OPTIMAL
+    return s.Objective().Value()
+
+
+SC_CERTIFIED = "greedy + LP bound (GLOP)"
+SC_FIXED = "greedy + LP fixing + SCIP"
+
+
+def test_set_covering_matches_the_full_model_on_both_paths():
+    from citylogistics.location import SetCovering
+
+    rng = np.random.default_rng(3)
+    solvers = set()
+    for trial in range(45):
+        n = int(rng.integers(30, 150))
+        cost, _, _ = _graph_instance(rng, n, integer=True)
+        limit = float(np.percentile(cost, rng.uniform(3, 25)))
+        mode = trial % 3  # fewest sites, integer costs, fractional costs
+        fixed = None if mode == 0 else (rng.integers(1, 6, n).astype(float) if mode == 1
+                                        else rng.uniform(0.5, 3.0, n))
+        ids = _ids("v", n)
+        required = [int(j) for j in rng.choice(n, 2, replace=False)] if trial % 4 == 0 else []
+        forbidden = ([int(j) for j in rng.choice(np.setdiff1d(np.arange(n), required), 5, replace=False)]
+                     if trial % 5 == 0 else [])
+        options = dict(limit=limit, required_sites=[ids[j] for j in required],
+                       forbidden_sites=[ids[j] for j in forbidden])
+        if fixed is not None:
+            options.update(fixed_cost_cny=fixed, minimize="cost")
+        plan = SetCovering.from_cost_matrix(ids, ids, cost, **options).solve(seed=trial)
+        unit = np.ones(n) if fixed is None else fixed
+        ref = _full_cover_optimum(cost <= limit, unit, required, forbidden)
+        tol = 1e-6 * max(1.0, ref)
+        assert plan.status == "optimal"
+        assert plan.objective == pytest.approx(ref, abs=tol)
+        assert ref - tol <= plan.bound <= ref + tol
+        opened = sorted(ids.index(s) for s in plan.open_sites)
+        assert set(required) <= set(opened) and not set(opened) & set(forbidden)
+        usable = cost <= limit
+        usable[:, forbidden] = False
+        coverable = usable.any(axis=1)
+        assert usable[coverable][:, opened].any(axis=1).all()  # every coverable point covered
+        assert plan.objective == pytest.approx(float(unit[opened].sum()), abs=tol)
+        solvers.add(plan.extra["solver"])
+    assert {SC_CERTIFIED, SC_FIXED} <= solvers, solvers
+
+
+def test_set_cover_keeps_the_greedy_cover_at_the_time_limit():
+    from citylogistics.location_coverage import solve_set_cover
+
+    rng = np.random.default_rng(4)
+    cost, _, _ = _graph_instance(rng, 150, integer=True)
+    rows = cost <= np.percentile(cost, 22)
+    quick = solve_set_cover(rows, np.ones(150), allowed=np.ones(150, bool), required=np.zeros(150, bool),
+                            time_limit_s=1e-6)
+    assert rows[:, quick.open_mask].any(axis=1).all()
+    assert quick.value == quick.open_mask.sum() and quick.bound <= quick.value
+    full = solve_set_cover(rows, np.ones(150), allowed=np.ones(150, bool), required=np.zeros(150, bool),
+                           time_limit_s=30)
+    assert full.status == "optimal" and quick.bound <= full.value <= quick.value
+
+
+def test_unique_rows_matches_numpy():
+    from citylogistics.location_coverage import unique_rows
+
+    rng = np.random.default_rng(0)
+    mask = rng.random((300, 70)) < 0.1
+    mask = np.vstack([mask, mask[:50], np.zeros((3, 70), bool)])
+    rows, inverse = unique_rows(mask)
+    assert (rows[inverse] == mask).all()
+    assert rows.shape == np.unique(mask, axis=0).shape
