@@ -34,7 +34,7 @@ import numpy as np
 
 from citylogistics.errors import InputError
 from citylogistics.location_plan import LocationPlan
-from citylogistics.location_coverage import solve_max_coverage_p, solve_set_cover
+from citylogistics.location_coverage import solve_max_coverage_p, solve_set_cover, unique_rows
 from citylogistics.mip import Scip as _Scip
 
 __all__ = [
@@ -475,8 +475,6 @@ def _dominated_sites(within: np.ndarray, *, required: np.ndarray, allowed: np.nd
     """
     from scipy.sparse import csc_matrix
 
-    from citylogistics.location_coverage import unique_rows
-
     a = csc_matrix(unique_rows(within)[0], dtype=np.float64)
     overlap = (a.T @ a).tocoo()
     size = np.asarray(a.sum(axis=0)).ravel()
@@ -885,7 +883,9 @@ class PCenter(_SitingModel):
     demand point with positive weight (weights only select points here).
 
     Solved exactly by bisection on the sorted distinct costs ``r``; each step
-    is a set-covering MIP::
+    is a set-covering decision (without a budget, by
+    :func:`citylogistics.location_coverage.solve_set_cover` with ``decide_at
+    = p``; with one, a SCIP MIP)::
 
         min   sum_j y_j
         s.t.  sum_{j : c_ij <= r, j allowed} y_j >= 1   for every i with w_i > 0
@@ -907,6 +907,15 @@ class PCenter(_SitingModel):
     def _cover_test(self, r: float, *, time_limit_s: float, seed: int):
         """Return (verdict, open_mask): verdict in 'yes', 'no', 'unknown'."""
         within = (self.cost[self.weights > 0] <= r + 1e-9) & self.allowed_mask[None, :]
+        if self.budget_cny is None:
+            res = solve_set_cover(within, np.ones(self.n_sites), allowed=self.allowed_mask,
+                                  required=self.required_mask, time_limit_s=time_limit_s, seed=seed,
+                                  decide_at=float(self.p))
+            if res.value <= self.p + 1e-6:
+                return "yes", res.open_mask
+            if res.bound > self.p + 1e-6:
+                return "no", None
+            return "unknown", None
         scip = _Scip(time_limit_s=time_limit_s, seed=seed, name="p_center/cover")
         s = scip.solver
         y = self._add_site_vars(scip)
@@ -967,7 +976,7 @@ class PCenter(_SitingModel):
                 timed_out = True
                 break
         seconds = time.perf_counter() - t0
-        extra = {"p": self.p, "solver": "SCIP bisection", "cover_tests": n_tests}
+        extra = {"p": self.p, "solver": "bisection on set-covering tests" if self.budget_cny is None else "SCIP bisection", "cover_tests": n_tests}
         if best_mask is None:
             status = "timeout" if timed_out else "infeasible"
             return self._empty_plan(status, proven_lb, seconds, extra)

@@ -311,8 +311,10 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
     keep = sub.any(axis=1)
     p_left = p - int(ones.sum())
     if p_left <= 0 or not keep.any():
-        bound = max(value, constant)
-        return McpResult(best, value, bound, "optimal", "local search + LP bound + fixing", info)
+        # nothing left to choose: the best improving solution is the fixed sites alone
+        if constant > value + tol:
+            best, value = ones.copy(), constant
+        return McpResult(best, value, value, "optimal", "local search + LP bound + fixing", info)
     patterns, inverse = unique_rows(sub[keep])
     group_w = np.bincount(inverse, weights=sub_w[keep], minlength=patterns.shape[0])
     free_idx = np.flatnonzero(free)
@@ -404,8 +406,13 @@ def _cover_model(a: csr_matrix, cost: np.ndarray, *, upper: np.ndarray, offset: 
 
 
 def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, required: np.ndarray,
-                    time_limit_s: float, seed: int = 0) -> McpResult:
+                    time_limit_s: float, seed: int = 0, decide_at: float | None = None) -> McpResult:
     """Fewest sites (or least cost) so that every row is covered.
+
+    With ``decide_at``, only the question "is the optimum at most
+    ``decide_at``?" matters (p-center's cover tests): the search stops as soon
+    as a cover that cheap is found (status ``feasible``, ``value <= decide_at``)
+    or the bound exceeds it (status ``feasible``, ``bound > decide_at``).
 
     ``rows`` is the boolean row × site coverage matrix (every row coverable by
     an allowed or required site), ``cost`` the site costs (ones for "fewest
@@ -446,17 +453,25 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
     best = _greedy_cover(cov, cost, allowed=cand, start=none)
     value = total(best)
     info = {"heuristic_objective": constant + value}
+    if decide_at is not None and constant + value <= decide_at + tol:
+        return McpResult(best | base, constant + value, constant, "feasible", "greedy (decided)", info)
     lp = _cover_lp(cov, cost, cand)
     if lp is None:  # pragma: no cover - GLOP solves these LPs
         return McpResult(best | base, constant + value, constant, "feasible", "greedy", info)
     lp_bound, y_lp, rc = lp
     info["lp_bound"] = constant + lp_bound
     target = math.ceil(lp_bound - 1e-6) if integral else lp_bound
+    if decide_at is not None and constant + target > decide_at + tol:
+        return McpResult(best | base, constant + value, constant + target, "feasible",
+                         "LP bound (decided)", info)
     # LP-guided greedy: the cost per newly covered row, discounted by the LP value
     cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none,
                               order_noise=-np.clip(y_lp, 0.0, 1.0) * 0.999)
     if total(cand_mask) < value - tol:
         best, value = cand_mask, total(cand_mask)
+    if decide_at is not None and constant + value <= decide_at + tol:
+        return McpResult(best | base, constant + value, constant + target, "feasible",
+                         "LP-guided greedy (decided)", info)
     rng = np.random.default_rng(seed)
     last_gain = 0
     for it in range(_ILS_ROUNDS // 4):  # perturbed greedy runs
@@ -467,6 +482,8 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
                                   order_noise=rng.uniform(0.0, 0.3, rows.shape[1]))
         if total(cand_mask) < value - tol:
             best, value, last_gain = cand_mask, total(cand_mask), it
+            if decide_at is not None and constant + value <= decide_at + tol:
+                break
     info["heuristic_objective"] = constant + value
     if value <= target + tol:
         return McpResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
