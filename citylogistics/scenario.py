@@ -248,6 +248,32 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def input_files(scenario: Scenario) -> dict[str, Path]:
+    """Files the scenario reads besides itself: ``network.file``,
+    ``regions.overrides`` and every ``*.graphml`` in ``network.dir``
+    (the default networks are generated from the packaged data, not read)."""
+    out: dict[str, Path] = {}
+    for key, rel in (("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)):
+        p = scenario.resolve(rel)
+        if p is not None:
+            out[key] = p
+    d = scenario.resolve(scenario.network.dir)
+    if d is not None and d.is_dir():
+        for p in sorted(d.glob("*.graphml")):
+            out[f"network.dir/{p.name}"] = p
+    return out
+
+
+def inputs_sha256(scenario: Scenario) -> str:
+    """SHA-256 over the names and contents of :func:`input_files` (a missing
+    file hashes as missing, so creating it changes the digest)."""
+    h = hashlib.sha256()
+    for key, p in sorted(input_files(scenario).items()):
+        h.update(key.encode("utf-8") + b"\0")
+        h.update((file_sha256(p) if p.is_file() else "missing").encode("ascii") + b"\n")
+    return h.hexdigest()
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -39,8 +39,9 @@ at the same paths; every point's outputs are written by the worker under
 ``status = "error"`` and its error message; the others complete.  Each
 finished point leaves ``DIR/points/<point-id>/result.json``; a rerun with the
 same DIR skips points whose result is there, ``ok`` and made from the same
-scenario table (base file contents, ``[set]`` and the point's values; files
-the scenario refers to, such as a network, are not hashed).
+scenario table (base file contents, ``[set]`` and the point's values) and the
+same input files (``network.file``, ``network.dir`` graphs and
+``regions.overrides``, hashed by content).
 
 The point id is the first 12 hex digits of the SHA-256 of the point's
 parameters as canonical JSON, so it is stable across runs and machines.  The
@@ -101,6 +102,7 @@ class SweepPoint:
     point_id: str
     params: tuple[tuple[str, Any], ...]
     table: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)
+    inputs_sha256: str = ""  # files the point's scenario reads (network, overrides)
 
     @property
     def params_dict(self) -> dict[str, Any]:
@@ -226,7 +228,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
     SweepPlan
         The base scenario's identity and every grid point, each validated.
     """
-    from .scenario import _read_toml, file_sha256, load_scenario
+    from .scenario import _read_toml, file_sha256, inputs_sha256, load_scenario
 
     path = Path(path)
     source = str(path)
@@ -273,8 +275,9 @@ def load_sweep(path: str | Path) -> SweepPlan:
         params = dict(zip(keys, combo))
         table = _apply(base_table, params, source=source, prefix="grid")
         label = ", ".join(f"{k} = {json.dumps(v)}" for k, v in params.items())
-        _build_scenario(table, base_path=base_path, source=source, where=f"grid point ({label})")
-        points.append(SweepPoint(point_id=point_id(params), params=tuple(params.items()), table=table))
+        scenario = _build_scenario(table, base_path=base_path, source=source, where=f"grid point ({label})")
+        points.append(SweepPoint(point_id=point_id(params), params=tuple(params.items()), table=table,
+                                 inputs_sha256=inputs_sha256(scenario)))
     points.sort(key=lambda p: p.point_id)
     return SweepPlan(path=source, title=sf.title, base_path=str(base_path), base_sha256=file_sha256(base_path),
                      keys=keys, points=tuple(points), frontier_cost=sf.frontier.cost,
@@ -517,6 +520,7 @@ def _finished(out_dir: Path, plan: SweepPlan, point: SweepPoint) -> dict | None:
     except (OSError, ValueError):
         return None
     if (rec.get("status") == "ok" and rec.get("scenario_sha256") == point.scenario_sha256
+            and rec.get("inputs_sha256") == point.inputs_sha256
             and rec.get("params") == json.loads(json.dumps(point.params_dict))):
         return rec
     return None
@@ -614,7 +618,8 @@ def _run_points(plan: SweepPlan, todo: Sequence[SweepPoint], out: Path, records:
                 rec = {"status": "error", "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}",
                        "seconds": None, "kpis": {}}
             rec = {"point_id": point.point_id, "params": point.params_dict,
-                   "scenario_sha256": point.scenario_sha256, "base_sha256": plan.base_sha256, **rec}
+                   "scenario_sha256": point.scenario_sha256, "inputs_sha256": point.inputs_sha256,
+                   "base_sha256": plan.base_sha256, **rec}
             atomic_write_text(_result_path(out, point.point_id), json.dumps(rec, indent=1) + "\n")
             records[point.point_id] = rec
             bar.update(1)

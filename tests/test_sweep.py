@@ -108,6 +108,22 @@ def test_rerun_skips_finished_points(tiny):
     assert list(again.table.loc[again.table["status"] == "ok", "seconds"]) == list(ok["seconds"])
 
 
+def test_rerun_repeats_points_whose_input_files_changed(tmp_path):
+    net = tmp_path / "net.graphml"
+    net.write_bytes(NETWORK.read_bytes())
+    text = (f'title = "one point"\nbase = "{BASE.as_posix()}"\n[grid]\n"plan.coverage_limit_s" = [1800]\n'
+            f'[set]\n"plan.end_year" = 2011\n"plan.budget_cny" = [900000]\n"network.file" = "{net.as_posix()}"\n')
+    path = tmp_path / "sweep_one.toml"
+    path.write_text(text, encoding="utf-8")
+    first = run_sweep(path, tmp_path / "out", workers=1, progress=False)
+    assert first.ran == 1 and first.failed == 0
+    assert run_sweep(path, tmp_path / "out", workers=1, progress=False).skipped == 1
+    # same scenario text, different network contents: the point is run again
+    net.write_text(net.read_text(encoding="utf-8") + "<!-- edited -->\n", encoding="utf-8")
+    third = run_sweep(path, tmp_path / "out", workers=1, progress=False)
+    assert third.skipped == 0 and third.ran == 1 and third.failed == 0
+
+
 def dominated(p, q) -> bool:
     """q dominates p: no more expensive, no less coverage, better in one."""
     return q[0] <= p[0] and q[1] >= p[1] and (q[0] < p[0] or q[1] > p[1])
