@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 DAYS_PER_YEAR = 365
-REASON_COLUMNS = ("budget", "too_far", "unreachable", "capacity", "time_window", "shift_length", "no_vehicle", "penalty")
+REASON_COLUMNS = ("budget", "too_far", "unreachable", "capacity", "time_window", "shift_length", "no_vehicle",
+                  "penalty", "shuttle_leg", "trunk_leg")
 
 
 def gini(values: np.ndarray) -> float:

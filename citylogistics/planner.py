@@ -19,7 +19,10 @@ and adds them up) and each year of the horizon:
    split into vehicle loads), ``shuttle`` county hub → its open town stations,
    ``lastmile`` station → its villages with farm-produce pickups.  A village the
    last-mile solver cannot serve is unserved that year with the solver's
-   reason (``capacity``, ``shift_length``, ...).
+   reason (``capacity``, ``shift_length``, ...).  When a trunk or shuttle
+   route cannot carry a station's load, the station's farthest villages go
+   unserved until the missing load is accounted for (reason ``trunk_leg`` or
+   ``shuttle_leg``).
 4. **KPIs** per year for the scope (province or city), each city and each
    county: coverage, cost, vehicle-km, CO2, next-day feasibility and equity.
 
@@ -198,7 +201,8 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
     """Solve one leg's routing problem from ``depot_node`` to ``stops``.
 
     ``stops``: (id, graph node index, delivery, pickup).  Returns plan routes
-    and unassigned entries (ids as given).
+    and unassigned entries (ids as given; a split load's pieces are ``id~k``),
+    each with the ``delivery`` and ``pickup`` it leaves behind.
     """
     from .problem import RoutingProblem, Stop
     from .routing import SolveParams, solve
@@ -250,7 +254,10 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
             coords = [(float(graph.lon[k]), float(graph.lat[k])) for k in seg]
             geom.extend(coords if not geom else coords[1:])
         route["geometry"] = geom
-    return plan["routes"], plan["unassigned"]
+    by_id = {st.id: st for st in problem_stops}
+    unassigned = [{**u, "delivery": float(by_id[u["id"]].delivery), "pickup": float(by_id[u["id"]].pickup)}
+                  if u["id"] in by_id else u for u in plan["unassigned"]]
+    return plan["routes"], unassigned
 
 
 def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_params=None,
@@ -392,6 +399,7 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
             county_load[hub_c] = (hd + d, hp + p)
             if not is_t1[c]:
                 shuttle_stops.setdefault(hub_c, []).append((cand["id"].iat[c], int(cand["node"].iat[c]), d, p))
+        upstream: list[tuple[str, dict]] = []  # (leg, unassigned piece) of trunk and shuttle
         if "shuttle" in settings.route_legs:
             for hub_c in sorted(shuttle_stops):
                 r, u = _route(graph, int(cand["node"].iat[hub_c]), cand["id"].iat[hub_c], shuttle_stops[hub_c],
@@ -402,6 +410,7 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
                 year_routes += r
                 for item in u:
                     unassigned.append({**item, "leg": "shuttle", "year": year, "city": city_code})
+                    upstream.append(("shuttle", item))
         if "trunk" in settings.route_legs:
             stops = [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p) for c, (d, p) in sorted(county_load.items())]
             r, u = _route(graph, int(hub_node), f"T0-{city_code}", stops, leg="trunk", settings=settings,
@@ -411,6 +420,11 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
             year_routes += r
             for item in u:
                 unassigned.append({**item, "leg": "trunk", "year": year, "city": city_code})
+                upstream.append(("trunk", item))
+        if upstream:
+            _drop_upstream(upstream, served=served, reason=reason, station_of=station_of, v_access=v_access,
+                           delivery=delivery, pickup=pickup, station_load=station_load, parent=parent, is_t1=is_t1,
+                           sid_index=sid_index)
         routes += year_routes
         # Next-day feasibility: the village's last-mile arrival is before the cutoff, counting the
         # trunk and shuttle arrivals plus handling before each leg leaves.
@@ -450,7 +464,8 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
         members = np.flatnonzero(final_station == c)
         access_km[members] = graph.lengths_from(int(cand["node"].iat[c]), village_nodes[members]) / 1000.0
     v["access_km"] = access_km
-    final_unassigned = [{"id": code, "reason": r, "leg": "lastmile", "year": settings.years[-1], "city": city_code}
+    final_unassigned = [{"id": code, "reason": r, "leg": UPSTREAM_REASONS.get(r, "lastmile"),
+                         "year": settings.years[-1], "city": city_code}
                         for code, r in last["reason"].items() if r]
     sites = cand.copy()
     siting = {"status": res.status, "objective": res.objective, "bound": res.bound, "gap": res.gap,
@@ -460,6 +475,62 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
     return CityPlan(city_code=city_code, sites=sites, villages=v, yearly=yearly, routes=tuple(routes),
                     unassigned=tuple(final_unassigned + unassigned), siting=siting, timings_s=timings,
                     paths={})
+
+
+# A village whose station's supply leg could not be routed: reason -> that leg.
+UPSTREAM_REASONS = {"trunk_leg": "trunk", "shuttle_leg": "shuttle"}
+
+
+def _drop_upstream(upstream: Sequence[tuple[str, dict]], *, served: np.ndarray, reason: np.ndarray,
+                   station_of: np.ndarray, v_access: np.ndarray, delivery: np.ndarray, pickup: np.ndarray,
+                   station_load: Mapping[int, tuple[float, float]], parent: np.ndarray, is_t1: np.ndarray,
+                   sid_index: Mapping[str, int]) -> None:
+    """Villages whose goods a trunk or shuttle route cannot carry are not served.
+
+    A trunk piece left unassigned is a share of its county hub's load missing
+    at every station under that hub (the same share at each); a shuttle piece
+    is missing at its town station. At each station short of goods, villages
+    are dropped farthest first until the dropped delivery and pickup both
+    reach what is missing; they become unserved with reason ``trunk_leg`` or
+    ``shuttle_leg`` (the leg upstream of the station that failed). Edits
+    ``served`` and ``reason`` in place.
+    """
+    def hub_of(station: int) -> int:
+        return station if is_t1[station] else int(parent[station])
+
+    missing: dict[int, list[float]] = {}  # station -> [delivery, pickup] that does not arrive
+    leg_of: dict[int, str] = {}  # station -> the failing leg (trunk wins: it is further upstream)
+    for leg, item in upstream:
+        c = sid_index.get(str(item["id"]).split("~")[0])
+        if c is None:
+            continue
+        d, p = float(item.get("delivery", 0.0)), float(item.get("pickup", 0.0))
+        if leg == "shuttle":
+            shares = {c: (d, p)}
+        else:  # the hub's missing share, the same at each of its stations
+            under = [s for s in station_load if hub_of(s) == c]
+            hub_d = sum(station_load[s][0] for s in under)
+            hub_p = sum(station_load[s][1] for s in under)
+            share = max(d / hub_d if hub_d > 0 else 0.0, p / hub_p if hub_p > 0 else 0.0)
+            shares = {s: (share * station_load[s][0], share * station_load[s][1]) for s in under}
+        for s, (md, mp) in shares.items():
+            m = missing.setdefault(s, [0.0, 0.0])
+            m[0] += md
+            m[1] += mp
+            if leg == "trunk" or s not in leg_of:
+                leg_of[s] = leg
+    for s in sorted(missing):
+        need_d, need_p = missing[s]
+        members = np.flatnonzero(served & (station_of == s))
+        members = members[np.lexsort((members, -v_access[members]))]  # farthest first, then index
+        got_d = got_p = 0.0
+        for i in members:
+            if got_d >= need_d - 1e-9 and got_p >= need_p - 1e-9:
+                break
+            served[i] = False
+            reason[i] = f"{leg_of[s]}_leg"
+            got_d += delivery[i]
+            got_p += pickup[i]
 
 
 def _arrivals(routes: Sequence[dict], *legs_in_order: str, settings: PlannerSettings) -> dict[str, float]:

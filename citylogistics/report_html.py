@@ -335,7 +335,8 @@ def plan_report_html(*, scenario_title: str, doc: Mapping, kpis: pd.DataFrame, v
         parts.append("<p class='note'>Reasons: <b>too_far</b> no candidate site within the coverage limit; "
                      "<b>budget</b> a candidate within the limit was not opened; <b>unreachable</b> no road path; "
                      "<b>capacity</b>, <b>shift_length</b>, <b>time_window</b>, <b>no_vehicle</b>, <b>penalty</b>: "
-                     "covered, but the last-mile routing could not serve it.</p>")
+                     "covered, but the last-mile routing could not serve it; <b>shuttle_leg</b>, <b>trunk_leg</b>: "
+                     "covered, but the shuttle or trunk route that supplies its station could not carry the load.</p>")
         shown = un.sort_values(["reason", "population"], ascending=[True, False]).head(MAX_UNSERVED_ROWS)
         rows = "".join(
             f"<tr><td class='t'>{_e(code)}</td><td class='t'>{_e(v['name'])}</td><td class='t'>{_e(v.get('county_code', ''))}</td>"

@@ -140,3 +140,46 @@ def test_map_escapes_title_and_has_layers(plan_run):
     assert "&lt;script&gt;" in html
     for layer in ("T0 city hubs", "T1 county hubs", "T3 villages", "lastmile routes"):
         assert layer in html
+
+
+@pytest.mark.parametrize("leg, vehicle_limit", [("shuttle", "co2_kg_per_km = 0.24\n"),
+                                                 ("trunk", "max_duration_s = 43200\n")])
+def test_a_failing_supply_leg_leaves_its_villages_unserved(tmp_path, leg, vehicle_limit):
+    """A shuttle (or trunk) fleet whose shift is too short for some stations (hubs):
+    their villages cannot be served, and say why."""
+    from conftest import run_cli
+
+    text = (DATA / "zhoushan_small.toml").read_text(encoding="utf-8")
+    assert vehicle_limit in text
+    short = "co2_kg_per_km = 0.24\nmax_duration_s = 2400\n" if leg == "shuttle" else "max_duration_s = 2400\n"
+    scenario = tmp_path / f"{leg}.toml"
+    scenario.write_text(text.replace(vehicle_limit, short, 1), encoding="utf-8")
+    out = tmp_path / "out"
+    res = run_cli("run", str(scenario), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    plan = json.loads((out / "plan.json").read_text())
+    final = max(p["year"] for p in plan["phases"])
+    pieces = [u for u in plan["unassigned"] if u["leg"] == leg and u["reason"] != f"{leg}_leg"]
+    assert pieces, "the short shift should leave some loads of this leg unassigned"
+    rows = _rows(out / "villages.csv")
+    dropped = [r for r in rows if r["reason"] == f"{leg}_leg"]
+    assert dropped
+    for r in rows:
+        assert bool(r["served_by"]) != bool(r["reason"]), r
+    # the villages dropped carry at least the load the leg left behind (final year)
+    left_behind = sum(u["delivery"] for u in pieces if u["year"] == final)
+    assert sum(float(r["demand_parcels"]) for r in dropped) >= left_behind - 1e-6
+    # plan.json lists them under the failing leg, and the KPIs count them
+    listed = {u["id"] for u in plan["unassigned"] if u["reason"] == f"{leg}_leg" and u["year"] == final}
+    assert listed == {r["code"] for r in dropped}
+    kp = [r for r in _rows(out / "kpis.csv") if r["scope"] == "city" and int(r["year"]) == final][0]
+    assert int(kp[f"unserved_{leg}_leg"]) == len(dropped)
+    served = sum(1 for r in rows if r["served_by"])
+    assert served + len([r for r in rows if r["reason"]]) == len(rows)
+
+
+def test_no_upstream_reasons_when_every_leg_is_served(plan_run):
+    out = plan_run[0]
+    plan = json.loads((out / "plan.json").read_text())
+    assert not [u for u in plan["unassigned"] if u["leg"] in ("trunk", "shuttle")]
+    assert not [r for r in _rows(out / "villages.csv") if r["reason"] in ("trunk_leg", "shuttle_leg")]
