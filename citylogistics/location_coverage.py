@@ -54,17 +54,25 @@ _ILS_ROUNDS = 40
 _ILS_STALL = 8
 
 # The incumbent comes from local search, so SCIP's primal heuristics are off.
-# Cuts: two separation rounds at the root, none in the tree. Measured on 29
-# instances that reach SCIP (random graphs, pmed1-10) and on the province
-# (25,547 villages x 1,387 towns, p = 200/400): no cuts made the province 4x
-# slower, SCIP's default cuts made a 214-point graph 17x slower; two root rounds
-# were best overall.
 SCIP_PARAMS = "\n".join(
-    ["separating/maxrounds = 0", "separating/maxroundsroot = 2"]
+    ["separating/maxrounds = 0"]
     + [f"heuristics/{h}/freq = -1" for h in (
         "rounding", "shifting", "intshifting", "oneopt", "trivial", "simplerounding", "locks",
         "zirounding", "feaspump", "rens", "clique", "trivialnegation", "shiftandpropagate", "alns",
         "farkasdiving", "conflictdiving", "distributiondiving")])
+# Cuts: none in the tree; at the root, none on small reduced models and two
+# rounds from this many free sites on. Measured on 29 instances that reach
+# SCIP (random graphs, pmed1-10) and on the province (25,547 villages x 1,387
+# towns, p = 200/400): without cuts the province took 4x longer, SCIP's
+# default cuts made a 214-point graph 17x slower, and on the small reduced
+# models of pmed1-10 even two rounds cost 1.5-3.5x.
+_CUTS_MIN_SITES = 150
+
+
+def _scip_params(n_free_sites: int, seed: int) -> str:
+    rounds = 2 if n_free_sites >= _CUTS_MIN_SITES else 0
+    return (f"{SCIP_PARAMS}\nseparating/maxroundsroot = {rounds}\n"
+            f"randomization/randomseedshift = {int(seed) % 2**31}\nlimits/gap = {MIP_REL_GAP}\n")
 
 
 @dataclass(frozen=True)
@@ -334,9 +342,7 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
             model.add_hint(r, 1.0 if best[j] else 0.0)
     scip = mbh.ModelSolverHelper("scip")
     scip.set_time_limit_in_seconds(max(0.01, deadline - time.perf_counter()))
-    scip.set_solver_specific_parameters(
-        f"{SCIP_PARAMS}\nrandomization/randomseedshift = {int(seed) % 2**31}\n"
-        f"limits/gap = {MIP_REL_GAP}\n")
+    scip.set_solver_specific_parameters(_scip_params(free_idx.size, seed))
     scip.solve(model)
     code = scip.status()
     if code not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE, mbh.SolveStatus.NOT_SOLVED):
@@ -523,9 +529,7 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
             model.add_hint(r, 1.0 if best[j] else 0.0)
     scip = mbh.ModelSolverHelper("scip")
     scip.set_time_limit_in_seconds(max(0.01, left_s))
-    scip.set_solver_specific_parameters(
-        f"{SCIP_PARAMS}\nrandomization/randomseedshift = {int(seed) % 2**31}\n"
-        f"limits/gap = {MIP_REL_GAP}\n")
+    scip.set_solver_specific_parameters(_scip_params(free_idx.size, seed))
     scip.solve(model)
     code = scip.status()
     if code not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE, mbh.SolveStatus.NOT_SOLVED,
