@@ -14,7 +14,7 @@ group weights, the model is::
 
     max sum_g w_g z_g   s.t.  z_g <= sum_j A_gj y_j,  sum_j y_j <= p,  y binary,  0 <= z <= 1
 
-and the search runs in four steps, each cheaper than the next:
+and the search runs in four steps, each stopping the search when it can:
 
 1. **Local search.** Greedy (largest uncovered weight first), then best-swap
    local search, then a few deterministic perturb-and-search rounds
@@ -27,7 +27,8 @@ and the search runs in four steps, each cheaper than the next:
    weights) cannot improve the incumbent, so it is fixed. On OR-Library-sized
    instances this removes 60–90 % of the sites.
 4. **SCIP on what is left**, with the incumbent as a hint, SCIP's primal
-   heuristics off and two rounds of cuts at the root only. The returned bound is ``max(incumbent, SCIP bound on
+   heuristics off and cuts only at the root of larger reduced models (see
+   ``_CUTS_MIN_SITES``). The returned bound is ``max(incumbent, SCIP bound on
    the reduced model)``, valid for the full model because every solution the
    fixing removed is no better than the incumbent.
 
@@ -77,7 +78,8 @@ def _scip_params(n_free_sites: int, seed: int) -> str:
 
 @dataclass(frozen=True)
 class McpResult:
-    """Open sites, covered weight, a valid upper bound, status and how."""
+    """Open sites, objective (covered weight, or cost for set covering), a
+    valid bound (upper for coverage, lower for covering), status and how."""
 
     open_mask: np.ndarray
     value: float
