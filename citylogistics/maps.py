@@ -99,14 +99,21 @@ def leaflet_assets() -> tuple[str, str]:
     return js.replace("</", "<\\/"), css
 
 
-def _macro(template: str):
+@functools.lru_cache(maxsize=64)
+def _macro_class(template: str):
+    """One element class per template text: compiling a jinja template per map
+    element took most of the time of writing a city's map."""
     from branca.element import MacroElement
     from jinja2 import Template
 
     class _Macro(MacroElement):
         _template = Template(template)
 
-    return _Macro()
+    return _Macro
+
+
+def _macro(template: str):
+    return _macro_class(template)()
 
 
 def new_map(*, tiles: str = "OpenStreetMap", title: str | None = None, attribution: str | None = None):
