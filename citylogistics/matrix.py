@@ -31,6 +31,8 @@ __all__ = [
     "od_matrices",
     "nearest_k",
     "graph_to_csr",
+    "edge_table",
+    "tree_sums",
 ]
 
 #: Rows of shortest-path output computed at once (bounds memory at
@@ -416,37 +418,56 @@ def od_matrices(G: nx.Graph, nodes: Sequence, *, weight: str = "travel_time_s") 
     csr, csr2, _all, index = graph_to_csr(G, weight, also=other)
     idx = _indices(index, nodes, "node", G)
     n_all = csr.shape[0]
-    # edge lookup of the second attribute: key u * n + v, sorted (CSR order)
-    rows = np.repeat(np.arange(n_all, dtype=np.int64), np.diff(csr2.indptr))
-    keys = rows * n_all + csr2.indices.astype(np.int64)
-    vals2 = np.asarray(csr2.data, dtype=float)
+    table = edge_table(csr2)
     prim = np.empty((len(idx), len(idx)))
     sec = np.empty((len(idx), len(idx)))
     step = max(1, _CHUNK_CELLS // (4 * max(n_all, 1)))
     for s in range(0, len(idx), step):
         src = idx[s:s + step]
         dist, pred = dijkstra(csr, directed=True, indices=src, return_predecessors=True)
-        dist, pred = np.atleast_2d(dist), np.atleast_2d(pred).astype(np.int64)
-        # second attribute of the tree edge (pred[v], v); 0 at the root / unreachable
-        has = pred >= 0
-        acc = np.zeros(pred.shape)
-        tgt = np.broadcast_to(np.arange(n_all, dtype=np.int64), pred.shape)
-        k = pred[has] * n_all + tgt[has]
-        acc[has] = vals2[np.searchsorted(keys, k)]
-        # pointer doubling: acc[v] += acc[p[v]], p[v] = p[p[v]]
-        p = np.where(has, pred, -1)
-        r = np.arange(len(src))[:, None]
-        while (p >= 0).any():
-            live = p >= 0
-            pp = np.where(live, p, 0)
-            acc = acc + np.where(live, acc[r, pp], 0.0)
-            p = np.where(live, p[r, pp], -1)
-        acc[~np.isfinite(dist)] = np.inf
+        dist = np.atleast_2d(dist)
         prim[s:s + len(src)] = dist[:, idx]
-        sec[s:s + len(src)] = acc[:, idx]
+        sec[s:s + len(src)] = tree_sums(np.atleast_2d(pred), dist, table)[:, idx]
     a = TravelMatrix(values=prim, origins=tuple(nodes), destinations=tuple(nodes), weight=weight)
     b = TravelMatrix(values=sec, origins=tuple(nodes), destinations=tuple(nodes), weight=other)
     return (a, b) if weight == "travel_time_s" else (b, a)
+
+
+def edge_table(csr) -> tuple[np.ndarray, np.ndarray, int]:
+    """An edge attribute as a sorted lookup table: (keys ``u * n + v``, values, n)."""
+    n_all = csr.shape[0]
+    rows = np.repeat(np.arange(n_all, dtype=np.int64), np.diff(csr.indptr))
+    keys = rows * n_all + csr.indices.astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], np.asarray(csr.data, dtype=float)[order], n_all
+
+
+def tree_sums(pred: np.ndarray, dist: np.ndarray, table: tuple[np.ndarray, np.ndarray, int]) -> np.ndarray:
+    """Sum of an edge attribute along shortest-path trees.
+
+    ``pred`` and ``dist`` are scipy Dijkstra's predecessor and distance rows
+    (one per source, over all graph nodes), ``table`` an :func:`edge_table`
+    of the attribute to sum (for example ``length_m`` along fastest paths).
+    Returns an array like ``dist``: 0 at each source, ``inf`` where
+    unreachable. Vectorised by pointer doubling, so a tree of depth ``d``
+    costs ``log2(d)`` passes over the rows.
+    """
+    keys, vals, n_all = table
+    pred = np.asarray(pred).astype(np.int64)
+    has = pred >= 0
+    acc = np.zeros(pred.shape)
+    tgt = np.broadcast_to(np.arange(n_all, dtype=np.int64), pred.shape)
+    acc[has] = vals[np.searchsorted(keys, pred[has] * n_all + tgt[has])]
+    # pointer doubling: acc[v] += acc[p[v]], p[v] = p[p[v]]
+    p = np.where(has, pred, -1)
+    r = np.arange(pred.shape[0])[:, None]
+    while (p >= 0).any():
+        live = p >= 0
+        pp = np.where(live, p, 0)
+        acc = acc + np.where(live, acc[r, pp], 0.0)
+        p = np.where(live, p[r, pp], -1)
+    acc[~np.isfinite(dist)] = np.inf
+    return acc
 
 
 def nearest_k(G: nx.Graph, origins: Sequence, destinations: Sequence, *, k: int = 10,

@@ -94,18 +94,16 @@ class _Graph:
     length_csr: Any
     lon: np.ndarray
     lat: np.ndarray
-    edge_length: Mapping[tuple[int, int], float]
+    length_table: tuple  # matrix.edge_table of length_m
 
     @classmethod
     def of(cls, G) -> "_Graph":
-        from .matrix import graph_to_csr
+        from .matrix import edge_table, graph_to_csr
 
         time_csr, length_csr, nodes, index = graph_to_csr(G, "travel_time_s", also="length_m")
-        coo = length_csr.tocoo()
-        edge_length = {(int(a), int(b)): float(x) for a, b, x in zip(coo.row, coo.col, coo.data)}
         lon = np.array([float(G.nodes[x]["x"]) for x in nodes])
         lat = np.array([float(G.nodes[x]["y"]) for x in nodes])
-        return cls(tuple(nodes), index, time_csr, length_csr, lon, lat, edge_length)
+        return cls(tuple(nodes), index, time_csr, length_csr, lon, lat, edge_table(length_csr))
 
     def from_sources(self, sources: Sequence[int], *, limit: float = np.inf) -> np.ndarray:
         """Travel time from each source to every node (rows: sources)."""
@@ -131,22 +129,13 @@ class _Graph:
         and the predecessor rows of those paths (for :meth:`path_from`)."""
         from scipy.sparse.csgraph import dijkstra
 
+        from .matrix import tree_sums
+
         idx = np.asarray(idx)
         t, pred = dijkstra(self.time_csr, directed=True, indices=idx, return_predecessors=True)
-        length = np.full((len(idx), len(idx)), np.inf)
-        for a in range(len(idx)):
-            for b in range(len(idx)):
-                if a == b:
-                    length[a, b] = 0.0
-                    continue
-                if not np.isfinite(t[a, idx[b]]):
-                    continue
-                total, v, row, el = 0.0, int(idx[b]), pred[a], self.edge_length
-                while v != idx[a]:
-                    u = int(row[v])
-                    total += el[u, v]
-                    v = u
-                length[a, b] = total
+        t = np.atleast_2d(t)
+        pred = np.atleast_2d(pred)
+        length = tree_sums(pred, t, self.length_table)[:, idx]
         return t[:, idx], length, pred
 
     def path_from(self, pred_row: np.ndarray, source: int, target: int) -> list[int]:
@@ -163,20 +152,10 @@ class _Graph:
         """Length (m) of the fastest path from ``source`` to each target (inf: no path)."""
         from scipy.sparse.csgraph import dijkstra
 
+        from .matrix import tree_sums
+
         t, pred = dijkstra(self.time_csr, directed=True, indices=[source], return_predecessors=True)
-        out = np.full(len(targets), np.inf)
-        row, el = pred[0], self.edge_length
-        for k, v in enumerate(targets):
-            v = int(v)
-            if not np.isfinite(t[0, v]):
-                continue
-            total = 0.0
-            while v != source:
-                u = int(row[v])
-                total += el[u, v]
-                v = u
-            out[k] = total
-        return out
+        return tree_sums(pred, t, self.length_table)[0, np.asarray(targets, dtype=np.int64)]
 
 
 # --------------------------------------------------------------------------- results
