@@ -44,38 +44,44 @@ import pandas as pd
 
 from .errors import InputError
 
-LEGS = ("trunk", "shuttle", "lastmile")
 
-
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class PlannerSettings:
-    """Everything the planner needs besides the data (see :class:`citylogistics.scenario.PlanSection`)."""
+    """Everything the planner needs besides the data.
+
+    Built from a scenario by :func:`citylogistics.runner.planner_settings`;
+    the defaults and the meaning of each field live in one place, the
+    scenario's :class:`~citylogistics.scenario.PlanSection`,
+    :class:`~citylogistics.scenario.SitesSection` and
+    :class:`~citylogistics.scenario.RoutingSection`, so none are repeated here.
+    ``fleet`` holds (leg, :class:`citylogistics.problem.VehicleType`) pairs.
+    """
 
     years: tuple[int, ...]
     budgets: tuple[float | None, ...]
     targets: tuple[float | None, ...]
-    coverage_limit_s: float = 1800.0
-    weight: str = "population"
-    county_hubs_exist: bool = True
-    route_legs: tuple[str, ...] = LEGS
-    fleet_sizing: str = "auto"
-    fleet: tuple[tuple[str, Any], ...] = ()  # (leg, problem.VehicleType) pairs
-    t1_open_cost_cny: float = 2_000_000.0
-    t1_fixed_cost_cny_per_year: float = 600_000.0
-    t2_open_cost_cny: float = 300_000.0
-    t2_fixed_cost_cny_per_year: float = 80_000.0
-    t3_fixed_cost_cny_per_year: float = 3_000.0
-    t2_candidates: str = "towns"
-    day_start_s: float = 14400.0
-    handling_s: float = 1800.0
-    next_day_cutoff_s: float = 64800.0
-    service_s: float = 300.0
-    siting_time_limit_s: float = 60.0
-    route_time_limit_s: float = 2.0
-    lastmile_time_limit_s: float = 0.1
-    engine: str = "auto"
-    seed: int = 0
-    pickups: bool = True
+    coverage_limit_s: float
+    weight: str
+    county_hubs_exist: bool
+    route_legs: tuple[str, ...]
+    fleet_sizing: str
+    fleet: tuple[tuple[str, Any], ...]
+    t1_open_cost_cny: float
+    t1_fixed_cost_cny_per_year: float
+    t2_open_cost_cny: float
+    t2_fixed_cost_cny_per_year: float
+    t3_fixed_cost_cny_per_year: float
+    t2_candidates: str
+    day_start_s: float
+    handling_s: float
+    next_day_cutoff_s: float
+    service_s: float
+    siting_time_limit_s: float
+    route_time_limit_s: float
+    lastmile_time_limit_s: float
+    engine: str
+    seed: int
+    pickups: bool
 
     def fleet_of(self, leg: str) -> tuple:
         """The vehicle types (:class:`citylogistics.problem.VehicleType`) that run ``leg``."""
