@@ -328,7 +328,7 @@ class _SitingModel:
     def from_regions(cls, regions, G, *, demand_level: str = "village", site_level: str = "town",
                      city: str | None = None, county: str | None = None,
                      weight_column: str = "population", travel_weight: str = "travel_time_s",
-                     **options) -> "_SitingModel":
+                     max_snap_m: float = 5000.0, **options) -> "_SitingModel":
         """Build the model from regions and a road network, then delegate to
         :meth:`from_cost_matrix`.
 
@@ -337,8 +337,9 @@ class _SitingModel:
         regions
             :class:`citylogistics.regions.Regions`; demand points and candidate
             sites are its settlements of ``demand_level`` / ``site_level``
-            (optionally restricted to one city or county). The network node ids
-            are settlement codes.
+            (optionally restricted to one city or county). Settlements that
+            are nodes of ``G`` (the generated networks) are used as they are;
+            the others snap to their nearest road node (imported networks).
         G
             Road network (networkx graph) whose edges carry ``travel_weight``.
         weight_column
@@ -346,24 +347,46 @@ class _SitingModel:
             ``delivery_parcels``…); missing → ones.
         travel_weight
             Edge attribute for the cost matrix (``travel_time_s`` or ``length_m``).
+        max_snap_m
+            A settlement farther than this from every node of ``G`` is outside
+            the network: :class:`~citylogistics.errors.InputError`.
         **options
             Passed to :meth:`from_cost_matrix`.
         """
         from citylogistics.matrix import travel_matrix
+        from citylogistics.network import settlement_nodes
 
         demand = regions.of_level(demand_level, city=city, county=county)
         sites = regions.of_level(site_level, city=city, county=county)
-        d_codes = [str(c) for c in demand.index if c in G]
-        s_codes = [str(c) for c in sites.index if c in G]
-        if not s_codes:
-            raise InputError(f"no {site_level} settlement of the selection is a node of the network",
-                             source="regions", where=f"level={site_level!r}")
-        tm = travel_matrix(G, d_codes, s_codes, weight=travel_weight)
-        w = (demand.loc[d_codes, weight_column].to_numpy(dtype=float)
-             if weight_column in demand.columns else None)
-        return cls.from_cost_matrix([str(o) for o in tm.origins], [str(d) for d in tm.destinations],
-                                    np.asarray(tm.values, dtype=float), weights=w,
-                                    source=f"regions {demand_level}->{site_level}", **options)
+        for level, frame in ((demand_level, demand), (site_level, sites)):
+            if len(frame) == 0:
+                raise InputError(f"the selection has no {level} settlements; check city= and county=",
+                                 source="regions", where=f"level={level}")
+        # Settlements that are not nodes of G (imported road networks) use their nearest road node;
+        # one far from every node is outside the network, which is an input error, not a silent drop.
+        d_nodes, d_dist = settlement_nodes(G, demand, return_dist=True)
+        s_nodes, s_dist = settlement_nodes(G, sites, return_dist=True)
+        for level, frame, dist in ((demand_level, demand, d_dist), (site_level, sites, s_dist)):
+            far = np.flatnonzero(dist > max_snap_m)
+            if far.size:
+                raise InputError(
+                    f"{far.size} {level} settlements (e.g. {frame.index[far[0]]}) are more than "
+                    f"{max_snap_m:.0f} m from every node of the network; restrict the selection with "
+                    "city= or county=, or give a network that covers them", source="regions",
+                    where=f"level={level}")
+        snapped = sum(1 for c, n in zip(demand.index, d_nodes) if c != n) + \
+            sum(1 for c, n in zip(sites.index, s_nodes) if c != n)
+        ud, s_ud = list(dict.fromkeys(d_nodes)), list(dict.fromkeys(s_nodes))
+        tm = travel_matrix(G, ud, s_ud, weight=travel_weight)
+        row = {n: i for i, n in enumerate(ud)}
+        col = {n: j for j, n in enumerate(s_ud)}
+        cost = np.asarray(tm.values, dtype=float)[np.ix_([row[n] for n in d_nodes], [col[n] for n in s_nodes])]
+        w = demand[weight_column].to_numpy(dtype=float) if weight_column in demand.columns else None
+        source = f"regions {demand_level}->{site_level}"
+        if snapped:
+            source += f" ({snapped} settlements snapped to their nearest road node)"
+        return cls.from_cost_matrix([str(c) for c in demand.index], [str(c) for c in sites.index], cost,
+                                    weights=w, source=source, **options)
 
     def solve(self, *, time_limit_s: float = 60.0, seed: int = 0) -> LocationPlan:
         raise NotImplementedError

@@ -77,6 +77,7 @@ __all__ = [
     "load_graphml",
     "validate_network",
     "nearest_nodes",
+    "settlement_nodes",
     "sea_crossing_edges",
     "haversine_m",
 ]
@@ -1025,6 +1026,23 @@ def validate_network(G: nx.Graph, *, source: str = "<graph>") -> None:
 # ---------------------------------------------------------------------------
 # spatial helpers
 # ---------------------------------------------------------------------------
+
+def settlement_nodes(G: nx.Graph, frame, *, return_dist: bool = False):
+    """Graph node of each settlement (rows of ``frame``, indexed by code, with
+    ``lon``/``lat``): the settlement itself when it is a node of ``G`` (the
+    generated networks), else the nearest road node (imported networks).
+    With ``return_dist``, also the snapping distance of each (0 for nodes), m."""
+    nodes = [code if code in G else None for code in frame.index]
+    dist = np.zeros(len(nodes))
+    missing = [i for i, n in enumerate(nodes) if n is None]
+    if missing:
+        near, d = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing],
+                                return_dist=True)
+        for i, n, di in zip(missing, near, d):
+            nodes[i] = n
+            dist[i] = di
+    return (nodes, dist) if return_dist else nodes
+
 
 def nearest_nodes(G: nx.Graph, lon, lat, *, kinds: Sequence[str] | None = None, return_dist: bool = False):
     """Nearest graph node(s) to WGS-84 point(s).

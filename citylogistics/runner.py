@@ -103,15 +103,9 @@ def _network(scenario: Scenario, regions, city_code: str):
 
 def _snap(G, frame) -> list:
     """Graph node of each settlement: itself when on the graph, else the nearest road node."""
-    from .network import nearest_nodes
+    from .network import settlement_nodes
 
-    nodes = [code if code in G else None for code in frame.index]
-    missing = [i for i, n in enumerate(nodes) if n is None]
-    if missing:
-        near = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing])
-        for i, n in zip(missing, near):
-            nodes[i] = n
-    return nodes
+    return settlement_nodes(G, frame)
 
 
 def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):

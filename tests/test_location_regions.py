@@ -29,8 +29,11 @@ class _Regions:
 @pytest.fixture
 def line():
     # v1 - t1 - v2 - v3 - t2 - v4 along a road, 60 s per edge
+    # (about 960 m apart along latitude 30°N)
     codes = ["v1", "t1", "v2", "v3", "t2", "v4"]
     G = nx.Graph()
+    for k, c in enumerate(codes):
+        G.add_node(c, x=120.0 + 0.01 * k, y=30.0)
     for a, b in zip(codes, codes[1:]):
         G.add_edge(a, b, travel_time_s=60.0, length_m=1000.0)
     df = pd.DataFrame({
@@ -38,6 +41,7 @@ def line():
         "level": ["village", "town", "village", "village", "town", "village"],
         "city_code": ["c"] * 6, "county_code": ["k"] * 6,
         "population": [100, 0, 200, 50, 0, 10],
+        "lon": [120.0 + 0.01 * k for k in range(6)], "lat": [30.0] * 6,
     }).set_index("code", drop=False)
     return _Regions(df), G
 
@@ -62,8 +66,23 @@ def test_max_coverage_from_regions_with_limit(line):
     assert plan.assignment["v4"] is None
 
 
-def test_from_regions_no_site_in_network(line):
+def test_from_regions_snaps_settlements_that_are_not_nodes(line):
+    """An imported road network has its own node ids: every settlement snaps
+    to its nearest road node, none is dropped."""
     regions, G = line
-    G2 = G.subgraph(["v1", "v2", "v3", "v4"]).copy()
-    with pytest.raises(InputError, match="no town"):
-        PMedian.from_regions(regions, G2, p=1)
+    roads = nx.relabel_nodes(G, {c: f"n{k}" for k, c in enumerate(G.nodes)})
+    model = PMedian.from_regions(regions, roads, p=1)
+    assert model.demand_ids == ("v1", "v2", "v3", "v4") and model.site_ids == ("t1", "t2")
+    assert "6 settlements snapped" in model.source
+    plan = model.solve(time_limit_s=2)
+    assert plan.open_sites == ("t1",) and plan.objective == pytest.approx(26400.0)
+
+
+def test_from_regions_rejects_settlements_far_from_the_network(line):
+    regions, G = line
+    # the network covers only the two western points; v4 is ~4.8 km from t1
+    G2 = G.subgraph(["v1", "t1"]).copy()
+    with pytest.raises(InputError, match="more than 3000 m from every node"):
+        PMedian.from_regions(regions, G2, p=1, max_snap_m=3000.0)
+    with pytest.raises(InputError, match="no village settlements"):
+        PMedian.from_regions(regions, G, p=1, county="elsewhere")
