@@ -181,6 +181,21 @@ class CityPlan:
     paths: Mapping[tuple[str, str], tuple[tuple[float, float], ...]]
 
 
+def _bins_needed(sizes: Sequence[float], capacity: float) -> int:
+    """Vehicle loads needed to carry ``sizes`` (those that fit at all), first-fit decreasing."""
+    items = np.sort(np.asarray([x for x in sizes if x <= capacity + 1e-9], dtype=float))[::-1]
+    room = np.empty(len(items))
+    used = 0
+    for size in items:
+        fits = np.flatnonzero(room[:used] >= size - 1e-9)
+        if fits.size:
+            room[fits[0]] -= size
+        else:
+            room[used] = capacity - size
+            used += 1
+    return used
+
+
 def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[str, int, float, float]], *, leg: str,
            settings: PlannerSettings, start_s: float, split: bool) -> tuple[list[dict], list[dict]]:
     """Solve one leg's routing problem from ``depot_node`` to ``stops``.
@@ -196,13 +211,6 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
     if not stops or not vtypes:
         return [], []
     vtypes = tuple(dataclasses.replace(v, shift_start_s=start_s) for v in vtypes)
-    if settings.fleet_sizing == "auto":
-        # Enough vehicles of every type to carry the whole load in one trip each (plus two),
-        # so what is unserved is unserved for a reason other than a short fleet; the
-        # routes then say how many vehicles the plan needs.
-        load = max(sum(d for _, _, d, _ in stops), sum(p for _, _, _, p in stops))
-        vtypes = tuple(dataclasses.replace(v, count=max(v.count, math.ceil(load / v.capacity) + 2))
-                       for v in vtypes)
     # A stop on the depot's own road node keeps a node entry of its own (zero distance to the depot).
     nodes = [depot_node] + sorted({n for _, n, _, _ in stops})
     pos = {n: i + 1 for i, n in enumerate(nodes[1:])}
@@ -215,6 +223,14 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
             problem_stops.append(Stop(id=sid if k == 0 else f"{sid}~{k + 1}", node=pos[node],
                                       delivery=delivery / n_loads, pickup=pickup / n_loads,
                                       service_s=settings.service_s if leg == "lastmile" else settings.handling_s / 2))
+    if settings.fleet_sizing == "auto":
+        # Enough vehicles of every type to carry every load (plus two), so what is unserved
+        # is unserved for a reason other than a short fleet; the routes then say how many
+        # vehicles the plan needs. Loads are packed first-fit decreasing: a total-load count
+        # falls short when loads nearly fill a vehicle each (split truckloads).
+        sizes = [max(st.delivery, st.pickup) for st in problem_stops]
+        vtypes = tuple(dataclasses.replace(v, count=max(v.count, math.ceil(
+            _bins_needed(sizes, v.capacity) / max(1, v.max_trips)) + 2)) for v in vtypes)
     node_ids = (depot_id,) + tuple(str(graph.nodes[n]) for n in nodes[1:])
     problem_stops_by_id = {st.id: nodes[st.node] for st in problem_stops}
     problem = RoutingProblem.from_matrices(node_ids, length, t, depots=(0,), stops=tuple(problem_stops),

@@ -388,21 +388,38 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutePl
 
         specs, dropped, extra = solve_pyvrp(problem, keep, params)
         info.update(extra)
-        if extra.get("status") == "infeasible" and not any(vt.max_trips > 1 for vt in problem.vehicle_types):
-            # PyVRP ended on an infeasible solution (fleet far too small or very
-            # tight limits): OR-Tools with disjunctions always yields a feasible
-            # plan that drops what does not fit.
-            # It gets what is left of the time limit (at least a tenth) and, in
+        infeasible = extra.get("status") == "infeasible"
+        short = any(problem.stops[i].required for i in dropped)
+        if (infeasible or short) and not any(vt.max_trips > 1 for vt in problem.vehicle_types):
+            # PyVRP ended on an infeasible solution, or dropped required stops (a fleet
+            # too small for the loads, where its prize-collecting search can strand
+            # many stops): OR-Tools with disjunctions always yields a feasible plan
+            # that drops only what does not fit. The better of the two is kept.
+            # OR-Tools gets what is left of the time limit (at least a tenth) and, in
             # deterministic mode, a fixed quarter of the work budget.
             left = max(params.time_limit_s - (time.perf_counter() - t0), 0.1 * params.time_limit_s)
             work = min(0.25 * work_seconds(params), left) if params.deterministic else None
-            specs, dropped, extra = _solve_ortools(
+            o_specs, o_dropped, o_extra = _solve_ortools(
                 problem, keep, dataclasses.replace(params, time_limit_s=left, work_limit_s=work))
-            info.update(extra)
-            info["engine"] = "ortools"
-            info["fallback_from"] = "pyvrp"
+            if infeasible or _better_plan(problem, (o_specs, o_dropped), (specs, dropped)):
+                pyvrp_said = {"status": extra.get("status"), "unassigned": len(dropped)}
+                specs, dropped = o_specs, o_dropped
+                info = {k: info[k] for k in ("seed", "deterministic", "time_limit_s")}
+                info.update(engine="ortools", **o_extra, fallback_from="pyvrp", pyvrp=pyvrp_said)
+            else:
+                info["compared_with_ortools"] = {"unassigned": len(o_dropped)}
     unassigned = excluded + [(i, "penalty") for i in dropped]
     return build_plan(problem, specs, unassigned, solver=info, solve_time_s=time.perf_counter() - t0)
+
+
+def _better_plan(problem: RoutingProblem, a, b) -> bool:
+    """Is solution ``a`` (route specs, dropped stops) better than ``b``: fewer
+    required stops dropped, then fewer stops dropped, then lower cost."""
+    def key(sol):
+        specs, dropped = sol
+        cost = build_plan(problem, specs, [(i, "penalty") for i in dropped], solver={}, solve_time_s=0.0).cost
+        return (sum(1 for i in dropped if problem.stops[i].required), len(dropped), round(cost, 6))
+    return key(a) < key(b)
 
 
 # ---------------------------------------------------------------------------

@@ -183,3 +183,16 @@ def test_no_upstream_reasons_when_every_leg_is_served(plan_run):
     plan = json.loads((out / "plan.json").read_text())
     assert not [u for u in plan["unassigned"] if u["leg"] in ("trunk", "shuttle")]
     assert not [r for r in _rows(out / "villages.csv") if r["reason"] in ("trunk_leg", "shuttle_leg")]
+
+
+def test_fleet_sizing_packs_loads_that_nearly_fill_a_vehicle():
+    from citylogistics.planner import _bins_needed
+
+    # 41 loads of 2,957 parcels need 41 trucks of 3,000; the total load (40.4 trucks)
+    # undercounts them, which left trunk loads unserved before
+    assert _bins_needed([2957.0] * 41, 3000.0) == 41
+    assert _bins_needed([2957.0] * 40 + [40.0] * 30, 3000.0) == 40  # small loads fill the gaps
+    assert _bins_needed([2957.0] * 40 + [40.0] * 41, 3000.0) == 41  # one 40 too many
+    assert _bins_needed([2.0, 2.0, 1.0, 1.0, 1.0, 1.0], 3.0) == 3
+    assert _bins_needed([5.0, 1.0], 3.0) == 1  # a load that fits no vehicle is not counted
+    assert _bins_needed([], 3.0) == 0
