@@ -31,8 +31,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("CI", "true")
     names = args.only or list(SCENARIOS)
-    print("| scenario | villages | wall s | target s | regions s | network s | siting s | assign+route s | kpis s | outputs s | coverage | routes |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | villages | wall s | target s | regions s | network s | siting s | assign+route s | kpis s | outputs s | "
+          "coverage | villages served | next-day | CNY/parcel | routes (final year) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
         scenario = load_scenario(SCENARIOS[name])
         with tempfile.TemporaryDirectory() as tmp:
@@ -49,7 +50,8 @@ def main(argv=None) -> int:
         print(f"| {name} | {k['villages']:,} | {wall:.1f} | {TARGET_S[name]:.0f} | {t.get('regions', 0):.1f} | "
               f"{stage('network'):.1f} | {stage('siting'):.1f} | {stage('assign_route'):.1f} | {t.get('kpis', 0):.1f} | "
               f"{t.get('outputs', 0):.1f} | {100 * k['population_covered_share']:.1f} % | "
-              f"{result.plan['summary']['routes']} |", flush=True)
+              f"{k['villages_served']:,} of {k['villages']:,} | {100 * k['next_day_share']:.1f} % | "
+              f"{k['cost_per_parcel_cny']:.3f} | {result.plan['summary']['routes']} |", flush=True)
     return 0
 
 

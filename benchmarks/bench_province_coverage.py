@@ -3,7 +3,7 @@ Zhejiang against the 1,387 towns and county seats as candidate stations.
 
 Run (from the repo root)::
 
-    /work/venv/bin/python benchmarks/bench_province_coverage.py [--time-limit 120] [--no-baseline]
+    /work/venv/bin/python benchmarks/bench_province_coverage.py [--time-limit 120] [--no-baseline] [--repeat 2]
 
 Data: ``load_regions(seed=0)`` and the shipped networks ``networks/<city>.graphml``
 (travel_time_s). A village may only be served by a candidate of its own city
@@ -121,41 +121,61 @@ def baseline_lscp(cost, limit, time_limit_s):
     return (obj.Value() if code in (0, 1) else float("nan")), status, time.perf_counter() - t0
 
 
+def _best(n, fn, key=None):
+    """(result, seconds) of the fastest of ``n`` runs (``key`` reads the seconds
+    from the result when the function times itself)."""
+    best = None
+    for _ in range(max(1, n)):
+        t = time.perf_counter()
+        out = fn()
+        sec = key(out) if key else time.perf_counter() - t
+        if best is None or sec < best[1]:
+            best = (out, sec)
+    return best
+
+
 def main(argv=None):
     from citylogistics.location import MaxCoverage, SetCovering
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--repeat", type=int, default=2, help="best of this many runs on each side")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     dids, sids, cost, w = build_costs()
+    # Warm-up, not timed: the first solve of a process pays one-off library loading.
+    wc = np.array([[0.0, 1.0], [1.0, 0.0]])
+    MaxCoverage.from_cost_matrix(["a", "b"], ["a", "b"], wc, limit=0.5, p=1).solve()
+    SetCovering.from_cost_matrix(["a", "b"], ["a", "b"], wc, limit=0.5).solve()
+    if not args.no_baseline:
+        baseline_mclp(wc, np.ones(2), 0.5, 1, 10)
+        baseline_lscp(wc, 0.5, 10)
     print(f"cost matrix {cost.shape[0]:,} villages x {cost.shape[1]:,} candidates in "
           f"{time.perf_counter() - t0:.1f} s\n", flush=True)
     print("| model | limit s | p | objective | bound | status | method | ours s | baseline obj | baseline s "
           "| baseline/ours |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for limit, p in ((900, 400), (1800, 200), (1800, 400), (2700, 100)):
-        t = time.perf_counter()
-        plan = MaxCoverage.from_cost_matrix(dids, sids, cost, weights=w, limit=float(limit), p=p).solve(
-            time_limit_s=args.time_limit)
-        ours = time.perf_counter() - t
-        b_obj, b_st, b_s = (float("nan"), "-", float("nan")) if args.no_baseline else \
-            baseline_mclp(cost, w, limit, p, args.time_limit)
+        plan, ours = _best(args.repeat, lambda: MaxCoverage.from_cost_matrix(
+            dids, sids, cost, weights=w, limit=float(limit), p=p).solve(time_limit_s=args.time_limit))
+        (b_obj, b_st, b_s), _ = (((float("nan"), "-", float("nan")), 0.0) if args.no_baseline else
+                                 _best(args.repeat, lambda: baseline_mclp(cost, w, limit, p, args.time_limit),
+                                       key=lambda r: r[2]))
         print(f"| MCLP | {limit} | {p} | {plan.objective:,.1f} | {plan.bound:,.1f} | {plan.status} | "
               f"{plan.extra['solver']} | {ours:.2f} | {b_obj:,.1f} ({b_st}) | {b_s:.2f} | {b_s / ours:.1f}× |",
               flush=True)
     for limit in (900, 1800, 2700):
-        t = time.perf_counter()
-        plan = SetCovering.from_cost_matrix(dids, sids, cost, limit=float(limit)).solve(time_limit_s=args.time_limit)
-        ours = time.perf_counter() - t
-        b_obj, b_st, b_s = (float("nan"), "-", float("nan")) if args.no_baseline else \
-            baseline_lscp(cost, limit, args.time_limit)
+        plan, ours = _best(args.repeat, lambda: SetCovering.from_cost_matrix(
+            dids, sids, cost, limit=float(limit)).solve(time_limit_s=args.time_limit))
+        (b_obj, b_st, b_s), _ = (((float("nan"), "-", float("nan")), 0.0) if args.no_baseline else
+                                 _best(args.repeat, lambda: baseline_lscp(cost, limit, args.time_limit),
+                                       key=lambda r: r[2]))
         print(f"| LSCP | {limit} | - | {plan.objective:,.0f} | {plan.bound:,.0f} | {plan.status} | "
               f"{plan.extra['solver']} | {ours:.2f} | {b_obj:,.0f} ({b_st}) | {b_s:.2f} | {b_s / ours:.1f}× |",
               flush=True)
-    print("\nours: model build + solve + plan (assignment of all 25,547 villages); baseline: grouping, "
-          "model build and SCIP solve only.")
+    print(f"\nbest of {args.repeat} runs per side, after an untimed warm-up. ours: model build + solve + "
+          "plan (assignment of all 25,547 villages); baseline: grouping, model build and SCIP solve only.")
 
 
 if __name__ == "__main__":

@@ -573,21 +573,19 @@ class MaxCoverage(_SitingModel):
         dominated = _dominated_sites(within[pos], required=self.required_mask,
                                      allowed=self.allowed_mask, fixed_cost=self.fixed_cost_cny)
         within = within & ~dominated[None, :]
-        groups: dict[bytes, list] = {}
-        packed = np.packbits(within, axis=1)
-        for i in range(self.n_demand):
-            if self.weights[i] <= 0 or not within[i].any():
-                continue
-            key = packed[i].tobytes()
-            if key in groups:
-                groups[key][1] += self.weights[i]
-            else:
-                groups[key] = [i, float(self.weights[i])]
+        # Demand points with the same covering set form one group (its first point
+        # stands for it, the weights add up).
+        idx = np.flatnonzero(pos & within.any(axis=1))
+        _, inverse = unique_rows(within[idx])
+        _, first = np.unique(inverse, return_index=True)
+        group_w = np.bincount(inverse, weights=self.weights[idx], minlength=first.size)
+        order = np.argsort(first, kind="stable")  # groups in order of their first point
+        groups = [(int(idx[first[g]]), float(group_w[g])) for g in order]
         extra = {"limit": self.limit, "p": self.p, "solver": "SCIP", "n_groups": len(groups),
                  "dominated_sites": int(dominated.sum())}
         if self.budget_cny is None and self.p is not None and groups:
-            members = [i for i, _ in groups.values()]
-            result = solve_max_coverage_p(within[members], np.array([wt for _, wt in groups.values()]),
+            members = [i for i, _ in groups]
+            result = solve_max_coverage_p(within[members], np.array([wt for _, wt in groups]),
                                           p=int(self.p), allowed=self.allowed_mask & ~dominated,
                                           required=self.required_mask, time_limit_s=time_limit_s,
                                           seed=seed)
@@ -605,7 +603,7 @@ class MaxCoverage(_SitingModel):
         # Rows through the low-level API (the natural-language API costs more than
         # SCIP's own solve on small instances).
         objective_fn = s.Objective()
-        for g, (i, w) in enumerate(groups.values()):
+        for g, (i, w) in enumerate(groups):
             z = s.NumVar(0, 1, f"z{g}")
             row = s.Constraint(-s.infinity(), 0.0)
             row.SetCoefficient(z, 1.0)

@@ -70,6 +70,11 @@ SCIP_PARAMS = "\n".join(
 _CUTS_MIN_SITES = 150
 
 
+# Dual simplex: 1.3-3x faster than GLOP's default primal on these LPs (pmed to
+# the province's 5,600 groups x 1,400 sites).
+_GLOP_PARAMS = "use_dual_simplex: true"
+
+
 def _scip_params(n_free_sites: int, seed: int) -> str:
     rounds = 2 if n_free_sites >= _CUTS_MIN_SITES else 0
     return (f"{SCIP_PARAMS}\nseparating/maxroundsroot = {rounds}\n"
@@ -244,6 +249,7 @@ def _lp_relaxation(cov: _Coverage, *, p: int, allowed: np.ndarray, required: np.
     model = _model(cov.a, cov.w, p=p, lower=required.astype(np.float64),
                    upper=(allowed | required).astype(np.float64))
     lp = mbh.ModelSolverHelper("glop")
+    lp.set_solver_specific_parameters(_GLOP_PARAMS)
     lp.solve(model)
     if lp.status() != mbh.SolveStatus.OPTIMAL:
         return None
@@ -558,6 +564,7 @@ def _cover_lp(cov: _Coverage, cost: np.ndarray, cand: np.ndarray):
 
     model = _cover_model(cov.a, np.where(cand, cost, 0.0), upper=cand.astype(np.float64))
     lp = mbh.ModelSolverHelper("glop")
+    lp.set_solver_specific_parameters(_GLOP_PARAMS)
     lp.solve(model)
     if lp.status() != mbh.SolveStatus.OPTIMAL:
         return None
