@@ -69,17 +69,23 @@ def _grouped(cost, w, limit):
     return rows, gw, dom
 
 
-def baseline_mclp(cost, w, limit, p, time_limit_s):
+def _scip_with_sites(n_sites, dominated, time_limit_s):
+    """A one-thread SCIP solver with a binary per site (dominated ones fixed to 0)."""
     from ortools.linear_solver import pywraplp
 
-    t0 = time.perf_counter()
-    rows, gw, dom = _grouped(cost, w, limit)
     s = pywraplp.Solver.CreateSolver("SCIP")
     s.SetNumThreads(1)
     s.SetTimeLimit(int(1000 * time_limit_s))
-    y = [s.BoolVar("") for _ in range(cost.shape[1])]
-    for j in np.flatnonzero(dom):
+    y = [s.BoolVar("") for _ in range(n_sites)]
+    for j in np.flatnonzero(dominated):
         y[j].SetUb(0)
+    return s, y
+
+
+def baseline_mclp(cost, w, limit, p, time_limit_s):
+    t0 = time.perf_counter()
+    rows, gw, dom = _grouped(cost, w, limit)
+    s, y = _scip_with_sites(cost.shape[1], dom, time_limit_s)
     cap = s.Constraint(0, p)
     for v in y:
         cap.SetCoefficient(v, 1)
@@ -98,16 +104,9 @@ def baseline_mclp(cost, w, limit, p, time_limit_s):
 
 
 def baseline_lscp(cost, limit, time_limit_s):
-    from ortools.linear_solver import pywraplp
-
     t0 = time.perf_counter()
     rows, _, dom = _grouped(cost, np.ones(cost.shape[0]), limit)
-    s = pywraplp.Solver.CreateSolver("SCIP")
-    s.SetNumThreads(1)
-    s.SetTimeLimit(int(1000 * time_limit_s))
-    y = [s.BoolVar("") for _ in range(cost.shape[1])]
-    for j in np.flatnonzero(dom):
-        y[j].SetUb(0)
+    s, y = _scip_with_sites(cost.shape[1], dom, time_limit_s)
     for g in range(rows.shape[0]):
         row = s.Constraint(1, s.infinity())
         for j in np.flatnonzero(rows[g]):

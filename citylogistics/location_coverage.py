@@ -138,6 +138,16 @@ class _Coverage:
         offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
         return np.bincount(self.a.indices[offsets], weights=np.repeat(v, lens), minlength=self.shape[1])
 
+    def open_site(self, j: int, cnt: np.ndarray, gains: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, int]:
+        """Count site ``j`` as open in ``cnt`` (in place) and take what it newly
+        covers (weights ``v``) off the per-site ``gains``; returns (gains, groups newly covered)."""
+        rows_j = self.column(j)
+        newly = rows_j[cnt[rows_j] == 0]
+        cnt[rows_j] += 1
+        if newly.size:
+            gains = gains - self.rows_sum(newly, v[newly])
+        return gains, int(newly.size)
+
     def counts(self, open_mask: np.ndarray) -> np.ndarray:
         """Per group, how many open sites cover it."""
         if not open_mask.any():
@@ -181,11 +191,7 @@ def coverage_local_search(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: n
         if masked[j] <= tol:
             break
         open_mask[j] = True
-        rows_j = cov.column(j)
-        newly = rows_j[cnt[rows_j] == 0]
-        cnt[rows_j] += 1
-        if newly.size:
-            gains = gains - cov.rows_sum(newly, w[newly])
+        gains, _ = cov.open_site(j, cnt, gains, w)
     max_rounds = 10 * p + 50 if max_rounds is None else max_rounds
     for _ in range(max_rounds):
         closable = np.flatnonzero(open_mask & ~required)
@@ -387,12 +393,8 @@ def _greedy_cover(cov: _Coverage, cost: np.ndarray, *, allowed: np.ndarray, star
         if not np.isfinite(ratio[j]):
             break
         open_mask[j] = True
-        rows_j = cov.column(j)
-        newly = rows_j[cnt[rows_j] == 0]
-        cnt[rows_j] += 1
-        if newly.size:
-            gains = gains - cov.rows_sum(newly, ones[newly])
-            left -= newly.size
+        gains, n_new = cov.open_site(j, cnt, gains, ones)
+        left -= n_new
     for j in sorted(np.flatnonzero(open_mask & ~start), key=lambda j: (-cost[j], j)):
         rows_j = cov.column(j)
         if (cnt[rows_j] >= 2).all():

@@ -13,7 +13,7 @@ from shapely.geometry import LineString, MultiLineString
 
 from citylogistics.errors import InputError
 from citylogistics.matrix import travel_matrix
-from citylogistics.network import NetworkParams, haversine_m, load_graphml, save_graphml, validate_network
+from citylogistics.network import NetworkParams, haversine_m, save_graphml, validate_network
 from citylogistics.network_import import (
     attach_settlements,
     import_osm,

@@ -3,7 +3,6 @@ shipped data (executed with nbclient in a python3 kernel from this venv)."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
