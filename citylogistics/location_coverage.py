@@ -295,20 +295,30 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
         cand, cand_value = search(start & (y_lp > 1e-9))
         if cand_value > value + tol:
             best, value = cand, cand_value
+        # Alternate two restarts: the best solution with 1-3 random swaps, and a
+        # randomised rounding of the LP (p sites drawn with probability ~ y_j).
         rng = np.random.default_rng(seed)
+        pick = np.clip(np.where(allowed, y_lp, 0.0), 0.0, 1.0) + 1e-3 * allowed
+        pick = pick / pick.sum()
+        n_draw = min(max(p - int(required.sum()), 0), int(allowed.sum()))
         last_gain = 0
         for it in range(_ILS_ROUNDS):
             if (value >= target - tol or it - last_gain >= _ILS_STALL
                     or time.perf_counter() > t0 + 0.5 * time_limit_s):
                 break
-            start = best.copy()
-            opened = np.flatnonzero(start & ~required)
-            closed = np.flatnonzero(allowed & ~start)
-            k = min(opened.size, closed.size, 1 + it % 3)
-            if k == 0:
-                break
-            start[rng.choice(opened, k, replace=False)] = False
-            start[rng.choice(closed, k, replace=False)] = True
+            if it % 2:
+                start = np.zeros_like(best)
+                if n_draw:
+                    start[rng.choice(pick.size, n_draw, replace=False, p=pick)] = True
+            else:
+                start = best.copy()
+                opened = np.flatnonzero(start & ~required)
+                closed = np.flatnonzero(allowed & ~start)
+                k = min(opened.size, closed.size, 1 + (it // 2) % 3)
+                if k == 0:
+                    continue
+                start[rng.choice(opened, k, replace=False)] = False
+                start[rng.choice(closed, k, replace=False)] = True
             cand, cand_value = search(start)
             if cand_value > value + tol:
                 best, value, last_gain = cand, cand_value, it

@@ -97,19 +97,19 @@ def test_max_coverage_matches_the_full_model_on_both_paths():
 
 
 def test_max_coverage_is_deterministic_and_keeps_the_incumbent_at_the_time_limit():
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(22)
     cost, w, limit = _graph_instance(rng, 150, integer=True)
     ids = _ids("v", 150)
-    model = MaxCoverage.from_cost_matrix(ids, ids, cost, weights=w, p=6, limit=limit)
+    model = MaxCoverage.from_cost_matrix(ids, ids, cost, weights=w, p=8, limit=limit)
     a, b = model.solve(seed=3), model.solve(seed=3)
     assert a.open_sites == b.open_sites and a.objective == b.objective
     # this instance needs SCIP, which beats the local search
     assert a.extra["solver"] == FIXED and a.extra["heuristic_objective"] < a.objective
     # A limit too short for SCIP still returns the local-search sites and a valid bound.
     within = cost <= limit
-    quick = solve_max_coverage_p(within, w, p=6, allowed=np.ones(150, bool), required=np.zeros(150, bool),
+    quick = solve_max_coverage_p(within, w, p=8, allowed=np.ones(150, bool), required=np.zeros(150, bool),
                                  time_limit_s=1e-6)
-    assert quick.open_mask.sum() <= 6
+    assert quick.open_mask.sum() <= 8
     assert quick.value == pytest.approx(float(w[within[:, quick.open_mask].any(axis=1)].sum()))
     assert quick.bound >= a.objective - 1e-9 and quick.value <= a.objective
     assert quick.status == "feasible" and "time limit" in quick.solver
