@@ -224,13 +224,14 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
                                       delivery=delivery / n_loads, pickup=pickup / n_loads,
                                       service_s=settings.service_s if leg == "lastmile" else settings.handling_s / 2))
     if settings.fleet_sizing == "auto":
-        # Enough vehicles of every type to carry every load (plus two), so what is unserved
-        # is unserved for a reason other than a short fleet; the routes then say how many
-        # vehicles the plan needs. Loads are packed first-fit decreasing: a total-load count
-        # falls short when loads nearly fill a vehicle each (split truckloads).
+        # Enough vehicles of every type to carry every load in one trip each (plus two), so
+        # what is unserved is unserved for a reason other than a short fleet; the routes then
+        # say how many vehicles the plan needs. Loads are packed first-fit decreasing: a
+        # total-load count falls short when loads nearly fill a vehicle each (split
+        # truckloads). Reloading (max_trips) is not counted on: the shift may not allow it.
         sizes = [max(st.delivery, st.pickup) for st in problem_stops]
-        vtypes = tuple(dataclasses.replace(v, count=max(v.count, math.ceil(
-            _bins_needed(sizes, v.capacity) / max(1, v.max_trips)) + 2)) for v in vtypes)
+        vtypes = tuple(dataclasses.replace(v, count=max(v.count, _bins_needed(sizes, v.capacity) + 2))
+                       for v in vtypes)
     node_ids = (depot_id,) + tuple(str(graph.nodes[n]) for n in nodes[1:])
     problem_stops_by_id = {st.id: nodes[st.node] for st in problem_stops}
     problem = RoutingProblem.from_matrices(node_ids, length, t, depots=(0,), stops=tuple(problem_stops),
