@@ -176,6 +176,9 @@ def test_auto_engine_keeps_the_plan_that_strands_fewer_required_stops():
     plan = solve(problem, SolveParams(time_limit_s=10, work_limit_s=1.0, seed=0))
     assert len(plan.unassigned) == 1
     assert len(plan.routes) == 40
+    # PyVRP on its own (its prize-collecting mode) also leaves only the one load
+    alone = solve(problem, SolveParams(time_limit_s=10, work_limit_s=1.0, seed=0, engine="pyvrp"))
+    assert len(alone.unassigned) == 1
     for route in plan.routes:  # a piece nearly fills a truck: one piece per route
         assert route.to_dict()["capacity"] >= max(s["load"] for s in route.to_dict()["steps"]) - 1e-6
     # with a truck per piece (what the planner's fleet sizing gives), every piece is served
