@@ -495,7 +495,8 @@ def _drop_upstream(upstream: Sequence[tuple[str, dict]], *, served: np.ndarray, 
     are dropped farthest first until the dropped delivery and pickup both
     reach what is missing; they become unserved with reason ``trunk_leg`` or
     ``shuttle_leg`` (the leg upstream of the station that failed). Edits
-    ``served`` and ``reason`` in place.
+    ``served`` and ``reason`` in place. The last-mile routes, planned before
+    the supply legs, are not re-planned: they still visit those villages.
     """
     def hub_of(station: int) -> int:
         return station if is_t1[station] else int(parent[station])
