@@ -239,11 +239,15 @@ def _model(a: csr_matrix, w: np.ndarray, *, p: int, lower: np.ndarray, upper: np
         np.concatenate([upper, np.ones(n_groups)]).astype(np.float64),
         np.concatenate([np.zeros(n_sites), w]).astype(np.float64),
         np.full(n_groups + 1, -np.inf), np.concatenate([[float(p)], np.zeros(n_groups)]), matrix)
-    model.set_maximize(True)
+    return _finish(model, maximize=True, offset=offset, n_integer=n_sites if integer else 0)
+
+
+def _finish(model, *, maximize: bool, offset: float, n_integer: int):
+    """Objective sense and offset; the first ``n_integer`` variables (the sites) binary."""
+    model.set_maximize(maximize)
     model.set_objective_offset(float(offset))
-    if integer:
-        for j in range(n_sites):
-            model.set_var_integrality(j, True)
+    for j in range(n_integer):
+        model.set_var_integrality(j, True)
     return model
 
 
@@ -423,12 +427,7 @@ def _cover_model(a: csr_matrix, cost: np.ndarray, *, upper: np.ndarray, offset: 
     model.fill_model_from_sparse_data(
         np.zeros(n_sites), upper.astype(np.float64), cost.astype(np.float64),
         np.ones(n_rows), np.full(n_rows, np.inf), csr_matrix(a))
-    model.set_maximize(False)
-    model.set_objective_offset(float(offset))
-    if integer:
-        for j in range(n_sites):
-            model.set_var_integrality(j, True)
-    return model
+    return _finish(model, maximize=False, offset=offset, n_integer=n_sites if integer else 0)
 
 
 def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, required: np.ndarray,

@@ -40,6 +40,15 @@ def _full_model_optimum(within: np.ndarray, w: np.ndarray, p: int, required=(), 
     return s.Objective().Value()
 
 
+def _assert_proven(plan, ref: float) -> float:
+    """The plan is optimal at ``ref`` with a bound equal to it; returns the tolerance."""
+    tol = 1e-6 * max(1.0, ref)
+    assert plan.status == "optimal"
+    assert plan.objective == pytest.approx(ref, abs=tol)
+    assert ref - tol <= plan.bound <= ref + tol
+    return tol
+
+
 def test_max_coverage_matches_brute_force_on_random_instances():
     rng = np.random.default_rng(1)
     for _ in range(40):
@@ -83,10 +92,7 @@ def test_max_coverage_matches_the_full_model_on_both_paths():
                                             required_sites=[ids[j] for j in required],
                                             forbidden_sites=[ids[j] for j in forbidden]).solve(seed=trial)
         ref = _full_model_optimum(cost <= limit, w, p, required, forbidden)
-        tol = 1e-6 * max(1.0, ref)
-        assert plan.status == "optimal"
-        assert plan.objective == pytest.approx(ref, abs=tol)
-        assert ref - tol <= plan.bound <= ref + tol
+        tol = _assert_proven(plan, ref)
         opened = {ids.index(s) for s in plan.open_sites}
         assert set(required) <= opened and not opened & set(forbidden) and len(opened) <= p
         # coverage recomputed from the open sites
@@ -184,10 +190,7 @@ def test_set_covering_matches_the_full_model_on_both_paths():
         plan = SetCovering.from_cost_matrix(ids, ids, cost, **options).solve(seed=trial)
         unit = np.ones(n) if fixed is None else fixed
         ref = _full_cover_optimum(cost <= limit, unit, required, forbidden)
-        tol = 1e-6 * max(1.0, ref)
-        assert plan.status == "optimal"
-        assert plan.objective == pytest.approx(ref, abs=tol)
-        assert ref - tol <= plan.bound <= ref + tol
+        tol = _assert_proven(plan, ref)
         opened = sorted(ids.index(s) for s in plan.open_sites)
         assert set(required) <= set(opened) and not set(opened) & set(forbidden)
         usable = cost <= limit
