@@ -459,14 +459,13 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
     rows = np.asarray(rows, dtype=bool)
     cost = np.asarray(cost, dtype=np.float64)
     allowed = allowed & ~required
-    zero = allowed & (cost <= 0)  # free sites only help
-    base = required | zero
+    base = required
     pending = ~rows[:, base].any(axis=1) if base.any() else np.ones(rows.shape[0], dtype=bool)
     rows = unique_rows(rows[pending])[0]
     constant = float(cost[base].sum())
     if rows.shape[0] == 0:
         return McpResult(base.copy(), constant, constant, "optimal", "required sites cover all", {})
-    cand = allowed & ~zero
+    cand = allowed
     cov = _Coverage(rows, np.ones(rows.shape[0]))
     integral = bool(np.all(cost[cand] == np.round(cost[cand])))
     tol = 1e-9 * max(1.0, float(cost[cand].sum()))

@@ -226,3 +226,14 @@ def test_unique_rows_matches_numpy():
     rows, inverse = unique_rows(mask)
     assert (rows[inverse] == mask).all()
     assert rows.shape == np.unique(mask, axis=0).shape
+
+
+def test_set_covering_does_not_open_free_sites_it_does_not_need():
+    from citylogistics.location import SetCovering
+
+    # A covers all three points (cost 1); B costs nothing but covers only p1
+    cost = np.array([[1.0, 1.0], [1.0, 9.0], [1.0, 9.0]])
+    plan = SetCovering.from_cost_matrix(["p1", "p2", "p3"], ["A", "B"], cost, limit=2.0, minimize="cost",
+                                        fixed_cost_cny=np.array([1.0, 0.0])).solve()
+    assert plan.status == "optimal" and plan.objective == 1.0
+    assert plan.open_sites == ("A",)
