@@ -431,16 +431,7 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
         # Next-day feasibility: the village's last-mile arrival is before the cutoff, counting the
         # trunk and shuttle arrivals plus handling before each leg leaves.
         arrive_station = _arrivals(year_routes, "trunk", "shuttle", settings=settings)
-        lastmile_arrival = {}
-        for route in year_routes:
-            if route["leg"] != "lastmile":
-                continue
-            ready = arrive_station.get(route["depot"], settings.day_start_s)
-            shift = ready - settings.day_start_s
-            for s in route["steps"]:
-                if s["type"] in ("delivery", "pickup"):
-                    code = s["id"].split("~")[0]
-                    lastmile_arrival[code] = max(lastmile_arrival.get(code, 0.0), s["arrival_s"] + shift)
+        lastmile_arrival = _leg_arrivals(year_routes, "lastmile", arrive_station, settings=settings, after_s=0.0)
         for i, code in enumerate(villages.index):
             yearly_rows.append((code, year, cand["id"].iat[station_of[i]] if served[i] else "",
                                 float(v_access[i]), bool(covered[i]), bool(served[i]), reason[i] if not served[i] else "",
@@ -536,18 +527,27 @@ def _drop_upstream(upstream: Sequence[tuple[str, dict]], *, served: np.ndarray, 
             got_p += pickup[i]
 
 
+def _leg_arrivals(routes: Sequence[dict], leg: str, ready: Mapping[str, float], *, settings: PlannerSettings,
+                  after_s: float) -> dict[str, float]:
+    """Latest arrival (plus ``after_s``) at each site ``leg``'s routes visit, each
+    route leaving when its depot's parcels are ``ready`` (else at day start)."""
+    out: dict[str, float] = {}
+    for route in routes:
+        if route["leg"] != leg:
+            continue
+        shift = ready.get(route["depot"], settings.day_start_s) - settings.day_start_s
+        for s in route["steps"]:
+            if s["type"] in ("delivery", "pickup"):
+                site = s["id"].split("~")[0]
+                out[site] = max(out.get(site, 0.0), s["arrival_s"] + shift + after_s)
+    return out
+
+
 def _arrivals(routes: Sequence[dict], *legs_in_order: str, settings: PlannerSettings) -> dict[str, float]:
     """When each site's inbound parcels are ready to leave again: the arrival of
     its last load on the upstream legs, plus handling."""
     ready: dict[str, float] = {}
     for leg in legs_in_order:
-        for route in routes:
-            if route["leg"] != leg:
-                continue
-            start = ready.get(route["depot"], settings.day_start_s)
-            shift = start - settings.day_start_s
-            for s in route["steps"]:
-                if s["type"] in ("delivery", "pickup"):
-                    site = s["id"].split("~")[0]
-                    ready[site] = max(ready.get(site, 0.0), s["arrival_s"] + shift + settings.handling_s)
+        for site, t in _leg_arrivals(routes, leg, ready, settings=settings, after_s=settings.handling_s).items():
+            ready[site] = max(ready.get(site, 0.0), t)
     return ready
