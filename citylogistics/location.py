@@ -518,13 +518,10 @@ def _dominated_sites(within: np.ndarray, *, required: np.ndarray, allowed: np.nd
 
 def _dedup_rows(mask: np.ndarray) -> list[tuple[int, ...]]:
     """Distinct non-empty column sets of a boolean matrix, in first-seen order."""
-    seen: dict[bytes, tuple[int, ...]] = {}
-    packed = np.packbits(mask, axis=1)
-    for r in range(mask.shape[0]):
-        key = packed[r].tobytes()
-        if key not in seen:
-            seen[key] = tuple(np.flatnonzero(mask[r]).tolist())
-    return [cols for cols in seen.values() if cols]
+    rows, inverse = unique_rows(mask)
+    _, first = np.unique(inverse, return_index=True)
+    return [cols for cols in (tuple(np.flatnonzero(rows[g]).tolist()) for g in np.argsort(first, kind="stable"))
+            if cols]
 
 
 # ============================================================ max coverage

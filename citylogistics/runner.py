@@ -101,19 +101,13 @@ def _network(scenario: Scenario, regions, city_code: str):
     return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
 
 
-def _snap(G, frame) -> list:
-    """Graph node of each settlement: itself when on the graph, else the nearest road node."""
-    from .network import settlement_nodes
-
-    return settlement_nodes(G, frame)
-
-
 def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):
     """The routing problem of a scenario: hub depot, one stop per load, the fleet."""
     from .matrix import od_matrices
+    from .network import settlement_nodes
     from .problem import RoutingProblem, Stop
 
-    stop_nodes = _snap(G, stops_frame)
+    stop_nodes = settlement_nodes(G, stops_frame)
     # A stop snapped onto the hub's road node keeps a node entry of its own (zero distance to the hub).
     graph_nodes = [hub_node] + sorted(set(stop_nodes), key=str)
     index = {n: i + 1 for i, n in enumerate(graph_nodes[1:])}
@@ -195,6 +189,7 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     ``manifest.json`` into ``out_dir`` atomically."""
     from .fileio import check_output_dir, staged_output_dir
     from .maps import map_routes, new_map, save_map
+    from .network import settlement_nodes
     from .regions import CITY_CODES, DATA_NOTICE, load_regions, resolve_city
     from .routing import SolveParams, solve
 
@@ -219,7 +214,7 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     lap("regions_demand")
     say("building the road network")
     G, net_path = _network(scenario, regions, city_code)
-    hub = city_code if city_code in G else _snap(G, regions.settlements.loc[[city_code]])[0]
+    hub = settlement_nodes(G, regions.settlements.loc[[city_code]])[0]
     lap("network")
     say(f"travel matrix for {len(stops_frame)} stops")
     problem = build_problem(scenario, G, hub, stops_frame, hub_id=city_code)
