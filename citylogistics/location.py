@@ -577,12 +577,11 @@ class MaxCoverage(_SitingModel):
         _, first = np.unique(inverse, return_index=True)
         group_w = np.bincount(inverse, weights=self.weights[idx], minlength=first.size)
         order = np.argsort(first, kind="stable")  # groups in order of their first point
-        groups = [(int(idx[first[g]]), float(group_w[g])) for g in order]
-        extra = {"limit": self.limit, "p": self.p, "solver": "SCIP", "n_groups": len(groups),
+        members, member_w = idx[first[order]], group_w[order]
+        extra = {"limit": self.limit, "p": self.p, "solver": "SCIP", "n_groups": int(members.size),
                  "dominated_sites": int(dominated.sum())}
-        if self.budget_cny is None and self.p is not None and groups:
-            members = [i for i, _ in groups]
-            result = solve_max_coverage_p(within[members], np.array([wt for _, wt in groups]),
+        if self.budget_cny is None and self.p is not None and members.size:
+            result = solve_max_coverage_p(within[members], member_w,
                                           p=int(self.p), allowed=self.allowed_mask & ~dominated,
                                           required=self.required_mask, time_limit_s=time_limit_s,
                                           seed=seed)
@@ -600,13 +599,13 @@ class MaxCoverage(_SitingModel):
         # Rows through the low-level API (the natural-language API costs more than
         # SCIP's own solve on small instances).
         objective_fn = s.Objective()
-        for g, (i, w) in enumerate(groups):
+        for g, (i, w) in enumerate(zip(members, member_w)):
             z = s.NumVar(0, 1, f"z{g}")
             row = s.Constraint(-s.infinity(), 0.0)
             row.SetCoefficient(z, 1.0)
             for j in np.flatnonzero(within[i]):
                 row.SetCoefficient(y[j], -1.0)
-            objective_fn.SetCoefficient(z, w)
+            objective_fn.SetCoefficient(z, float(w))
         objective_fn.SetMaximization()
         status, objv, bound, _ = scip.solve(maximize=True)
         seconds = time.perf_counter() - t0

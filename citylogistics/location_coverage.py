@@ -47,7 +47,7 @@ from scipy.sparse import csr_matrix
 from citylogistics.errors import SolverError
 from citylogistics.mip import MIP_REL_GAP
 
-__all__ = ["McpResult", "solve_max_coverage_p", "coverage_local_search", "solve_set_cover"]
+__all__ = ["CoverageResult", "solve_max_coverage_p", "coverage_local_search", "solve_set_cover"]
 
 # Perturb-and-search rounds after the first local search: at most this many,
 # and no more once this many in a row brought nothing.
@@ -82,7 +82,7 @@ def _scip_params(n_free_sites: int, seed: int) -> str:
 
 
 @dataclass(frozen=True)
-class McpResult:
+class CoverageResult:
     """Open sites, objective (covered weight, or cost for set covering), a
     valid bound (upper for coverage, lower for covering), status and how."""
 
@@ -268,7 +268,7 @@ def _lp_relaxation(cov: _Coverage, *, p: int, allowed: np.ndarray, required: np.
 
 
 def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np.ndarray,
-                         required: np.ndarray, time_limit_s: float, seed: int = 0) -> McpResult:
+                         required: np.ndarray, time_limit_s: float, seed: int = 0) -> CoverageResult:
     """Solve the p-site maximal coverage model on grouped rows (module doc)."""
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit_s)
@@ -287,7 +287,7 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
     info = {"heuristic_objective": value}
     lp = _lp_relaxation(cov, p=p, allowed=allowed, required=required)
     if lp is None:  # pragma: no cover - GLOP solves these LPs
-        return McpResult(best, value, float(w.sum()), "feasible", "local search", info)
+        return CoverageResult(best, value, float(w.sum()), "feasible", "local search", info)
     lp_bound, y_lp, rc = lp
     info["lp_bound"] = lp_bound
     target = math.floor(lp_bound + 1e-6) if integral else lp_bound
@@ -328,7 +328,7 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
                 best, value, last_gain = cand, cand_value, it
     info["heuristic_objective"] = value
     if value >= target - tol:
-        return McpResult(best, value, max(value, min(lp_bound, target)), "optimal",
+        return CoverageResult(best, value, max(value, min(lp_bound, target)), "optimal",
                          "local search + LP bound (GLOP)", info)
 
     # Reduced-cost fixing: an improving solution must reach value + step.
@@ -350,7 +350,7 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
         # nothing left to choose: the best improving solution is the fixed sites alone
         if constant > value + tol:
             best, value = ones.copy(), constant
-        return McpResult(best, value, value, "optimal", "local search + LP bound + fixing", info)
+        return CoverageResult(best, value, value, "optimal", "local search + LP bound + fixing", info)
     patterns, inverse = unique_rows(sub[keep])
     group_w = np.bincount(inverse, weights=sub_w[keep], minlength=patterns.shape[0])
     free_idx = np.flatnonzero(free)
@@ -360,7 +360,7 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
 
     left_s = deadline - time.perf_counter()
     if left_s < 0.01:
-        return McpResult(best, value, max(value, min(lp_bound, target)), "feasible",
+        return CoverageResult(best, value, max(value, min(lp_bound, target)), "feasible",
                          "local search + LP bound (stopped at the time limit)", info)
     model = _model(csr_matrix(patterns.astype(np.float64)), group_w, p=p_left,
                    lower=np.zeros(free_idx.size), upper=np.ones(free_idx.size), offset=constant,
@@ -383,9 +383,9 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
         value = float(w[rows[:, best].any(axis=1)].sum())
     bound = max(value, min(lp_bound, scip_bound)) if math.isfinite(scip_bound) else max(value, lp_bound)
     if status == "optimal":
-        return McpResult(best, value, max(value, scip_bound), "optimal",
+        return CoverageResult(best, value, max(value, scip_bound), "optimal",
                          "local search + LP fixing + SCIP", info)
-    return McpResult(best, value, bound, "feasible",
+    return CoverageResult(best, value, bound, "feasible",
                      "local search + LP fixing + SCIP (stopped at the time limit)", info)
 
 
@@ -431,7 +431,7 @@ def _cover_model(a: csr_matrix, cost: np.ndarray, *, upper: np.ndarray, offset: 
 
 
 def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, required: np.ndarray,
-                    time_limit_s: float, seed: int = 0, decide_at: float | None = None) -> McpResult:
+                    time_limit_s: float, seed: int = 0, decide_at: float | None = None) -> CoverageResult:
     """Fewest sites (or least cost) so that every row is covered.
 
     With ``decide_at``, only the question "is the optimum at most
@@ -451,7 +451,7 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
        row left with no free site proves the incumbent optimal.
     4. SCIP on the reduced model with the incumbent as a hint.
 
-    Returns an :class:`McpResult` whose ``value`` is the cost and ``bound`` a
+    Returns an :class:`CoverageResult` whose ``value`` is the cost and ``bound`` a
     valid lower bound.
     """
     t0 = time.perf_counter()
@@ -464,7 +464,7 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
     rows = unique_rows(rows[pending])[0]
     constant = float(cost[base].sum())
     if rows.shape[0] == 0:
-        return McpResult(base.copy(), constant, constant, "optimal", "required sites cover all", {})
+        return CoverageResult(base.copy(), constant, constant, "optimal", "required sites cover all", {})
     cand = allowed
     cov = _Coverage(rows, np.ones(rows.shape[0]))
     integral = bool(np.all(cost[cand] == np.round(cost[cand])))
@@ -478,15 +478,15 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
     value = total(best)
     info = {"heuristic_objective": constant + value}
     if decide_at is not None and constant + value <= decide_at + tol:
-        return McpResult(best | base, constant + value, constant, "feasible", "greedy (decided)", info)
+        return CoverageResult(best | base, constant + value, constant, "feasible", "greedy (decided)", info)
     lp = _cover_lp(cov, cost, cand)
     if lp is None:  # pragma: no cover - GLOP solves these LPs
-        return McpResult(best | base, constant + value, constant, "feasible", "greedy", info)
+        return CoverageResult(best | base, constant + value, constant, "feasible", "greedy", info)
     lp_bound, y_lp, rc = lp
     info["lp_bound"] = constant + lp_bound
     target = math.ceil(lp_bound - 1e-6) if integral else lp_bound
     if decide_at is not None and constant + target > decide_at + tol:
-        return McpResult(best | base, constant + value, constant + target, "feasible",
+        return CoverageResult(best | base, constant + value, constant + target, "feasible",
                          "LP bound (decided)", info)
     # LP-guided greedy: the cost per newly covered row, discounted by the LP value
     cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none,
@@ -494,7 +494,7 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
     if total(cand_mask) < value - tol:
         best, value = cand_mask, total(cand_mask)
     if decide_at is not None and constant + value <= decide_at + tol:
-        return McpResult(best | base, constant + value, constant + target, "feasible",
+        return CoverageResult(best | base, constant + value, constant + target, "feasible",
                          "LP-guided greedy (decided)", info)
     rng = np.random.default_rng(seed)
     last_gain = 0
@@ -510,7 +510,7 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
                 break
     info["heuristic_objective"] = constant + value
     if value <= target + tol:
-        return McpResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
+        return CoverageResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
                          "optimal", "greedy + LP bound (GLOP)", info)
 
     step = 1.0 if integral else tol
@@ -523,11 +523,11 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
     sub = rows[left][:, free]
     if (~sub.any(axis=1)).any():
         # a row no site left free covers: no cheaper solution, the incumbent is optimal
-        return McpResult(best | base, constant + value, constant + value, "optimal",
+        return CoverageResult(best | base, constant + value, constant + value, "optimal",
                          "greedy + LP fixing", info)
     if sub.shape[0] == 0:
         better = fix1
-        return McpResult(better | base if total(better) < value else best | base,
+        return CoverageResult(better | base if total(better) < value else best | base,
                          constant + min(value, total(better)), constant + min(value, total(better)),
                          "optimal", "greedy + LP fixing", info)
     sub = unique_rows(sub)[0]
@@ -538,7 +538,7 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
 
     left_s = deadline - time.perf_counter()
     if left_s < 0.01:
-        return McpResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
+        return CoverageResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
                          "feasible", "greedy + LP bound (stopped at the time limit)", info)
     model = _cover_model(csr_matrix(sub.astype(np.float64)), cost[free_idx],
                          upper=np.ones(free_idx.size), offset=total(fix1), integer=True)
@@ -561,10 +561,10 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
         best[free_idx] = np.asarray(scip.variable_values())[:free_idx.size] > 0.5
         value = total(best)
     if code == mbh.SolveStatus.OPTIMAL:
-        return McpResult(best | base, constant + value, constant + min(value, scip_bound), "optimal",
+        return CoverageResult(best | base, constant + value, constant + min(value, scip_bound), "optimal",
                          "greedy + LP fixing + SCIP", info)
     bound = max(lp_bound, min(value, scip_bound)) if math.isfinite(scip_bound) else lp_bound
-    return McpResult(best | base, constant + value, constant + bound, "feasible",
+    return CoverageResult(best | base, constant + value, constant + bound, "feasible",
                      "greedy + LP fixing + SCIP (stopped at the time limit)", info)
 
 
