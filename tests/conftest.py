@@ -26,3 +26,13 @@ def cli():
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def small_plan_run(tmp_path_factory):
+    """One CLI run of tests/data/scenarios/zhoushan_small.toml shared by the tests
+    that only read its outputs: (output folder, completed process)."""
+    out = tmp_path_factory.mktemp("zhoushan_small") / "out"
+    res = run_cli("run", str(ROOT / "tests" / "data" / "scenarios" / "zhoushan_small.toml"), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    return out, res

@@ -17,12 +17,8 @@ DATA = Path(__file__).parent / "data" / "scenarios"
 
 
 @pytest.fixture(scope="module")
-def plan_run(tmp_path_factory):
-    from conftest import run_cli
-
-    out = tmp_path_factory.mktemp("plan") / "out"
-    res = run_cli("run", str(DATA / "zhoushan_small.toml"), "--out", str(out))
-    assert res.returncode == 0, res.stderr
+def plan_run(small_plan_run):
+    out, res = small_plan_run
     return out, res, tomllib.loads((DATA / "zhoushan_small.toml").read_text())
 
 

@@ -15,13 +15,8 @@ DATA = Path(__file__).parent / "data" / "scenarios"
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    from conftest import run_cli
-
-    out = tmp_path_factory.mktemp("report") / "out"
-    res = run_cli("run", str(DATA / "zhoushan_small.toml"), "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    return out
+def run_dir(small_plan_run):
+    return small_plan_run[0]
 
 
 def _rows(path: Path) -> list[dict]:
