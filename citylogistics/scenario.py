@@ -264,13 +264,17 @@ def input_files(scenario: Scenario) -> dict[str, Path]:
     return out
 
 
-def inputs_sha256(scenario: Scenario) -> str:
+def inputs_sha256(scenario: Scenario, cache: dict[Path, str] | None = None) -> str:
     """SHA-256 over the names and contents of :func:`input_files` (a missing
-    file hashes as missing, so creating it changes the digest)."""
+    file hashes as missing, so creating it changes the digest). ``cache`` maps
+    paths to file digests already computed (a sweep's points share their files)."""
+    cache = {} if cache is None else cache
     h = hashlib.sha256()
     for key, p in sorted(input_files(scenario).items()):
+        if p not in cache:
+            cache[p] = file_sha256(p) if p.is_file() else "missing"
         h.update(key.encode("utf-8") + b"\0")
-        h.update((file_sha256(p) if p.is_file() else "missing").encode("ascii") + b"\n")
+        h.update(cache[p].encode("ascii") + b"\n")
     return h.hexdigest()
 
 

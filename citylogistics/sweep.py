@@ -271,13 +271,14 @@ def load_sweep(path: str | Path) -> SweepPlan:
             t = _apply(base_table, {key: v}, source=source, prefix="grid")
             _build_scenario(t, base_path=base_path, source=source, where=f"{where} = {json.dumps(v)}")
     points = []
+    digests: dict = {}  # input file -> digest, hashed once for all points
     for combo in itertools.product(*(sf.grid[k] for k in keys)):
         params = dict(zip(keys, combo))
         table = _apply(base_table, params, source=source, prefix="grid")
         label = ", ".join(f"{k} = {json.dumps(v)}" for k, v in params.items())
         scenario = _build_scenario(table, base_path=base_path, source=source, where=f"grid point ({label})")
         points.append(SweepPoint(point_id=point_id(params), params=tuple(params.items()), table=table,
-                                 inputs_sha256=inputs_sha256(scenario)))
+                                 inputs_sha256=inputs_sha256(scenario, digests)))
     points.sort(key=lambda p: p.point_id)
     return SweepPlan(path=source, title=sf.title, base_path=str(base_path), base_sha256=file_sha256(base_path),
                      keys=keys, points=tuple(points), frontier_cost=sf.frontier.cost,
