@@ -31,7 +31,8 @@ from citylogistics.errors import InputError
 
 HERE = Path(__file__).resolve().parent
 CATALOGUE = HERE / "data" / "invalid"
-CASES = tomllib.loads((CATALOGUE / "cases.toml").read_text(encoding="utf-8"))["case"]
+CASE_FILES = sorted(CATALOGUE.glob("cases*.toml"))  # cases.toml, cases_parsers.toml, ...
+CASES = [c for f in CASE_FILES for c in tomllib.loads(f.read_text(encoding="utf-8"))["case"]]
 IDS = [c["id"] for c in CASES]
 
 EARLIER_RUN = {"plan.json": '{"summary": {"routes": 3}}\n', "kpis.csv": "scope,year\ncity,2015\n",

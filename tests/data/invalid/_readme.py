@@ -12,7 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 HEAD = """# Catalogue of bad inputs
 
-Run by `tests/test_invalid_inputs.py`: each case in `cases.toml` runs
+Run by `tests/test_invalid_inputs.py`: each case in `cases*.toml` runs
 `python -m citylogistics ARGS` in this folder and must exit with code 2, print
 exactly one line on stderr containing every `expect` substring (the file, the
 field or row, what to do), print no traceback, and leave the output path as it
@@ -39,7 +39,7 @@ Regenerate this table after changing a case: `python _readme.py` (in this folder
 
 
 def main() -> None:
-    cases = tomllib.loads((HERE / "cases.toml").read_text(encoding="utf-8"))["case"]
+    cases = [c for f in sorted(HERE.glob("cases*.toml")) for c in tomllib.loads(f.read_text(encoding="utf-8"))["case"]]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for c in cases:
