@@ -440,6 +440,21 @@ def _ortools_solution_limit(n_stops: int, time_limit_s: float) -> int:
     return max(20, int(0.5 * rate * time_limit_s))
 
 
+def ortools_status_name(status) -> str:
+    """OR-Tools' routing status as a lower-case readable name taken from the
+    installed version's ``RoutingSearchStatus`` enum, without the ``ROUTING_``
+    prefix (``ROUTING_SUCCESS`` -> ``"success"``, ``ROUTING_FAIL_TIMEOUT`` ->
+    ``"fail_timeout"``); a value the enum does not know becomes ``"unknown_<n>"``."""
+    from ortools.constraint_solver import routing_enums_pb2
+
+    enum = routing_enums_pb2.RoutingSearchStatus.Value
+    try:
+        name = enum.Name(int(status))
+    except ValueError:
+        return f"unknown_{int(status)}"
+    return name.removeprefix("ROUTING_").lower()
+
+
 def _solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolveParams, *,
                    metaheuristic: str = "GUIDED_LOCAL_SEARCH"):
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -570,9 +585,7 @@ def _solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolvePa
     sol = routing.SolveWithParameters(sp)
     elapsed = time.perf_counter() - t_start
     status = routing.status()
-    status_names = {0: "not_solved", 1: "success", 2: "fail", 3: "fail_timeout", 4: "invalid", 5: "infeasible",
-                    6: "optimal"}
-    st = status_names.get(int(status), str(status))
+    st = ortools_status_name(status)
     if sol is None:
         raise SolverError(f"OR-Tools found no solution (status {st}); raise time_limit_s or use engine='pyvrp'")
     specs: list[RouteSpec] = []

@@ -186,3 +186,36 @@ def test_auto_engine_keeps_the_plan_that_strands_fewer_required_stops():
     roomy = dataclasses.replace(problem, vehicle_types=tuple(dataclasses.replace(v, count=43)
                                                              for v in problem.vehicle_types))
     assert not solve(roomy, SolveParams(time_limit_s=10, work_limit_s=1.0, seed=0)).unassigned
+
+
+def test_ortools_status_names_cover_the_installed_enum():
+    """Every RoutingSearchStatus of the installed OR-Tools maps to its own readable lower-case name
+    derived from the enum (no raw numbers, no shifted names such as OPTIMAL -> "7")."""
+    from ortools.constraint_solver import routing_enums_pb2
+
+    from citylogistics.routing import ortools_status_name
+
+    enum = routing_enums_pb2.RoutingSearchStatus.Value
+    names = {}
+    for enum_name, value in enum.items():
+        name = ortools_status_name(value)
+        assert name == enum_name.removeprefix("ROUTING_").lower()
+        assert name and not any(ch.isdigit() for ch in name) and name == name.lower()
+        names[value] = name
+    assert len(set(names.values())) == len(names)
+    assert names[enum.Value("ROUTING_SUCCESS")] == "success"
+    assert names[enum.Value("ROUTING_OPTIMAL")] == "optimal"
+    assert names[enum.Value("ROUTING_FAIL_TIMEOUT")] == "fail_timeout"
+    if "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED" in enum.keys():
+        assert (names[enum.Value("ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED")]
+                == "partial_success_local_optimum_not_reached")
+    assert ortools_status_name(max(enum.values()) + 100).startswith("unknown_")
+
+
+def test_time_limited_ortools_solve_reports_a_success_status():
+    """A solve that stops normally at its wall-clock limit is a success, not "fail"."""
+    prob = random_problem(3, n=30, tw=True)
+    plan = solve(prob, SolveParams(time_limit_s=1, engine="ortools", deterministic=False))
+    check_invariants(prob, plan)
+    assert plan.solver["stopped_by"] == "time_limit"
+    assert plan.solver["status"] in ("success", "partial_success_local_optimum_not_reached", "optimal")
