@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from citylogistics.errors import InputError
 from citylogistics.orlib import bench_cap_rows, bench_pmed_rows, read_cap, read_pmed
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
-if not BENCH.exists():
-    BENCH = Path("/work/shared/benchmarks")
+from conftest import SHARED
+
+BENCH = SHARED / "benchmarks"  # ../shared relative to the repository root
 
 KEYS = ["instance", "objective", "bound", "seconds", "status"]
 
@@ -50,8 +48,9 @@ def test_cap_reader_tiny(tmp_path):
     assert rows[0]["status"] == "optimal"
 
 
-@pytest.mark.skipif(not (BENCH / "pmed" / "pmed1.txt").exists(), reason="benchmarks not present")
+@pytest.mark.usefixtures("shared_benchmarks")  # required data: missing files fail, never skip
 def test_pmed1_and_cap41_optimal():
+    """pmed1 and cap41 of the shared OR-Library files solve to their published optima."""
     rows = bench_pmed_rows([BENCH / "pmed" / "pmed1.txt"], time_limit_s=20)
     assert list(rows[0]) == KEYS
     assert rows[0]["objective"] == pytest.approx(5819)

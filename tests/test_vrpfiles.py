@@ -9,8 +9,10 @@ from citylogistics.errors import InputError
 from citylogistics.routing import RouteSpec, bench_vrp_rows, build_plan
 from citylogistics.vrpfiles import read_cvrplib, read_instance, read_solomon
 
-BENCH = Path("/work/shared/benchmarks")
-needs_bench = pytest.mark.skipif(not BENCH.exists(), reason="shared benchmark files not present")
+from conftest import SHARED
+
+BENCH = SHARED / "benchmarks"  # ../shared relative to the repository root
+needs_bench = pytest.mark.usefixtures("shared_benchmarks")  # required data: missing files fail, never skip
 
 
 def _bks():
