@@ -109,10 +109,11 @@ def pytest_sessionfinish(session, exitstatus):
     after = _git_status()
     if after is None:
         return
-    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    # a file that was dirty and is clean now was committed or reverted meanwhile, not written by a test
+    changed = sorted(p for p in after if before.get(p) != after[p])
     if not changed:
         return
-    lines = [f"  {after[p][:2] if p in after else 'restored'} {p}" for p in changed]
+    lines = [f"  {after[p][:2]} {p}" for p in changed]
     msg = ("the test suite created or modified files in the checkout (tests must write into tmp_path):\n"
            + "\n".join(lines))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

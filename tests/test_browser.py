@@ -2,13 +2,15 @@
 with no JavaScript errors, show the expected layers, draw something, and a
 hostile scenario title stays text.
 
-Skips (with the reason) when /usr/bin/chromium or Playwright is missing;
-.ci/run installs Debian's chromium, so in CI it runs.  Never downloads a
-browser.
+Under CI (the environment variable CI is "true", "1" or "yes") a missing
+/usr/bin/chromium or Playwright FAILS the tests: .ci/run installs Debian's
+chromium, so in CI they must run.  Elsewhere they skip with the reason.
+Never downloads a browser.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -21,7 +23,20 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 TITLE = '<img src=x onerror="window.__x=1">'
 DATA = Path(__file__).parent / "data" / "scenarios"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _missing(reason: str) -> None:
+    """Fail under CI (the browser tests must run there), skip elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{reason}; CI={os.environ.get('CI')!r}: the browser tests must run in CI", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_chromium():
+    if not CHROMIUM.exists():
+        _missing(f"needs Debian's chromium at {CHROMIUM}")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +58,10 @@ def run_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (test extra)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("needs the playwright package (test extra)")
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as p:
         # A persistent context is the Playwright way to give chromium a new, empty --user-data-dir.
