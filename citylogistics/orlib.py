@@ -89,11 +89,60 @@ class CapInstance:
         return self.cost.shape[1]
 
 
-def _tokens(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="ascii", errors="replace").split()
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror}); check the path", source=str(path)) from None
+#: Largest p-median instance read (vertices): the distance matrix is dense
+#: n x n (10,000: 800 MB); OR-Library's largest, pmed40, has 900.
+MAX_VERTICES = 10_000
+#: Largest capacitated instance read: warehouses, customers, and cost entries
+#: (customers x warehouses); OR-Library's largest (capa/b/c) is 100 x 1,000.
+MAX_WAREHOUSES = 10_000
+MAX_CUSTOMERS = 100_000
+MAX_COST_ENTRIES = 10_000_000
+#: Largest cost, capacity or demand accepted.
+MAX_VALUE = 1e12
+
+
+class _Tokens:
+    """Whitespace-separated tokens of a text file, each with its line number."""
+
+    def __init__(self, path: Path):
+        from citylogistics.vrpfiles import read_text_lines
+
+        self.src = str(path)
+        self.tok: list[str] = []
+        self.line: list[int] = []
+        for k, text in enumerate(read_text_lines(path, what="OR-Library instance")):
+            parts = text.split()
+            self.tok.extend(parts)
+            self.line.extend([k + 1] * len(parts))
+        self.pos = 0
+        self.last_line = self.line[-1] if self.line else 1
+
+    def where(self, field: str) -> str:
+        ln = self.line[self.pos] if self.pos < len(self.line) else self.last_line
+        return f"line {ln}: {field}"
+
+    def next(self, field: str, *, integer: bool = False, lo: float = 0.0, hi: float = MAX_VALUE,
+             words: tuple[str, ...] = (), truncated: str = "") -> float:
+        """The next token as a finite number in [lo, hi] (a token in ``words`` gives nan)."""
+        from citylogistics.vrpfiles import clip
+
+        if self.pos >= len(self.tok):
+            raise InputError(f"file ends before {field}; {truncated or 'the file is truncated'}", source=self.src,
+                             where=self.where(field))
+        t = self.tok[self.pos]
+        where = self.where(field)
+        self.pos += 1
+        if t.lower() in words:
+            return float("nan")
+        try:
+            v = float(t)
+        except ValueError:
+            raise InputError(f"is {clip(t)}, not a number; fix the value", source=self.src,
+                             where=where) from None
+        if not np.isfinite(v) or (integer and v != int(v)) or not lo <= v <= hi:
+            kind = "a whole number" if integer else "a number"
+            raise InputError(f"is {clip(t)}; give {kind} in [{lo:g}, {hi:g}]", source=self.src, where=where)
+        return v
 
 
 def read_pmed(path: str | Path) -> PMedInstance:
@@ -107,31 +156,36 @@ def read_pmed(path: str | Path) -> PMedInstance:
     Returns
     -------
     PMedInstance
+
+    Raises
+    ------
+    InputError
+        Naming the file, the line and the field: not a text file, a header
+        that is not ``n edges p`` with 1 <= p <= n <= :data:`MAX_VERTICES`, an
+        edge to a vertex outside 1..n, a negative or non-finite cost, fewer
+        edges than the header says (truncated).
     """
     path = Path(path)
-    tok = _tokens(path)
-    try:
-        n, n_edges, p = (int(t) for t in tok[:3])
-    except (ValueError, IndexError):
-        raise InputError("first line must be 'n_vertices n_edges p' (three integers)",
-                         source=str(path), where="line 1") from None
-    body = tok[3:]
-    if len(body) < 3 * n_edges:
-        raise InputError(f"header says {n_edges} edges but only {len(body) // 3} 'i j cost' "
-                         "triples follow; the file is truncated", source=str(path))
+    tk = _Tokens(path)
+    head = "the first line must be 'n_vertices n_edges p'"
+    n = int(tk.next("n_vertices", integer=True, lo=1, hi=MAX_VERTICES, truncated=head))
+    n_edges = int(tk.next("n_edges", integer=True, lo=0, hi=MAX_COST_ENTRIES, truncated=head))
+    p = int(tk.next("p", integer=True, lo=1, hi=n, truncated=head))
+    body = len(tk.tok) - tk.pos
+    if body < 3 * n_edges:
+        raise InputError(f"header says {n_edges} edges but only {body // 3} 'i j cost' triples follow; the file "
+                         "is truncated", source=tk.src, where=f"line {tk.last_line}")
     w = np.full((n, n), np.inf)
     for e in range(n_edges):
-        try:
-            i, j = int(body[3 * e]) - 1, int(body[3 * e + 1]) - 1
-            c = float(body[3 * e + 2])
-        except ValueError:
-            raise InputError("edge line must be 'i j cost' numbers", source=str(path),
-                             where=f"edge {e + 1}") from None
-        if not (0 <= i < n and 0 <= j < n):
-            raise InputError(f"vertex out of range 1..{n}", source=str(path), where=f"edge {e + 1}")
+        i = int(tk.next(f"edge {e + 1} vertex i", integer=True, lo=1, hi=n)) - 1
+        j = int(tk.next(f"edge {e + 1} vertex j", integer=True, lo=1, hi=n)) - 1
+        c = tk.next(f"edge {e + 1} cost")
         # last occurrence wins (OR-Library convention), undirected
         w[i, j] = c
         w[j, i] = c
+    if tk.pos < len(tk.tok):
+        raise InputError(f"{len(tk.tok) - tk.pos} values follow the {n_edges} edges of the header; fix n_edges "
+                         "(line 1) or remove the extra lines", source=tk.src, where=tk.where("extra data"))
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import shortest_path
 
@@ -151,40 +205,40 @@ def read_cap(path: str | Path) -> CapInstance:
 
     A capacity written as a word (``capacity`` in capa/capb/capc) is read as
     ``nan``; pass a capacity to :func:`bench_cap_rows` for those files.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the line and the field: not a text file, a header
+        ``m n`` out of range (:data:`MAX_WAREHOUSES`, :data:`MAX_CUSTOMERS`,
+        :data:`MAX_COST_ENTRIES`), a negative, non-finite or non-numeric value,
+        a file that ends early.
     """
     path = Path(path)
-    tok = _tokens(path)
-    try:
-        m, n = int(tok[0]), int(tok[1])
-    except (ValueError, IndexError):
-        raise InputError("first line must be 'm n' (warehouses, customers)",
-                         source=str(path), where="line 1") from None
-    pos = 2
-
-    def num(where: str) -> float:
-        nonlocal pos
-        if pos >= len(tok):
-            raise InputError("file ends early; expected more numbers", source=str(path), where=where)
-        t = tok[pos]
-        pos += 1
-        try:
-            return float(t)
-        except ValueError:
-            return float("nan")
-
+    tk = _Tokens(path)
+    head = "the first line must be 'm n' (warehouses, customers)"
+    m = int(tk.next("m (warehouses)", integer=True, lo=1, hi=MAX_WAREHOUSES, truncated=head))
+    n = int(tk.next("n (customers)", integer=True, lo=1, hi=min(MAX_CUSTOMERS, MAX_COST_ENTRIES // m),
+                    truncated=head))
+    need = 2 * m + n * (m + 1)
+    if len(tk.tok) - tk.pos < need:
+        raise InputError(f"header says {m} warehouses and {n} customers ({need} numbers) but only "
+                         f"{len(tk.tok) - tk.pos} follow; the file is truncated", source=tk.src,
+                         where=f"line {tk.last_line}")
     cap = np.empty(m)
     fixed = np.empty(m)
     for j in range(m):
-        cap[j] = num(f"warehouse {j + 1} capacity")
-        fixed[j] = num(f"warehouse {j + 1} fixed cost")
+        cap[j] = tk.next(f"warehouse {j + 1} capacity", words=("capacity",))
+        fixed[j] = tk.next(f"warehouse {j + 1} fixed cost")
     demand = np.empty(n)
     cost = np.empty((n, m))
     for i in range(n):
-        demand[i] = num(f"customer {i + 1} demand")
+        demand[i] = tk.next(f"customer {i + 1} demand")
         for j in range(m):
-            cost[i, j] = num(f"customer {i + 1} cost {j + 1}")
-    if np.isnan(fixed).any() or np.isnan(demand).any() or np.isnan(cost).any():
-        raise InputError("non-numeric fixed cost, demand or cost found", source=str(path))
+            cost[i, j] = tk.next(f"customer {i + 1} cost {j + 1}")
+    if tk.pos < len(tk.tok):
+        raise InputError(f"{len(tk.tok) - tk.pos} values follow the {m} warehouses and {n} customers of the header; "
+                         "fix line 1 or remove the extra lines", source=tk.src, where=tk.where("extra data"))
     return CapInstance(name=path.stem, capacity=cap, fixed_cost=fixed, demand=demand, cost=cost)
 
 
