@@ -62,11 +62,15 @@ def test_check_is_per_vehicle_type():
 
 @pytest.mark.parametrize("engine", ["ortools", "pyvrp"])
 def test_fleet_exhausted_gives_penalty(engine):
+    """Stops the fleet cannot carry are listed as "penalty"; the fleet still carries all it can."""
     stops = [Stop(f"s{i}", i, delivery=6) for i in range(1, 6)]
-    prob = line_problem(stops, [VehicleType("van", 2, 10)])
+    van = VehicleType("van", 2, 10)
+    prob = line_problem(stops, [van])
     plan = solve(prob, SolveParams(time_limit_s=1, engine=engine))
     assert plan.solver["feasible"]
-    assert len(plan.served_ids()) == 2
+    assert 2 * 6 > van.capacity  # a van carries one 6-parcel stop: `count` stops can go
+    assert len(plan.served_ids()) == van.count
+    assert set(plan.served_ids()) | set(plan.unassigned_ids()) == {s.id for s in stops}
     assert {u.reason for u in plan.unassigned} == {"penalty"}
 
 
