@@ -114,7 +114,8 @@ def pytest_sessionfinish(session, exitstatus):
     if not changed:
         return
     lines = [f"  {after[p][:2]} {p}" for p in changed]
-    msg = ("the test suite created or modified files in the checkout (tests must write into tmp_path):\n"
+    msg = ("the test suite created or modified files in the checkout (tests must write into tmp_path;"
+           " in a shared working tree, files someone else edited during the run are listed too):\n"
            + "\n".join(lines))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
