@@ -102,15 +102,18 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .geo import haversine_m
 
 __all__ = [
     "CITY_CODES",
     "CITY_NAMES_ZH",
     "DATA_NOTICE",
     "LEVELS",
+    "POINT_ORIGINS",
     "POINT_SOURCES",
     "REGIONS_TABLE_COLUMNS",
     "Regions",
+    "VILLAGE_MAX_KM",
     "county_population",
     "data_path",
     "load_regions",
@@ -122,6 +125,15 @@ __all__ = [
 
 LEVELS = ("province", "city", "county", "town", "village")
 POINT_SOURCES = ("seat", "surveyed", "generated", "user")
+#: Where a point comes from, finer than ``point_source`` (see the module docstring).
+POINT_ORIGINS = ("cpca", "adcode2016", "geonames", "user", "medoid", "polygon", "generated")
+_ORIGIN_SOURCE = {
+    "cpca": "seat", "adcode2016": "surveyed", "geonames": "surveyed", "user": "user",
+    "medoid": "generated", "polygon": "generated", "generated": "generated",
+}
+#: A surveyed village point farther than this from its town's final point is
+#: rejected; generated villages are drawn within it.
+VILLAGE_MAX_KM = 15.0
 CENSUS_YEARS = (2010, 2020)
 
 #: One-line attribution to print on maps and reports built from this data.
@@ -160,9 +172,10 @@ CITY_NAMES_ZH: dict[str, str] = {
 SETTLEMENT_COLUMNS = (
     "code", "name", "pinyin", "level", "parent_code", "city_code", "county_code", "town_code",
     "lon", "lat", "point_source", "population", "population_urban", "population_rural", "urban", "kind",
+    "point_origin",
 )
 REGIONS_TABLE_COLUMNS = (
-    "code", "name", "pinyin", "level", "parent_code", "lon", "lat", "point_source", "population",
+    "code", "name", "pinyin", "level", "parent_code", "lon", "lat", "point_source", "point_origin", "population",
 )
 
 # Census lineage: (old census codes, current codes). "" is the 2020 row without a
@@ -233,6 +246,14 @@ def _towns() -> pd.DataFrame:
     t["lon_wgs84"] = t["lon_wgs84"].astype(float)
     t["lat_wgs84"] = t["lat_wgs84"].astype(float)
     return t.sort_values("code9_nbs").reset_index(drop=True)
+
+
+@lru_cache(maxsize=None)
+def _surveyed_points() -> pd.DataFrame:
+    """Packaged surveyed town and village points (index ``code``; ``lon``, ``lat``,
+    ``source``, ``join``), built by :mod:`citylogistics.points_build`."""
+    p = pd.read_csv(data_path("zj_points_surveyed.csv"), dtype={"code": str, "source": str, "join": str})
+    return p.set_index("code")
 
 
 @lru_cache(maxsize=None)
@@ -555,6 +576,15 @@ def _allocate_villages(census_year: int) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- points
 
 
+def _medoid_index(lon: np.ndarray, lat: np.ndarray) -> int:
+    """Position of the point with the least summed great-circle distance to the
+    others (the first on ties); at least one point."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    d = haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
+    return int(np.argmin(np.atleast_2d(d).sum(axis=1)))
+
+
 def _sample_in(geom, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points uniform inside ``geom`` (vectorised rejection sampling)."""
     import shapely
@@ -585,11 +615,15 @@ def _county_points(
     seat_xy: tuple[float, float],
     village_town_idx: np.ndarray,
     village_urban: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Generate the missing town points and all village points of one county.
+    village_lonlat: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Generate the missing town and village points of one county.
 
-    ``town_lonlat`` has NaN rows for towns to generate; returns completed
-    ``town_lonlat`` and ``village_lonlat``.
+    ``town_lonlat`` and ``village_lonlat`` have NaN rows for points to
+    generate. Returns the completed ``town_lonlat`` and ``village_lonlat`` and
+    a mask of the villages whose given (surveyed) point was kept: a given
+    village point farther than :data:`VILLAGE_MAX_KM` from its town's final
+    point is dropped and generated instead.
     """
     import shapely
 
@@ -622,11 +656,18 @@ def _county_points(
             pts.append(towns[i])
 
     nv = len(village_town_idx)
-    villages = np.empty((nv, 2))
-    if nv:
+    villages = village_lonlat.copy()
+    kept = ~np.isnan(villages[:, 0])
+    if kept.any():
+        t = towns[village_town_idx[kept]]
+        far = haversine_m(villages[kept, 0], villages[kept, 1], t[:, 0], t[:, 1]) > VILLAGE_MAX_KM * 1000.0
+        kept[np.flatnonzero(kept)[far]] = False
+        villages[~kept] = np.nan
+    if nv and not kept.all():
         s_km = math.sqrt(area_km2 / max(len(towns), 1))
         s_deg = s_km / 111.195
         sigma = np.where(village_urban, _VILLAGE_SIGMA_URBAN, _VILLAGE_SIGMA_RURAL) * s_deg
+        max_deg = VILLAGE_MAX_KM / 111.195
         # polygon part (island) holding each town
         parts = list(getattr(geom, "geoms", [geom]))
         town_part = np.zeros(len(towns), dtype=int)
@@ -641,45 +682,61 @@ def _county_points(
                     town_part[i] = int(np.argmin([part.distance(pt) for part in parts]))
         vpart = town_part[village_town_idx]
         base = towns[village_town_idx]
-        todo_v = np.arange(nv)
+        todo_v = np.flatnonzero(~kept)
         for _ in range(_VILLAGE_MAX_REDRAWS):
             off = rng.normal(size=(len(todo_v), 2)) * sigma[todo_v, None]
+            ok = np.hypot(off[:, 0], off[:, 1]) <= max_deg
             off[:, 0] /= kx
             cand = base[todo_v] + off
-            ok = np.zeros(len(todo_v), dtype=bool)
             for j in np.unique(vpart[todo_v]):
                 m = vpart[todo_v] == j
-                ok[m] = shapely.contains_xy(parts[j], cand[m, 0], cand[m, 1])
+                ok[m] &= shapely.contains_xy(parts[j], cand[m, 0], cand[m, 1])
             villages[todo_v[ok]] = cand[ok]
             todo_v = todo_v[~ok]
             if not len(todo_v):
                 break
         villages[todo_v] = base[todo_v]
-    return towns, villages
+    return towns, villages, kept
 
 
 @lru_cache(maxsize=32)
-def _all_points(seed: int, fixed: tuple[tuple[str, float, float], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _all_points(seed: int, fixed: tuple[tuple[str, float, float], ...]) -> tuple[np.ndarray, ...]:
     """Town and village points for a seed and a tuple of user (code, lon, lat)
-    points of counties/towns. Returns read-only (town_lonlat, town_src,
-    village_lonlat) in :func:`_towns` / :func:`_villages` order."""
+    points of counties/towns. Returns read-only (town_lonlat, town_origin,
+    village_lonlat, village_origin) in :func:`_towns` / :func:`_villages`
+    order; origins are values of :data:`POINT_ORIGINS`."""
     div = _divisions().set_index("adcode")
     towns = _towns()
     villages = _villages()
     geoms = _county_geom_map()
+    surveyed = _surveyed_points()
     user = {c: (x, y) for c, x, y in fixed}
 
-    town_xy = towns[["lon_wgs84", "lat_wgs84"]].to_numpy(dtype=float).copy()
-    town_src = np.where(np.isnan(town_xy[:, 0]), "generated", "surveyed").astype(object)
-    for i, code in enumerate(towns["code9_nbs"]):
+    town_xy = np.full((len(towns), 2), np.nan)
+    town_origin = np.full(len(towns), "generated", dtype=object)
+    tcodes = towns["code9_nbs"].to_numpy()
+    has = np.isin(tcodes, surveyed.index)
+    town_xy[has] = surveyed.loc[tcodes[has], ["lon", "lat"]].to_numpy(dtype=float)
+    town_origin[has] = surveyed.loc[tcodes[has], "source"].to_numpy()
+    for i, code in enumerate(tcodes):
         if code in user:
             town_xy[i] = user[code]
-            town_src[i] = "user"
-    town_is_jd = towns["code9_nbs"].str[6:9].astype(int).to_numpy() < 100
-    town_index = {c: i for i, c in enumerate(towns["code9_nbs"])}
+            town_origin[i] = "user"
+    village_xy = np.full((len(villages), 2), np.nan)
+    vcodes = villages["code12"].to_numpy()
+    v_has = np.isin(vcodes, surveyed.index)
+    village_xy[v_has] = surveyed.loc[vcodes[v_has], ["lon", "lat"]].to_numpy(dtype=float)
+    town_index = {c: i for i, c in enumerate(tcodes)}
     v_town = villages["town_code9"].map(town_index).to_numpy()
+    # A town without a point but with surveyed villages stands at their medoid.
+    for i, idx in pd.Series(np.flatnonzero(v_has)).groupby(v_town[v_has]).groups.items():
+        if np.isnan(town_xy[i, 0]):
+            vi = np.flatnonzero(v_has)[np.asarray(idx)]
+            town_xy[i] = village_xy[vi[_medoid_index(village_xy[vi, 0], village_xy[vi, 1])]]
+            town_origin[i] = "medoid"
+    town_is_jd = towns["code9_nbs"].str[6:9].astype(int).to_numpy() < 100
     v_urban = _village_is_urban(villages["code12"])
-    village_xy = np.empty((len(villages), 2))
+    village_origin = np.full(len(villages), "generated", dtype=object)
 
     t_groups = towns.groupby("county_adcode").indices
     v_groups = villages.groupby("county_adcode").indices
@@ -689,15 +746,17 @@ def _all_points(seed: int, fixed: tuple[tuple[str, float, float], ...]) -> tuple
         v_idx = v_groups.get(county, np.zeros(0, dtype=int))
         local_town = np.full(len(towns), -1)
         local_town[t_idx] = np.arange(len(t_idx))
-        new_t, new_v = _county_points(
+        new_t, new_v, kept = _county_points(
             seed, county, geoms[county], float(div.at[county, "area_km2"]), fixed_xy,
             town_xy[t_idx], town_is_jd[t_idx], seat, local_town[v_town[v_idx]], v_urban[v_idx],
+            village_xy[v_idx],
         )
         town_xy[t_idx] = new_t
         village_xy[v_idx] = new_v
-    for a in (town_xy, town_src, village_xy):
+        village_origin[v_idx[kept]] = surveyed.loc[vcodes[v_idx[kept]], "source"].to_numpy()
+    for a in (town_xy, town_origin, village_xy, village_origin):
         a.setflags(write=False)
-    return town_xy, town_src, village_xy
+    return town_xy, town_origin, village_xy, village_origin
 
 
 # --------------------------------------------------------------------------- Regions
@@ -872,17 +931,18 @@ def load_regions(*, seed: int = 0, overrides: str | Path | None = None, census_y
         code = ov["code"].str
         sel = ov[((code.len() == 6) & ~code.endswith("00")) | (code.len() == 9)]
         fixed = tuple(sorted(zip(sel["code"], sel["lon"].astype(float), sel["lat"].astype(float))))
-    town_xy, town_src, village_xy = _all_points(seed, fixed)
-    df = _build_frame(census_year, town_xy, town_src, village_xy)
+    town_xy, town_origin, village_xy, village_origin = _all_points(seed, fixed)
+    df = _build_frame(census_year, town_xy, town_origin, village_xy, village_origin)
     if ov is not None and len(ov):
         idx = ov["code"].to_numpy()
         df.loc[idx, "lon"] = ov["lon"].to_numpy(dtype=float)
         df.loc[idx, "lat"] = ov["lat"].to_numpy(dtype=float)
         df.loc[idx, "point_source"] = "user"
+        df.loc[idx, "point_origin"] = "user"
     return Regions(settlements=df, seed=seed, census_year=census_year, overrides=None if overrides is None else str(overrides))
 
 
-def _build_frame(census_year: int, town_xy, town_src, village_xy) -> pd.DataFrame:
+def _build_frame(census_year: int, town_xy, town_origin, village_xy, village_origin) -> pd.DataFrame:
     div = _divisions()
     towns = _towns()
     villages = _villages()
@@ -902,7 +962,8 @@ def _build_frame(census_year: int, town_xy, town_src, village_xy) -> pd.DataFram
         "town_code": villages["town_code9"].to_numpy(),
         "lon": village_xy[:, 0],
         "lat": village_xy[:, 1],
-        "point_source": "generated",
+        "point_source": [_ORIGIN_SOURCE[o] for o in village_origin],
+        "point_origin": np.asarray(village_origin, dtype=object),
         "population": vu + vr,
         "population_urban": vu,
         "population_rural": vr,
@@ -923,7 +984,8 @@ def _build_frame(census_year: int, town_xy, town_src, village_xy) -> pd.DataFram
         "town_code": tcode.to_numpy(),
         "lon": town_xy[:, 0],
         "lat": town_xy[:, 1],
-        "point_source": np.asarray(town_src, dtype=object),
+        "point_source": [_ORIGIN_SOURCE[o] for o in town_origin],
+        "point_origin": np.asarray(town_origin, dtype=object),
         "population": tsum["population"].reindex(tcode, fill_value=0).to_numpy(),
         "population_urban": tsum["population_urban"].reindex(tcode, fill_value=0).to_numpy(),
         "population_rural": tsum["population_rural"].reindex(tcode, fill_value=0).to_numpy(),
@@ -936,7 +998,7 @@ def _build_frame(census_year: int, town_xy, town_src, village_xy) -> pd.DataFram
     is_city = d.index.str.endswith("00") & ~is_prov
     level = np.where(is_prov, "province", np.where(is_city, "city", "county"))
     method = d["point_method"].fillna("")
-    src = np.where(method.str.startswith("seat"), "seat", np.where(method.str.startswith("geonames"), "surveyed", "generated"))
+    origin = np.where(method.str.startswith("seat"), "cpca", np.where(method.str.startswith("geonames"), "geonames", "polygon"))
     pop = cp.reindex(d.index)
     county_mask = level == "county"
     city_pop = pop[county_mask].groupby(d.index[county_mask].str[:4] + "00").sum(numeric_only=True)
@@ -954,7 +1016,8 @@ def _build_frame(census_year: int, town_xy, town_src, village_xy) -> pd.DataFram
         "town_code": "",
         "lon": d["point_lon_wgs84"].to_numpy(dtype=float),
         "lat": d["point_lat_wgs84"].to_numpy(dtype=float),
-        "point_source": src,
+        "point_source": [_ORIGIN_SOURCE[o] for o in origin],
+        "point_origin": origin,
         "population": pop["population"].to_numpy(),
         "population_urban": pop["population_urban"].to_numpy(),
         "population_rural": pop["population_rural"].to_numpy(),

@@ -16,6 +16,7 @@ from citylogistics.regions import (
     CITY_CODES,
     DATA_NOTICE,
     LEVELS,
+    POINT_ORIGINS,
     REGIONS_TABLE_COLUMNS,
     data_path,
     load_regions,
@@ -61,6 +62,7 @@ def test_columns_and_index(s):
     assert s.index.is_unique and (s.index == s["code"]).all()
     assert set(s["level"]) == set(LEVELS)
     assert set(s["point_source"]) <= {"seat", "surveyed", "generated", "user"}
+    assert set(s["point_origin"]) <= set(POINT_ORIGINS)
     assert s[["lon", "lat"]].notna().all().all()
     assert (s["population"] == s["population_urban"] + s["population_rural"]).all()
     assert s["urban"].dtype == bool
@@ -88,15 +90,18 @@ def test_every_point_inside_its_county_polygon(regions, s):
         assert inside.all(), (county, grp.index[~inside][:5].tolist())
 
 
-def test_surveyed_town_points_untouched(s):
+def test_surveyed_points_are_the_packaged_ones(s):
+    pts = pd.read_csv(data_path("zj_points_surveyed.csv"), dtype={"code": str}).set_index("code")
+    surveyed = s[s["level"].isin(["town", "village"]) & (s["point_source"] == "surveyed")]
+    assert surveyed.index.isin(pts.index).all()
+    got = pts.loc[surveyed.index]
+    assert np.array_equal(surveyed["lon"].to_numpy(), got["lon"].to_numpy())
+    assert np.array_equal(surveyed["lat"].to_numpy(), got["lat"].to_numpy())
+    assert (surveyed["point_origin"].to_numpy() == got["source"].to_numpy()).all()
+    # every GeoNames town point of zj_towns.csv still makes its town surveyed
     towns = pd.read_csv(data_path("zj_towns.csv"), dtype=str).dropna(subset=["code9_nbs", "lon_wgs84"])
-    got = s.loc[towns["code9_nbs"]]
-    assert (got["point_source"] == "surveyed").all()
-    assert np.array_equal(got["lon"].to_numpy(), towns["lon_wgs84"].astype(float).to_numpy())
-    assert np.array_equal(got["lat"].to_numpy(), towns["lat_wgs84"].astype(float).to_numpy())
     assert len(towns) == 587
-    assert (s.loc[s["level"] == "village", "point_source"] == "generated").all()
-    assert (s.loc[s["level"] == "town", "point_source"] == "generated").sum() == 800
+    assert (s.loc[towns["code9_nbs"], "point_source"] == "surveyed").all()
 
 
 def test_same_seed_identical_points_other_seed_differs(s):
@@ -310,7 +315,7 @@ def test_summary_str_notice(regions):
     assert "GeoNames" in DATA_NOTICE and "CC BY 4.0" in DATA_NOTICE
     assert "Contains data from GeoNames (geonames.org), licensed CC BY 4.0" in data_path("NOTICE.md").read_text(encoding="utf-8")
     d = regions.summary()
-    assert d["point_sources"]["village/generated"] == 25547
+    assert d["point_sources"]["village/generated"] + d["point_sources"]["village/surveyed"] == 25547
     with pytest.raises(InputError):
         data_path("nope.csv")
 
