@@ -296,7 +296,8 @@ def _number(text: str, *, source, where: str, what: str, lo: float, hi: float) -
     if not math.isfinite(x):
         raise _error(f"{_echo(text)} is not a finite number; give {what}", source=source, where=where)
     if not lo <= x <= hi:
-        raise _error(f"{text} is out of range; give {what} between {lo:g} and {hi:g}", source=source, where=where)
+        raise _error(f"{_echo(text)} is out of range; give {what} between {lo:g} and {hi:g}", source=source,
+                     where=where)
     return x
 
 
