@@ -911,6 +911,45 @@ def save_graphml(G: nx.Graph, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda tmp: nx.write_graphml_xml(H, tmp, encoding="utf-8", prettyprint=True))
 
 
+#: Largest GraphML file read (networkx parses it whole in memory); the shipped
+#: province network is about 20 MB.
+MAX_GRAPHML_BYTES = 500_000_000
+#: Default largest distance (m) from a settlement to its road node in a plan run.
+DEFAULT_MAX_SNAP_M = 5000.0
+#: Margin (degrees, about 20 km) around the province's bounding box within which
+#: the nodes of a plan's network must lie (roads may cross the border).
+PLAN_BOUNDS_MARGIN_DEG = 0.2
+
+
+def short_repr(value: Any, limit: int = 40) -> str:
+    """``repr`` of a value from a user's file, cut to ``limit`` characters (with "…")."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "\u2026"
+    return repr(text) if isinstance(value, str) or len(text) > limit else text
+
+
+def check_file_size(path: Path, limit: int, *, what: str) -> None:
+    """Refuse a file larger than ``limit`` bytes before reading it."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror}); check the path", source=str(path)) from None
+    if size > limit:
+        raise InputError(f"file is {size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit for {what}; give a "
+                         "smaller extract", source=str(path))
+
+
+def xml_error(exc: BaseException) -> tuple[str, str | None]:
+    """(short description, ``"line N"`` or None) of an XML parser error."""
+    pos = getattr(exc, "position", None) or (getattr(exc, "lineno", None), None)
+    text = " ".join(str(exc).split())
+    text = text.split(": line ")[0] if pos[0] is not None else text
+    if len(text) > 80:
+        text = text[:80] + "\u2026"
+    return text, (f"line {pos[0]}" if pos[0] is not None else None)
+
+
 def load_graphml(path: str | os.PathLike) -> nx.Graph:
     """Read and validate a road network saved as GraphML.
 
@@ -921,18 +960,28 @@ def load_graphml(path: str | os.PathLike) -> nx.Graph:
     Raises
     ------
     InputError
-        Missing/unreadable file, or any failure of :func:`validate_network`
-        (the message names the file, the node or edge and the fix).
+        Missing/unreadable file, a file over :data:`MAX_GRAPHML_BYTES`, XML
+        that does not parse (with the line the parser reports), or any failure
+        of :func:`validate_network` (the message names the file, the node or
+        edge and the fix).
     """
+    import xml.etree.ElementTree as ET
+
     path = Path(path)
     src = str(path)
     if not path.is_file():
         raise InputError("file not found; run `citylogistics networks build` or give the path of a .graphml file",
                          source=src)
+    check_file_size(path, MAX_GRAPHML_BYTES, what="GraphML networks")
     try:
         R = nx.read_graphml(path, node_type=str)
+    except ET.ParseError as exc:
+        text, line = xml_error(exc)
+        raise InputError(f"not a readable GraphML file (XML error: {text}); re-export it or rebuild with "
+                         "`citylogistics networks build`", source=src, where=line) from None
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-        raise InputError(f"not a readable GraphML file ({type(exc).__name__}: {exc}); re-export it or rebuild "
+        text, _ = xml_error(exc)
+        raise InputError(f"not a readable GraphML file ({type(exc).__name__}: {text}); re-export it or rebuild "
                          "with `citylogistics networks build`", source=src) from None
     G = nx.DiGraph() if R.is_directed() else nx.Graph()
     G.graph.update(R.graph)
@@ -940,7 +989,7 @@ def load_graphml(path: str | os.PathLike) -> nx.Graph:
         d = dict(d)
         for k in _FLOAT_NODE:
             if k in d:
-                d[k] = _to_float(d[k], src, f"node {n!r} attribute {k!r}")
+                d[k] = _to_float(d[k], src, f"node {short_repr(n)} attribute {k!r}")
         for k in ("code", "kind", "name", "city_code", "county_code"):
             if k in d and d[k] is not None:
                 d[k] = str(d[k])
@@ -951,7 +1000,7 @@ def load_graphml(path: str | os.PathLike) -> nx.Graph:
         d.pop("key", None)
         for k in _FLOAT_EDGE:
             if k in d:
-                d[k] = _to_float(d[k], src, f"edge ({u!r}, {v!r}) attribute {k!r}")
+                d[k] = _to_float(d[k], src, f"edge ({short_repr(u)}, {short_repr(v)}) attribute {k!r}")
         if "road_class" in d:
             d["road_class"] = str(d["road_class"])
         if G.has_edge(u, v):
@@ -961,7 +1010,7 @@ def load_graphml(path: str | os.PathLike) -> nx.Graph:
         G.add_edge(str(u), str(v), **d)
     G.graph.setdefault("crs", "EPSG:4326")
     if str(G.graph["crs"]).upper() not in ("EPSG:4326", "WGS84", "WGS 84"):
-        raise InputError(f"graph crs is {G.graph['crs']!r}; networks must be in WGS-84 lon/lat (EPSG:4326)",
+        raise InputError(f"graph crs is {short_repr(G.graph['crs'])}; networks must be in WGS-84 lon/lat (EPSG:4326)",
                          source=src, where="graph attribute crs")
     G.graph["crs"] = "EPSG:4326"
     validate_network(G, source=src)
@@ -971,22 +1020,25 @@ def load_graphml(path: str | os.PathLike) -> nx.Graph:
 def _to_float(v: Any, src: str, where: str) -> float:
     try:
         return float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"value {v!r} is not a number; write a decimal number", source=src, where=where) from None
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"value {short_repr(v)} is not a number; write a decimal number", source=src,
+                         where=where) from None
 
 
 def validate_network(G: nx.Graph, *, source: str = "<graph>") -> None:
     """Check a road network's attributes and connectivity.
 
-    Every node needs numeric ``x`` in [-180, 180], ``y`` in [-90, 90] and a
-    ``kind`` in :data:`NODE_KINDS`; every edge a finite positive ``length_m``
-    and ``travel_time_s`` and a ``road_class`` in :data:`ROAD_CLASSES`; the
-    graph must be non-empty and connected (weakly, if directed).
+    Every node needs numeric finite ``x`` in [-180, 180], ``y`` in [-90, 90]
+    and a ``kind`` in :data:`NODE_KINDS`; every edge a finite positive
+    ``length_m`` and ``travel_time_s`` and a ``road_class`` in
+    :data:`ROAD_CLASSES`; the graph must be non-empty and connected (weakly,
+    if directed).
 
     Raises
     ------
     InputError
-        Naming ``source``, the first bad node or edge, and the fix.
+        Naming ``source``, the first bad node or edge, and the fix (values and
+        ids from the file are echoed cut short).
     """
     if G.number_of_nodes() == 0:
         raise InputError("the network has no nodes; build or import a network with at least one road",
@@ -995,32 +1047,102 @@ def validate_network(G: nx.Graph, *, source: str = "<graph>") -> None:
         for k, lo, hi in (("x", -180.0, 180.0), ("y", -90.0, 90.0)):
             v = d.get(k)
             if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) or not (lo <= v <= hi):
-                raise InputError(f"node attribute {k!r} is {v!r}; give WGS-84 {'longitude' if k == 'x' else 'latitude'}"
-                                 f" in degrees within [{lo:g}, {hi:g}]", source=source, where=f"node {n!r}")
+                x = d.get("x")
+                swapped = k == "y" and isinstance(x, float) and -90 <= x <= 90 and -180 <= v <= 180
+                raise InputError(f"node attribute {k!r} is {short_repr(v)}; give WGS-84 "
+                                 f"{'longitude' if k == 'x' else 'latitude'} in degrees within [{lo:g}, {hi:g}]"
+                                 f"{' (x and y swapped?)' if swapped else ''}", source=source,
+                                 where=f"node {short_repr(n)}")
         kind = d.get("kind")
         if kind not in NODE_KINDS:
-            raise InputError(f"node kind is {kind!r}; set attribute 'kind' to one of {'|'.join(NODE_KINDS)}",
-                             source=source, where=f"node {n!r}")
+            raise InputError(f"node kind is {short_repr(kind)}; set attribute 'kind' to one of {'|'.join(NODE_KINDS)}",
+                             source=source, where=f"node {short_repr(n)}")
     for u, v, d in G.edges(data=True):
         for k in ("length_m", "travel_time_s"):
             val = d.get(k)
             ok = isinstance(val, (int, float, np.integer, np.floating)) and not isinstance(val, bool) \
                 and math.isfinite(val) and val > 0
             if not ok:
-                raise InputError(f"edge attribute {k!r} is {val!r}; every edge needs a positive finite {k}",
-                                 source=source, where=f"edge ({u!r}, {v!r})")
+                raise InputError(f"edge attribute {k!r} is {short_repr(val)}; every edge needs a positive finite {k}",
+                                 source=source, where=f"edge ({short_repr(u)}, {short_repr(v)})")
         rc = d.get("road_class")
         if rc not in ROAD_CLASSES:
-            raise InputError(f"road_class is {rc!r}; use one of {'|'.join(ROAD_CLASSES)}", source=source,
-                             where=f"edge ({u!r}, {v!r})")
+            raise InputError(f"road_class is {short_repr(rc)}; use one of {'|'.join(ROAD_CLASSES)}", source=source,
+                             where=f"edge ({short_repr(u)}, {short_repr(v)})")
     connected = nx.is_weakly_connected(G) if G.is_directed() else nx.is_connected(G)
     if not connected:
         parts = (nx.weakly_connected_components(G) if G.is_directed() else nx.connected_components(G))
         parts = sorted(parts, key=len, reverse=True)
         example = sorted(parts[1])[0]
-        raise InputError(f"the network is not connected ({len(parts)} parts; node {example!r} is not joined to the "
-                         f"largest part of {len(parts[0])} nodes); add the missing roads or keep the largest part",
-                         source=source, where=f"node {example!r}")
+        raise InputError(f"the network is not connected ({len(parts)} parts; node {short_repr(example)} is not joined to "
+                         f"the largest part of {len(parts[0])} nodes); add the missing roads or keep the largest part",
+                         source=source, where=f"node {short_repr(example)}")
+
+
+def plan_bounds() -> tuple[float, float, float, float]:
+    """(lon_min, lat_min, lon_max, lat_max) within which a plan's network must lie:
+    the province's bounding box widened by :data:`PLAN_BOUNDS_MARGIN_DEG`."""
+    from .regions import _ZJ_BBOX
+
+    m = PLAN_BOUNDS_MARGIN_DEG
+    return (_ZJ_BBOX[0] - m, _ZJ_BBOX[1] - m, _ZJ_BBOX[2] + m, _ZJ_BBOX[3] + m)
+
+
+def check_plan_network(G: nx.Graph, settlements, *, city_code: str, source: str,
+                       max_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
+    """Refuse, before any planning, a network that cannot serve a city's plan.
+
+    Every node must lie in Zhejiang (:func:`plan_bounds`); at least one of
+    the city's settlements, and the city hub itself, must lie within
+    ``max_snap_m`` of a network node (of the node with its own code, for a
+    settlement that is a node of ``G``).
+
+    Parameters
+    ----------
+    settlements
+        Frame indexed by code with ``lon``, ``lat``, ``city_code`` (the hub's
+        code is ``city_code``).
+
+    Raises
+    ------
+    InputError
+        Naming ``source`` (the network file), the first node or settlement at
+        fault and the fix.
+    """
+    lo_x, lo_y, hi_x, hi_y = plan_bounds()
+    ids = list(G)
+    xs = np.array([G.nodes[n]["x"] for n in ids], dtype=float)
+    ys = np.array([G.nodes[n]["y"] for n in ids], dtype=float)
+    out = ~((xs >= lo_x) & (xs <= hi_x) & (ys >= lo_y) & (ys <= hi_y))
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        raise InputError(f"{int(out.sum())} of {len(ids)} nodes lie outside Zhejiang, first at ({xs[i]:.4f}, "
+                         f"{ys[i]:.4f}); a plan's network must lie within lon {lo_x:g}-{hi_x:g}, lat "
+                         f"{lo_y:g}-{hi_y:g}: crop or re-export it", source=source, where=f"node {short_repr(ids[i])}")
+    city = settlements[(settlements.index == city_code) | (settlements["city_code"].astype(str) == city_code)]
+    if city.empty:
+        return
+    # A settlement that is a node of G (same code) is served at that node, so its
+    # distance is to that node's point; the others snap to the nearest node.
+    _, dist = settlement_nodes(G, city, return_dist=True)
+    own = np.array([c in G for c in city.index])
+    if own.any():
+        codes = city.index[own]
+        dist[own] = haversine_m(city["lon"].to_numpy(float)[own], city["lat"].to_numpy(float)[own],
+                                np.array([G.nodes[c]["x"] for c in codes], dtype=float),
+                                np.array([G.nodes[c]["y"] for c in codes], dtype=float))
+    near = dist <= max_snap_m
+    if not near.any():
+        j = int(np.argmin(dist))
+        raise InputError(f"no settlement of city {city_code} lies within max_snap_m = {max_snap_m:g} m of a network "
+                         f"node (nearest: {city.index[j]}, {dist[j] / 1000:.1f} km); give a network covering the city",
+                         source=source, where="network nodes")
+    if city_code in city.index:
+        d_hub = float(dist[list(city.index).index(city_code)])
+        if d_hub > max_snap_m:
+            raise InputError(f"the city hub {city_code} is {d_hub / 1000:.1f} km from its road node, over max_snap_m = "
+                             f"{max_snap_m:g} m; give a network that reaches the hub (or fix its node's x/y)", source=source,
+                             where="network nodes")
 
 
 # ---------------------------------------------------------------------------

@@ -36,7 +36,8 @@ import networkx as nx
 import numpy as np
 
 from .errors import InputError
-from .network import NetworkParams, ROAD_CLASSES, haversine_m, nearest_nodes, validate_network
+from .network import (NetworkParams, ROAD_CLASSES, short_repr, check_file_size, haversine_m, nearest_nodes,
+                      validate_network, xml_error)
 
 __all__ = [
     "OSM_HIGHWAY_CLASS",
@@ -59,7 +60,16 @@ OSM_HIGHWAY_CLASS = {
     "service": "village", "road": "village", "track": "village",
 }
 
+#: Largest OpenStreetMap XML file read (streamed, but every node's point is
+#: kept): about a province's drivable extract.
+MAX_OSM_BYTES = 2_000_000_000
+
 _LEVEL_KIND = {"city": "hub", "county": "county", "town": "town", "village": "village"}
+
+
+def _osm_id(value) -> str:
+    """An OSM id from the file as shown in a message (cut short if it is not a plain number)."""
+    return short_repr(str(value))[1:-1]
 
 
 def _speed_kmh(maxspeed, default: float) -> float:
@@ -175,7 +185,7 @@ def import_osm(
         Missing or malformed file, a way referring to a node not in the file,
         no drivable roads.
     """
-    import xml.etree.ElementTree as ET
+    import xml.parsers.expat as expat
 
     params = NetworkParams() if params is None else params
     classes = dict(OSM_HIGHWAY_CLASS if highway_classes is None else highway_classes)
@@ -187,29 +197,51 @@ def import_osm(
     src = str(path)
     if not path.is_file():
         raise InputError("file not found; give the path of an OpenStreetMap .osm XML extract", source=src)
+    check_file_size(path, MAX_OSM_BYTES, what="OpenStreetMap extracts")
     coords: dict[str, tuple[float, float]] = {}
-    raw_ways: list[tuple[str, list[str], dict]] = []
+    raw_ways: list[tuple[str, list[str], dict, int]] = []
+    way: list | None = None  # [id, refs, tags, line] of the way being read
+    parser = expat.ParserCreate()
+
+    def start(name: str, attrs: dict) -> None:
+        nonlocal way
+        if name == "node":
+            nid = attrs.get("id")
+            where = f"line {parser.CurrentLineNumber}: node {_osm_id(nid)}"
+            try:
+                lon, lat = float(attrs.get("lon")), float(attrs.get("lat"))
+            except (TypeError, ValueError):
+                raise InputError("node without numeric lon/lat; fix or re-export the extract", source=src,
+                                 where=where) from None
+            if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+                raise InputError(f"node at lon {short_repr(attrs.get('lon'))}, lat {short_repr(attrs.get('lat'))}; give WGS-84 "
+                                 "degrees (lon in [-180, 180], lat in [-90, 90])", source=src, where=where)
+            coords[nid] = (lon, lat)
+        elif name == "way":
+            way = [attrs.get("id"), [], {}, parser.CurrentLineNumber]
+        elif way is not None and name == "nd":
+            way[1].append(attrs.get("ref"))
+        elif way is not None and name == "tag":
+            way[2][attrs.get("k")] = attrs.get("v")
+
+    def end(name: str) -> None:
+        nonlocal way
+        if name == "way" and way is not None:
+            raw_ways.append(tuple(way))
+            way = None
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     try:
-        for _event, el in ET.iterparse(path, events=("end",)):
-            if el.tag == "node":
-                nid = el.get("id")
-                try:
-                    coords[nid] = (float(el.get("lon")), float(el.get("lat")))
-                except (TypeError, ValueError):
-                    raise InputError("node without numeric lon/lat; fix or re-export the extract",
-                                     source=src, where=f"node {nid}") from None
-                el.clear()
-            elif el.tag == "way":
-                refs = [nd.get("ref") for nd in el.findall("nd")]
-                tags = {t.get("k"): t.get("v") for t in el.findall("tag")}
-                raw_ways.append((el.get("id"), refs, tags))
-                el.clear()
-            elif el.tag == "relation":
-                el.clear()
-    except ET.ParseError as exc:
-        raise InputError(f"not well-formed OSM XML ({exc}); re-export the extract", source=src) from None
+        with open(path, "rb") as fh:
+            parser.ParseFile(fh)
+    except expat.ExpatError as exc:
+        raise InputError(f"not well-formed OSM XML ({expat.ErrorString(exc.code)}); re-export the extract (a "
+                         "truncated or binary file ends like this)", source=src, where=f"line {exc.lineno}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror}); check the path", source=src) from None
     ways = _Ways()
-    for wid, refs, tags in raw_ways:
+    for wid, refs, tags, line in raw_ways:
         hw = tags.get("highway")
         if tags.get("route") == "ferry":
             cls = "ferry"
@@ -225,9 +257,9 @@ def import_osm(
             continue
         missing = [r for r in refs if r not in coords]
         if missing:
-            raise InputError(f"way refers to node {missing[0]} that is not in the file; export the extract with "
-                             "complete ways (osmium extract --strategy complete_ways)", source=src,
-                             where=f"way {wid}")
+            raise InputError(f"way refers to node {_osm_id(missing[0])} that is not in the file; export the extract "
+                             "with complete ways (osmium extract --strategy complete_ways)", source=src,
+                             where=f"line {line}: way {_osm_id(wid)}")
         oneway = tags.get("oneway")
         if oneway in ("yes", "true", "1"):
             oneway = "yes"
@@ -294,11 +326,17 @@ def import_road_lines(
     try:
         gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
-        raise InputError(f"cannot read road lines ({type(exc).__name__}: {exc}); give a valid vector file",
-                         source=src) from None
+        text, line = xml_error(exc)
+        raise InputError(f"cannot read road lines ({type(exc).__name__}: {text}); give a valid vector file",
+                         source=src, where=line) from None
     if gdf.crs is None:
         raise InputError("the layer has no CRS; set it (e.g. EPSG:4326 for lon/lat) and save again", source=src)
-    gdf = gdf.to_crs("EPSG:4326")
+    try:
+        gdf = gdf.to_crs("EPSG:4326")
+    except Exception as exc:  # noqa: BLE001 - a CRS pyproj cannot transform is the user's file
+        text, _ = xml_error(exc)
+        raise InputError(f"cannot reproject to WGS-84 ({type(exc).__name__}: {text}); set a valid CRS",
+                         source=src, where="crs") from None
     for col in (class_column, speed_column):
         if col is not None and col not in gdf.columns:
             raise InputError(f"column {col!r} not found; columns are {list(gdf.columns)}", source=src, where=col)
@@ -337,7 +375,15 @@ def import_road_lines(
                 pass
         parts = geom.geoms if geom.geom_type == "MultiLineString" else [geom]
         for part in parts:
-            xy = np.asarray(part.coords)[:, :2]
+            xy = np.asarray(part.coords, dtype=float)
+            if xy.ndim != 2 or len(xy) < 2:
+                continue
+            xy = xy[:, :2]
+            ok = np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
+            if not ok.all():
+                x, y = xy[int(np.argmin(ok))]
+                raise InputError(f"vertex at ({x:g}, {y:g}) after reprojection to WGS-84 is not a valid lon/lat; "
+                                 "fix the geometry or the layer's CRS", source=src, where=f"feature {row_no}")
             keys = [key_of(x, y) for x, y in xy]
             # drop consecutive duplicates (vertices merged by the tolerance)
             keep = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]]
@@ -363,7 +409,7 @@ def load_network(path: str | os.PathLike, **kwargs) -> nx.Graph:
         return import_osm(p, **kwargs)
     if suffix in (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".zip"):
         return import_road_lines(p, **kwargs)
-    raise InputError(f"unknown network file type {suffix!r}; use .graphml, .osm, .gpkg, .geojson or .shp",
+    raise InputError(f"unknown network file type {short_repr(suffix)}; use .graphml, .osm, .gpkg, .geojson or .shp",
                      source=str(p))
 
 

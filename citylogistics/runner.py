@@ -287,20 +287,28 @@ def scenario_cities(scenario: Scenario) -> tuple[str, tuple[str, ...]]:
 
 
 def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
-    from .network import build_city_network
+    """The road network of one city of a plan run and its file (None: generated).
+
+    A network read from a file must lie in Zhejiang and reach the city (its hub
+    within ``max_snap_m`` of a node, see :func:`citylogistics.network.check_plan_network`);
+    otherwise it is refused, naming the file, before any planning."""
+    from .network import build_city_network, check_plan_network
     from .network_import import load_network
     from .regions import CITY_CODES
 
+    p = None
     if scenario.network.file is not None and not multi:
         p = scenario.resolve(scenario.network.file)
-        return load_network(p), p
-    if scenario.network.dir is not None:
+    elif scenario.network.dir is not None:
         p = scenario.resolve(scenario.network.dir) / f"{CITY_CODES[city_code].lower()}.graphml"
         if not p.is_file():
             raise InputError(f"no network file {p.name} in {p.parent}; run 'citylogistics networks build --out "
                              f"{p.parent}' or remove network.dir", source=scenario.path, where="network.dir")
-        return load_network(p), p
-    return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
+    if p is None:
+        return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
+    G = load_network(p)
+    check_plan_network(G, regions.settlements, city_code=city_code, source=str(p))
+    return G, p
 
 
 def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None) -> RunResult:
