@@ -657,11 +657,11 @@ class HubSiting:
         if lo > H:
             raise InputError(f"min_open = {lo} but there are only {H} candidates; lower min_open or add candidates",
                              source=src, where="min_open")
-        if lo > hi:
-            raise InputError(f"min_open = {lo} is above max_open = {hi}", source=src, where="min_open")
         if hi < self.n_existing:
             raise InputError(f"max_open = {hi} but {self.n_existing} hubs already exist and stay open; "
                              f"raise max_open to at least {self.n_existing}", source=src, where="max_open")
+        if lo > hi:
+            raise InputError(f"min_open = {lo} is above max_open = {hi}", source=src, where="min_open")
         if hi < 1:
             raise InputError("max_open must be at least 1 (county hubs need a hub)", source=src, where="max_open")
         cap = np.array([c.capacity_parcels_per_day for c in self.candidates])
