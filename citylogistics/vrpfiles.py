@@ -191,11 +191,12 @@ def read_solomon(path: str | os.PathLike) -> BenchmarkInstance:
         row_line.append(k + 1)
     if vehicle_line is None or count is None:
         raise InputError(f"no VEHICLE section with a 'NUMBER CAPACITY' line (the file may be truncated); "
-                         f"{_HINT_SOLOMON}", source=src, where=f"line {vehicle_line or len(lines)}")
+                         f"{_HINT_SOLOMON}", source=src,
+                         where=f"line {vehicle_line}: VEHICLE" if vehicle_line else "VEHICLE section")
     if customer_line is None or len(rows) < 2:
         raise InputError(f"CUSTOMER section {'missing' if customer_line is None else 'has no customers'} (the file "
                          f"may be truncated); give the depot row and at least one customer row", source=src,
-                         where=f"line {customer_line or len(lines)}")
+                         where=f"line {customer_line}: CUSTOMER" if customer_line else "CUSTOMER section")
     arr = np.array(rows)
     coords = arr[:, 1:3]
     d = np.floor(_euclid(coords) * 10 + 1e-9) / 10  # truncated to one decimal
