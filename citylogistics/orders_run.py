@@ -334,14 +334,12 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
         tip = f"{o.id} · {o.window or 'open'}" + (f" · {info['arrival']}" if "arrival" in info else " · unserved")
         bind_info(mk, tooltip=tip, popup=info)
         mk.add_to(layer)
-    layer.add_to(m)
     n_o = len(orders)
     dep_layer = folium.FeatureGroup(name=html.escape("Depots"), show=True)
     for d, x, y in zip(problem.depots, dx.tolist()[n_o:], dy.tolist()[n_o:]):
         mk = folium.Marker((y, x), icon=depot_icon())
         bind_info(mk, tooltip=f"depot {d.id}", popup={"depot": d.id, "lon": f"{d.lon:.6f}", "lat": f"{d.lat:.6f}"})
         mk.add_to(dep_layer)
-    dep_layer.add_to(m)
     paths = problem.road_paths(plan)
     points = {d.id: (d.lon, d.lat) for d in problem.depots}
     points.update({o.id: (o.lon, o.lat) for o in orders})
@@ -352,8 +350,8 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
             seg = paths.get((a, b)) or [points[a], points[b]]
             coords.extend(seg if not coords else seg[1:])
         stops = len(r.stop_ids)
-        g = folium.FeatureGroup(name=html.escape(f"{r.vehicle}: {stops} orders, {r.distance_m / 1000:.1f} km"),
-                                show=True)
+        label = f"{r.vehicle}: {stops} order{'s' if stops != 1 else ''}, {r.distance_m / 1000:.1f} km"
+        g = folium.FeatureGroup(name=html.escape(label), show=True)
         line = latlon_path(m, coords)
         if len(line) >= 2:
             pl = folium.PolyLine(line, color=route_colour(i), weight=4, opacity=0.8)
@@ -362,6 +360,8 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
                 "leaves": format_clock(r.steps[0].departure_s), "back": format_clock(r.steps[-1].arrival_s)})
             pl.add_to(g)
         g.add_to(m)
+    layer.add_to(m)  # after the routes, so the order markers are drawn on top of the lines
+    dep_layer.add_to(m)
     classes = [(f"background:{c};border-radius:50%", label) for label, c in used_classes.items()]
     order_of = {label: k for k, (_, _, label) in enumerate(_WINDOW_CLASSES)}
     classes.sort(key=lambda e: order_of.get(e[1], 99))
