@@ -154,8 +154,8 @@ class _Cursor:
     def number(self, field_name: str, *, integer: bool = False, minimum: float | None = None,
                strict_min: bool = False) -> float:
         if self.pos >= len(self.toks):
-            raise InputError(f"file ends (after line {self._last_line()}) while {field_name} is expected; "
-                             "the file is truncated: take a complete copy of the instance",
+            raise InputError(f"the file ends after line {self._last_line()}: it is truncated; take a complete "
+                             "copy of the instance",
                              source=str(self.path), where=f"line {self._last_line() + 1}: {field_name}")
         tok, line = self.toks[self.pos]
         self.pos += 1
@@ -406,7 +406,8 @@ def _routing_problem(inst: LRPInstance, D: np.ndarray, depots: Sequence[int], cu
     total = float(sum(inst.demand[i] for i in customers))
     count = max(1, min(len(customers), int(math.ceil(total / inst.vehicle_capacity)) + 3))
     vts = [VehicleType(name=f"veh_D{k + 1}",
-                       count=int(inst.depot_capacity[k] // inst.vehicle_capacity) if fleet_by_capacity else count, capacity=float(inst.vehicle_capacity),
+                       count=int(inst.depot_capacity[k] // inst.vehicle_capacity) if fleet_by_capacity else count,
+                       capacity=float(inst.vehicle_capacity),
                        fixed_cost_cny=float(inst.route_cost), cost_per_km_cny=1000.0, depot=j)
            for j, k in enumerate(depots)]
     return RoutingProblem.from_matrices(ids, sub, sub, depots=range(nd), stops=stops, vehicle_types=vts)
