@@ -82,7 +82,9 @@ class OrdersSection:
     """
 
     file: str = spec(doc="orders CSV (relative to the scenario): id, lon, lat [, demand, kind, tw_start, tw_end, service_s]")
-    columns: dict = spec({}, doc="column mapping for a CSV from another system, e.g. [orders.columns] lon = \"lng\"")
+    columns: dict = dataclasses.field(default_factory=dict, hash=False, metadata={  # spec() + left out of the hash
+        "min": None, "max": None, "gt": None, "choices": None,
+        "doc": "column mapping for a CSV from another system, e.g. [orders.columns] lon = \"lng\""})
     crs: str = spec("wgs84", choices=CRS_CHOICES, doc="datum of the points in the orders and depots files")
     depot: tuple[float, ...] | None = spec(None, doc="one depot [lon, lat]; or give depots")
     depots: str | None = spec(None, doc="depots CSV id, lon, lat (relative to the scenario); or give depot")
@@ -97,6 +99,8 @@ class OrdersSection:
     capacity_parcels: float = spec(50.0, gt=0, doc="their capacity")
 
     def __post_init__(self):
+        if not isinstance(self.columns, Mapping):
+            raise InputError(f"expected a table of column names, got {self.columns!r}", where="orders.columns")
         for key, value in self.columns.items():
             if key not in ORDER_COLUMNS:
                 from .config import did_you_mean
