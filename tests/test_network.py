@@ -326,3 +326,59 @@ def test_u_shaped_bay_needs_a_path_of_junctions():
     assert sum(1 for _, k in G.nodes(data="kind") if k == "junction") >= 2
     assert sea_crossing_edges(G, land) == []
     assert {c for _, _, c in G.edges(data="road_class")} == {"expressway"}
+
+
+# --------------------------------------------------------------------------- hostile inputs (issue 14)
+
+INVALID_NET = Path(__file__).parent / "data" / "invalid" / "network"
+
+
+def _frame(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["code", "lon", "lat", "city_code"]).set_index("code")
+
+
+def test_plan_network_must_lie_in_zhejiang_and_reach_the_city():
+    from citylogistics.network import check_plan_network, load_graphml
+
+    G = load_graphml(INVALID_NET / "valid_small.graphml")
+    near = _frame([("330900", 122.202939, 29.987949, "330900"), ("330902001", 122.11, 30.03, "330900")])
+    check_plan_network(G, near, city_code="330900", source="net.graphml")
+    with pytest.raises(InputError, match="net.graphml: node '330900': 4 of 4 nodes lie outside Zhejiang"):
+        check_plan_network(load_graphml(INVALID_NET / "net_beijing.graphml"), near, city_code="330900",
+                           source="net.graphml")
+    with pytest.raises(InputError, match="no settlement of city 330900 .*max_snap_m = 5000 m"):
+        check_plan_network(load_graphml(INVALID_NET / "net_lishui.graphml"), near, city_code="330900",
+                           source="net.graphml")
+    with pytest.raises(InputError, match="city hub 330900 is 19.3 km"):
+        check_plan_network(load_graphml(INVALID_NET / "net_hub_far.graphml"), near, city_code="330900",
+                           source="net.graphml")
+    far = _frame([("330900", 122.202939, 29.5, "330900")])  # the hub 54 km south of every node
+    check_plan_network(G, far, city_code="330900", source="n", max_snap_m=60_000)
+    with pytest.raises(InputError, match="max_snap_m = 5000 m"):
+        check_plan_network(G.subgraph(["330902", "330903"]).copy(), far, city_code="330900", source="n")
+
+
+@pytest.mark.parametrize("name, wants", [
+    ("net_truncated.graphml", ["line 18", "not a readable GraphML file"]),
+    ("net_utf8_nul.graphml", ["line 4", "not a readable GraphML file"]),
+    ("net_nan_coordinate.graphml", ["node '330902'", "'x' is nan"]),
+    ("net_swapped.graphml", ["latitude", "swapped"]),
+    ("net_long_value.graphml", ["\u2026"]),
+])
+def test_load_graphml_hostile_files(name, wants):
+    with pytest.raises(InputError) as err:
+        load_graphml(INVALID_NET / name)
+    msg = err.value.one_line()
+    assert len(msg) <= 300, msg
+    for want in wants:
+        assert want in msg, (want, msg)
+
+
+def test_long_node_ids_are_echoed_cut_short(tmp_path):
+    G = nx.Graph(crs="EPSG:4326")
+    G.add_node("n" * 10_000, x=500.0, y=30.0, kind="junction")
+    with pytest.raises(InputError) as err:
+        validate_network(G, source="g")
+    assert len(err.value.one_line()) < 300 and "\u2026" in err.value.one_line()

@@ -170,3 +170,45 @@ def test_road_lines_projected_crs_and_errors(tmp_path):
         import_road_lines(path, class_column="nope")
     with pytest.raises(InputError, match="unknown network file type"):
         load_network(tmp_path / "x.txt")
+
+
+# --------------------------------------------------------------------------- hostile inputs (issue 14)
+
+@pytest.mark.parametrize("text, wants", [
+    ("<osm>\n<node id='1' lat='30' lon='120'/>\n<node id='2' lat='3", ["line 3", "not well-formed OSM XML"]),
+    ("<osm>\n<node id='1' lat='nan' lon='120'/>\n</osm>", ["line 2: node 1", "'nan'"]),
+    ("<osm>\n\n<node id='7' lat='30' lon='-1e999'/>\n</osm>", ["line 3: node 7", "WGS-84"]),
+    ("<osm>\n<node id='1' lat='30' lon='200'/>\n</osm>", ["line 2: node 1", "'200'"]),
+    ("<osm>\n<node id='" + "9" * 5000 + "' lat='x' lon='1'/>\n</osm>", ["line 2: node 999", "\u2026", "numeric"]),
+    ("<osm>\n<way id='5'>\n<nd ref='1'/><nd ref='2'/><tag k='highway' v='primary'/></way></osm>",
+     ["line 2: way 5", "node 1"]),
+])
+def test_osm_hostile_files(tmp_path, text, wants):
+    p = tmp_path / "h.osm"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_osm(p)
+    msg = err.value.one_line()
+    assert len(msg) <= 300, msg
+    for want in wants:
+        assert want in msg, (want, msg)
+
+
+def test_osm_binary_file_gives_the_parser_line(tmp_path):
+    p = tmp_path / "b.osm"
+    p.write_bytes(b"<osm>\n\n" + bytes(range(256)))
+    with pytest.raises(InputError, match="line 3: not well-formed OSM XML"):
+        import_osm(p)
+
+
+@pytest.mark.parametrize("coord", ["1e999", "500.0"])
+def test_road_lines_with_bad_vertex(tmp_path, coord):
+    p = tmp_path / "bad.geojson"
+    p.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+                 '{"type": "LineString", "coordinates": [[120.0, 30.0], [%s, 30.1]]}}]}' % coord, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_road_lines(p)
+    msg = err.value.one_line()
+    assert "bad.geojson" in msg and len(msg) <= 300
+    if coord == "500.0":
+        assert "feature 0" in msg and "lon/lat" in msg

@@ -58,3 +58,50 @@ def test_pmed1_and_cap41_optimal():
     rows = bench_cap_rows([BENCH / "cap" / "cap41.txt"], time_limit_s=20)
     assert rows[0]["objective"] == pytest.approx(1040444.375, rel=1e-7)
     assert rows[0]["status"] == "optimal"
+
+
+# --------------------------------------------------------------------------- hostile files (issue 14)
+
+@pytest.mark.parametrize("text, wants", [
+    (" 3 3 1\n 1 2 5\n 2 4 1\n 1 2 9\n", ["line 3: edge 2 vertex j", "[1, 3]"]),
+    (" 3 3 1\n 1 2 5\n 0 3 1\n 1 2 9\n", ["line 3: edge 2 vertex i"]),
+    (" 3 3 1\n 1 2 5\n 2 3 nan\n 1 2 9\n", ["line 3: edge 2 cost", "'nan'"]),
+    (" 3 3 0\n 1 2 5\n", ["line 1: p"]),
+    (" 3 -3 1\n", ["line 1: n_edges"]),
+    (" 99999999 3 1\n", ["line 1: n_vertices"]),
+    (" 3 1 1\n 1 2 5\n 2 3 1\n", ["line 3: extra data"]),
+    (" 3 x 1\n", ["line 1: n_edges", "not a number"]),
+    ("", ["n_vertices", "first line"]),
+])
+def test_pmed_hostile_files(tmp_path, text, wants):
+    f = tmp_path / "bad.txt"
+    f.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_pmed(f)
+    msg = err.value.one_line()
+    assert len(msg) <= 300
+    for want in wants:
+        assert want in msg, (want, msg)
+
+
+@pytest.mark.parametrize("text, wants", [
+    (" 2 2\n 10 5.\n 10 7.\n 4\n 8. 12.\n 6\n", ["line 6", "truncated"]),
+    (" 2 2\n 10 5.\n 10 -7.\n 4\n 8. 12.\n 6\n 18. 6.\n", ["line 3: warehouse 2 fixed cost"]),
+    (" 2 2\n 10 5.\n 10 7.\n inf\n 8. 12.\n 6\n 18. 6.\n", ["line 4: customer 1 demand"]),
+    (" 2 2\n 10 5.\n 10 7.\n 4\n 8. 12.\n 6\n 18. 6.\n 1\n", ["line 8: extra data"]),
+    (" 20000 2\n", ["line 1: m (warehouses)"]),
+    (" 1000 100000\n", ["line 1: n (customers)"]),
+])
+def test_cap_hostile_files(tmp_path, text, wants):
+    f = tmp_path / "bad.txt"
+    f.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_cap(f)
+    for want in wants:
+        assert want in err.value.one_line(), (want, err.value.one_line())
+
+
+def test_cap_capacity_word_still_reads(tmp_path):
+    f = tmp_path / "capa.txt"
+    f.write_text(" 2 1\n capacity 5.\n capacity 7.\n 4\n 8. 12.\n")
+    assert np.isnan(read_cap(f).capacity).all()

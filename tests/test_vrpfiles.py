@@ -90,3 +90,67 @@ def test_tiny_files_round_trip(tmp_path):
     inst = read_instance(p)
     assert inst.name == "t" and [s.id for s in inst.problem.stops] == ["2", "3"]
     assert inst.problem.distance_m[0, 1] == 5 and inst.problem.distance_m[0, 2] == 2
+
+
+# --------------------------------------------------------------------------- hostile files (issue 14)
+
+_HDR = "NAME : t\nTYPE : CVRP\nDIMENSION : {dim}\nEDGE_WEIGHT_TYPE : EUC_2D\nCAPACITY : {cap}\n"
+_BODY = "NODE_COORD_SECTION\n1 0 0\n2 3 4\n3 0 1.6\nDEMAND_SECTION\n1 0\n2 2\n3 3\n"
+
+
+@pytest.mark.parametrize("text, wants", [
+    (_HDR.format(dim=5, cap=5) + _BODY + "DEPOT_SECTION\n1\n-1\nEOF\n", ["line 6: NODE_COORD_SECTION", "DIMENSION is 5"]),
+    (_HDR.format(dim=3, cap=5) + _BODY + "DEPOT_SECTION\n0\n-1\n", ["line 15: DEPOT_SECTION", "depot 0"]),
+    (_HDR.format(dim=3, cap=5) + _BODY, ["DEPOT_SECTION is missing"]),
+    (_HDR.format(dim=3, cap=5) + _BODY + "DEPOT_SECTION\n1\n", ["not ended by -1"]),
+    (_HDR.format(dim="1e9", cap=5) + _BODY, ["line 3: DIMENSION", "10000"]),
+    (_HDR.format(dim=3, cap="-5") + _BODY, ["line 5: CAPACITY", "'-5'"]),
+    (_HDR.format(dim=3, cap="inf") + _BODY, ["line 5: CAPACITY", "finite"]),
+    (_HDR.format(dim=3, cap=5) + "NODE_COORD_SECTION\n1 0 0\n2 3 4\n2 0 1.6\n", ["line 9", "listed twice"]),
+    (_HDR.format(dim=3, cap=5) + "NODE_COORD_SECTION\n1 0 0\n9 3 4\n", ["line 8: NODE_COORD_SECTION", "node 9"]),
+    (_HDR.format(dim=3, cap=5) + "EDGE_WEIGHT_SECTION\n1 2 3\n", ["line 6", "unknown section"]),
+    ("hello world\n", ["line 1", "KEY : value"]),
+])
+def test_cvrplib_hostile_files(tmp_path, text, wants):
+    p = tmp_path / "h.vrp"
+    p.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_instance(p)
+    msg = err.value.one_line()
+    assert len(msg) <= 300, msg
+    for want in wants:
+        assert want in msg, (want, msg)
+
+
+_SOL = "C1\n\nVEHICLE\nNUMBER CAPACITY\n{veh}\n\nCUSTOMER\nCUST NO.\n 0 0 0 0 0 100 0\n{rows}\n"
+
+
+@pytest.mark.parametrize("veh, rows, wants", [
+    ("2 10", " 1 1 1 1 0 50", ["line 10", "7 columns"]),
+    ("2 10", " 1 1 1 1 60 50 0", ["line 10", "DUE DATE"]),
+    ("2 10", " 1 1 1 -1 0 50 0", ["line 10", "DEMAND"]),
+    ("2 10", " 1 1 inf 1 0 50 0", ["line 10", "YCOORD", "finite"]),
+    ("2 10", " 0 1 1 1 0 50 0", ["line 10", "repeats line 9"]),
+    ("2.5 10", " 1 1 1 1 0 50 0", ["line 5", "vehicle NUMBER", "whole number"]),
+    ("2 10 3", " 1 1 1 1 0 50 0", ["line 5", "NUMBER CAPACITY"]),
+])
+def test_solomon_hostile_files(tmp_path, veh, rows, wants):
+    p = tmp_path / "h.txt"
+    p.write_text(_SOL.format(veh=veh, rows=rows))
+    with pytest.raises(InputError) as err:
+        read_instance(p)
+    msg = err.value.one_line()
+    for want in wants:
+        assert want in msg, (want, msg)
+
+
+def test_binary_and_long_values_are_refused_short(tmp_path):
+    p = tmp_path / "b.vrp"
+    p.write_bytes(b"NAME : x\n\x00\x01\x02")
+    with pytest.raises(InputError, match="line 2: is not a text file"):
+        read_instance(p)
+    p = tmp_path / "l.vrp"
+    p.write_text(_HDR.format(dim=3, cap="x" * 1_000_000) + _BODY)
+    with pytest.raises(InputError) as err:
+        read_instance(p)
+    assert len(err.value.one_line()) <= 300 and "\u2026" in err.value.one_line()
