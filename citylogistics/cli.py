@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import signal
 import sys
 from collections.abc import Sequence
 
-from .errors import CityLogisticsError, InputError
+from .config import num
+from .errors import CityLogisticsError, InputError, clip, short
 
 
 def _quiet(args) -> bool:
@@ -32,14 +34,16 @@ def _run_steps(scenario) -> int:
 
 def _cmd_run(args) -> int:
     """Run a scenario; a progress bar on a terminal, plain stage lines in a log, nothing with --quiet/CI."""
+    from .fileio import check_output_dir
     from .runner import run_scenario
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    check_output_dir(args.out, overwrite=args.overwrite)
     if _quiet(args):
-        result = run_scenario(scenario, args.out)
+        result = run_scenario(scenario, args.out, overwrite=args.overwrite)
     elif not sys.stderr.isatty():  # a log file or pipe: one plain line per stage
-        result = run_scenario(scenario, args.out,
+        result = run_scenario(scenario, args.out, overwrite=args.overwrite,
                               progress=lambda msg: print(f"… {msg}", file=sys.stderr, flush=True))
     else:
         from tqdm import tqdm
@@ -50,7 +54,7 @@ def _cmd_run(args) -> int:
                 bar.set_description_str(msg[:60])
                 bar.update(1)
 
-            result = run_scenario(scenario, args.out, progress=say)
+            result = run_scenario(scenario, args.out, progress=say, overwrite=args.overwrite)
     print(result.summary())
     return 0
 
@@ -73,7 +77,7 @@ def _cmd_sweep(args) -> int:
     from .sweep import run_sweep
 
     result = run_sweep(args.sweep, args.out, workers=args.workers, scheduler=args.scheduler,
-                       progress=not _quiet(args))
+                       progress=not _quiet(args), overwrite=args.overwrite)
     print(result.summary())
     if result.failed:
         print(f"citylogistics: {result.failed} sweep point(s) failed; see the error column of sweep.csv",
@@ -103,6 +107,12 @@ def _cmd_regions(args) -> int:
 def _cmd_networks_build(args) -> int:
     from .network import build_all
 
+    from .fileio import check_output_dir, check_output_file
+    from .regions import CITY_CODES
+
+    out = check_output_dir(args.out, overwrite=True)  # never the current folder, home or /
+    for name in ("zhejiang", *(n.lower() for n in CITY_CODES.values())):
+        check_output_file(out / f"{name}.graphml", overwrite=args.overwrite)
     paths = build_all(args.out, progress=not _quiet(args))
     for p in paths:
         print(p)
@@ -158,19 +168,31 @@ def _cmd_bench_cap(args) -> int:
     return 0
 
 
-def _positive(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return v
+def _number(lo: float, hi: float, *, integer: bool = False, lo_open: bool = False):
+    """An argparse type: a finite number (a whole one with ``integer``) in [lo, hi] (lo excluded with ``lo_open``)."""
+    def parse(text: str) -> float | int:
+        try:
+            v = int(text) if integer else float(text)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {short(text)}") from None
+        if not math.isfinite(v) or (v != 0 and abs(v) < sys.float_info.min):
+            raise argparse.ArgumentTypeError(f"expected a finite, normal number, got {short(text)}")
+        if (v <= lo if lo_open else v < lo) or v > hi:
+            low = f"above {num(lo)}" if lo_open else f"from {num(lo)}"
+            raise argparse.ArgumentTypeError(f"must be {low} to {num(hi)}, got {short(text)}")
+        return v
+    return parse
+
+
+_time_limit = _number(0, 86_400, lo_open=True)
+_seed = _number(0, 2**31 - 1, integer=True)
+_workers = _number(1, 1024, integer=True)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, as for every user error
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, clip(f"{self.prog}: error: {message} (see --help)") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,14 +205,18 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario file and write plan, map and KPIs")
     run.add_argument("scenario", help="scenario .toml file")
     run.add_argument("--out", required=True, help="output directory (written atomically)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace --out even if it holds files that are not a citylogistics output")
     run.add_argument("--quiet", action="store_true", help="no progress messages (also when CI is set)")
     run.set_defaults(func=_cmd_run)
 
     sw = sub.add_parser("sweep", help="run a grid of scenario variants in parallel; results table and cost-coverage frontier")
     sw.add_argument("sweep", help="sweep .toml file")
     sw.add_argument("--out", required=True, help="output directory (finished points are reused on a rerun)")
-    sw.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPUs)")
+    sw.add_argument("--workers", type=_workers, default=None, help="local worker processes, 1-1024 (default: CPUs)")
     sw.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler (default: a local cluster)")
+    sw.add_argument("--overwrite", action="store_true",
+                    help="replace --out even if it holds files that are not a citylogistics output")
     sw.add_argument("--quiet", action="store_true", help="no progress bar (also when CI is set)")
     sw.set_defaults(func=_cmd_sweep)
 
@@ -205,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("--city", help="city name or adcode (default: the whole province)")
     reg.add_argument("--level", choices=("city", "county", "town", "village"), default=None)
     reg.add_argument("--format", choices=("table", "csv", "geojson"), default="table")
-    reg.add_argument("--seed", type=int, default=0, help="seed of generated points")
+    reg.add_argument("--seed", type=_seed, default=0, help="seed of generated points (0 to 2^31-1)")
     reg.add_argument("--overrides", help="CSV code,lon,lat replacing points")
     reg.set_defaults(func=_cmd_regions)
 
@@ -213,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     net_sub = net.add_subparsers(dest="networks_command", required=True, parser_class=_Parser)
     nb = net_sub.add_parser("build", help="regenerate networks/*.graphml deterministically")
     nb.add_argument("--out", default="networks", help="output folder (default: networks)")
+    nb.add_argument("--overwrite", action="store_true", help="replace existing <city>.graphml files in --out")
     nb.add_argument("--quiet", action="store_true")
     nb.set_defaults(func=_cmd_networks_build)
 
@@ -220,18 +247,19 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = bench.add_subparsers(dest="bench_command", required=True, parser_class=_Parser)
     bv = bsub.add_parser("vrp", help="Solomon .txt / CVRPLIB .vrp files")
     bv.add_argument("files", nargs="+")
-    bv.add_argument("--time-limit", type=_positive, default=30.0)
-    bv.add_argument("--seed", type=int, default=0)
+    bv.add_argument("--time-limit", type=_time_limit, default=30.0, help="seconds per instance (up to 86400)")
+    bv.add_argument("--seed", type=_seed, default=0, help="solver seed (0 to 2^31-1)")
     bv.add_argument("--engine", choices=("auto", "ortools", "pyvrp"), default="auto")
     bv.set_defaults(func=_cmd_bench_vrp)
     bp = bsub.add_parser("pmed", help="OR-Library p-median files")
     bp.add_argument("files", nargs="+")
-    bp.add_argument("--time-limit", type=_positive, default=60.0)
+    bp.add_argument("--time-limit", type=_time_limit, default=60.0, help="seconds per instance (up to 86400)")
     bp.set_defaults(func=_cmd_bench_pmed)
     bc = bsub.add_parser("cap", help="OR-Library capacitated facility location files")
     bc.add_argument("files", nargs="+")
-    bc.add_argument("--capacity", type=_positive, default=None, help="capacity of every site (for files whose capacity is 'capacity')")
-    bc.add_argument("--time-limit", type=_positive, default=60.0)
+    bc.add_argument("--capacity", type=_number(0, 1e9, lo_open=True), default=None,
+                    help="capacity of every site (for files whose capacity is 'capacity')")
+    bc.add_argument("--time-limit", type=_time_limit, default=60.0, help="seconds per instance (up to 86400)")
     bc.set_defaults(func=_cmd_bench_cap)
     return p
 
@@ -247,16 +275,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
-        print(f"citylogistics: error: {exc.one_line()}", file=sys.stderr)
+        print(clip(f"citylogistics: error: {exc.one_line()}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("citylogistics: interrupted; the output folder was left as it was", file=sys.stderr)
         return 130
     except CityLogisticsError as exc:
-        print(f"citylogistics: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(clip(f"citylogistics: error: {exc}"), file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
+    except RecursionError:
+        print("citylogistics: error: an input nests too deeply to read; check the files given", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("citylogistics: error: out of memory; the input is too large for this machine", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug, not the user's input: one line, the details on request
+        if os.environ.get("CITYLOGISTICS_DEBUG"):
+            raise
+        print(clip(f"citylogistics: internal error ({type(exc).__name__}: {exc}); please report it with the "
+                   "command and inputs (set CITYLOGISTICS_DEBUG=1 for the traceback)"), file=sys.stderr)
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -8,24 +8,46 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, clip
 
 KEY_COLUMNS = ("population_covered_share", "villages_covered", "cost_cny", "cost_per_parcel_cny", "vehicle_km",
                "co2_kg", "next_day_share", "t1_open", "t2_open")
 
 
-def _read(folder: Path, name: str) -> pd.DataFrame:
-    path = Path(folder) / name
-    if not Path(folder).is_dir():
+#: columns compare needs in each run's files
+REQUIRED = {"kpis.csv": ("year", "scope"), "sites.csv": ("id", "open_year")}
+
+
+def _check_run(folder: Path) -> None:
+    """``folder`` is an output folder of a plan run: a citylogistics manifest, kpis.csv and sites.csv."""
+    from .fileio import is_citylogistics_output
+
+    if not folder.is_dir():
         raise InputError("is not a folder; give two output folders of 'citylogistics run' with a [plan]",
                          source=str(folder))
-    if not path.is_file():
-        raise InputError(f"has no {name}; give an output folder of 'citylogistics run' for a plan scenario",
-                         source=str(folder))
+    if not is_citylogistics_output(folder):
+        raise InputError("is not a citylogistics output (no manifest.json); give the --out folder of "
+                         "'citylogistics run'", source=str(folder))
+    for name in REQUIRED:
+        if not (folder / name).is_file():
+            raise InputError(f"has no {name}; give an output folder of 'citylogistics run' for a plan scenario",
+                             source=str(folder))
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame:
+    path = Path(folder) / name
     try:
-        return pd.read_csv(path, dtype={"scope": str, "id": str, "code": str})
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot be read as CSV ({exc}); rerun the scenario", source=str(path)) from None
+        df = pd.read_csv(path, dtype={"scope": str, "id": str, "code": str})
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(f"cannot be read as CSV ({clip(str(exc), 80)}); rerun the scenario", source=str(path)) from None
+    missing = [c for c in REQUIRED[name] if c not in df.columns]
+    if missing:
+        raise InputError(f"has no column {', '.join(missing)}; give the output of a plan run (rerun the scenario)",
+                         source=str(path), where="line 1")
+    for col in ("year", "open_year"):
+        if col in df.columns and not pd.api.types.is_numeric_dtype(df[col]):
+            raise InputError(f"column {col} holds non-numbers; rerun the scenario", source=str(path), where=col)
+    return df
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +70,8 @@ class Comparison:
 
 def compare_runs(dir_a: str | Path, dir_b: str | Path, *, scopes: str = "top") -> Comparison:
     """Compare two run folders.  ``scopes``: ``"top"`` (province/city rows) or ``"all"``."""
+    _check_run(Path(dir_a))
+    _check_run(Path(dir_b))
     ka, kb = _read(Path(dir_a), "kpis.csv"), _read(Path(dir_b), "kpis.csv")
     sa, sb = _read(Path(dir_a), "sites.csv"), _read(Path(dir_b), "sites.csv")
     cols = [c for c in KEY_COLUMNS if c in ka.columns and c in kb.columns]

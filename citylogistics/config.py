@@ -13,12 +13,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import sys
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, short
 
 
 def spec(default: Any = dataclasses.MISSING, *, min: float | None = None, max: float | None = None,
@@ -71,34 +72,40 @@ def _coerce(value: Any, tp: Any, *, where: str, source: str) -> Any:
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"expected a number, got {value!r}", source=source, where=where)
+            raise InputError(f"expected a number, got {short(value)}", source=source, where=where)
         if math.isnan(value):
             raise InputError("NaN is not allowed; give a number", source=source, where=where)
         if math.isinf(value):
             raise InputError(f"{value} is not allowed; give a finite number (leave the key out for no limit "
                              "where the option allows it)", source=source, where=where)
+        if isinstance(value, int) and abs(value) > 1e300:
+            raise InputError("is far too large; give a number in the key's range (see the README)",
+                             source=source, where=where)
+        if value != 0 and abs(value) < sys.float_info.min:
+            raise InputError(f"{value!r} is too small to be a real quantity (a denormal); give 0 or a "
+                             "normal number", source=source, where=where)
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(f"expected an integer, got {value!r}", source=source, where=where)
+            raise InputError(f"expected an integer, got {short(value)}", source=source, where=where)
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise InputError(f"expected true or false, got {value!r}", source=source, where=where)
+            raise InputError(f"expected true or false, got {short(value)}", source=source, where=where)
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise InputError(f"expected a string, got {value!r}", source=source, where=where)
+            raise InputError(f"expected a string, got {short(value)}", source=source, where=where)
         return value
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
-            raise InputError(f"expected a list, got {value!r}", source=source, where=where)
+            raise InputError(f"expected a list, got {short(value)}", source=source, where=where)
         args = typing.get_args(tp)
         item_tp = args[0] if args else Any
         return tuple(_coerce(v, item_tp, where=f"{where}[{i}]", source=source) for i, v in enumerate(value))
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
-            raise InputError(f"expected a table, got {value!r}", source=source, where=where)
+            raise InputError(f"expected a table, got {short(value)}", source=source, where=where)
         return build(tp, value, source=source, prefix=where)
     return value
 
@@ -114,20 +121,20 @@ def _check_bounds(value: Any, meta: Mapping, *, where: str, source: str) -> None
         if meta.get("choices") and v not in meta["choices"]:
             opts = ", ".join(map(str, meta["choices"]))
             hint = did_you_mean(str(v), map(str, meta["choices"]))
-            raise InputError(f"{v!r} is not one of {opts}{hint}", source=source, where=where)
+            raise InputError(f"{short(v)} is not one of {opts}{hint}", source=source, where=where)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             if meta.get("min") is not None and v < meta["min"]:
-                raise InputError(f"must be at least {meta['min']}, got {v}", source=source, where=where)
+                raise InputError(f"must be at least {num(meta['min'])}, got {v:g}", source=source, where=where)
             if meta.get("max") is not None and v > meta["max"]:
-                raise InputError(f"must be at most {meta['max']}, got {v}", source=source, where=where)
+                raise InputError(f"must be at most {num(meta['max'])}, got {v:g}", source=source, where=where)
             if meta.get("gt") is not None and v <= meta["gt"]:
-                raise InputError(f"must be greater than {meta['gt']}, got {v}", source=source, where=where)
+                raise InputError(f"must be greater than {num(meta['gt'])}, got {v:g}", source=source, where=where)
 
 
 def build(cls: type, table: Mapping[str, Any], *, source: str, prefix: str = "") -> Any:
     """Build dataclass ``cls`` from a TOML table, validating keys, types and bounds."""
     if not isinstance(table, Mapping):
-        raise InputError(f"expected a table, got {table!r}", source=source, where=prefix or None)
+        raise InputError(f"expected a table, got {short(table)}", source=source, where=prefix or None)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
     for key in table:
@@ -154,6 +161,46 @@ def build(cls: type, table: Mapping[str, Any], *, source: str, prefix: str = "")
         raise
 
 
+def num(v: float) -> str:
+    """A bound as people write it: 2147483647, 0.01, 1e+12."""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e10 else f"{v:g}"
+
+
+def value_range(meta: Mapping) -> str:
+    """The allowed range of a field, as the README states it (e.g. "> 0 … 10⁶", "0 … 1")."""
+    if meta.get("choices"):
+        return " / ".join(map(str, meta["choices"]))
+    lo = f"> {num(meta['gt'])}" if meta.get("gt") is not None else (
+        num(meta["min"]) if meta.get("min") is not None else "")
+    hi = num(meta["max"]) if meta.get("max") is not None else ""
+    if lo and hi:
+        return f"{lo} … {hi}"
+    return lo or (f"≤ {hi}" if hi else "")
+
+
+def key_table(cls: type, prefix: str = "") -> list[str]:
+    """Markdown rows ``| key | type | range | default |`` for every key of ``cls`` and its sub-tables."""
+    rows = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("internal") or not f.init:
+            continue
+        tp = hints[f.name]
+        union = typing.get_origin(tp) in (typing.Union, types.UnionType)
+        inner = [a for a in typing.get_args(tp) if a is not type(None)] if union else [tp]
+        sub = next((a for a in inner if dataclasses.is_dataclass(a)), None)
+        if sub is None and typing.get_origin(tp) in (tuple, list):
+            sub = next((a for a in typing.get_args(tp) if dataclasses.is_dataclass(a)), None)
+        name = f"{prefix}{f.name}"
+        if sub is not None:
+            rows += key_table(sub, f"{name}." if typing.get_origin(tp) not in (tuple, list) else f"{name}[].")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else "required")
+        rows.append(f"| `{name}` | {_type_name(inner[0])} | {value_range(f.metadata) or '-'} | {default!s} |")
+    return rows
+
+
 def describe(cls: type) -> list[tuple[str, str, Any, str]]:
     """(key, type, default, doc) rows for documentation of a config section."""
     rows = []
@@ -163,3 +210,10 @@ def describe(cls: type) -> list[tuple[str, str, Any, str]]:
             f.default_factory() if f.default_factory is not dataclasses.MISSING else "(required)")
         rows.append((f.name, _type_name(hints[f.name]), default, f.metadata.get("doc", "")))
     return rows
+
+
+if __name__ == "__main__":  # print the README's table of scenario keys: python -m citylogistics.config
+    from .scenario import Scenario
+
+    print("| key | type | range | default |\n|---|---|---|---|")
+    print("\n".join(key_table(Scenario)))

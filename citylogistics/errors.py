@@ -7,6 +7,21 @@ The command line turns these into one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+#: longest message a user sees (one line; the CLI adds its prefix within this)
+MAX_MESSAGE = 300
+
+
+def short(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters with "…", for echoing a user's value back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    """One line of at most ``limit`` characters ("…" where it was cut)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 class CityLogisticsError(Exception):
     """Base class of every error raised on purpose by citylogistics."""
@@ -37,9 +52,11 @@ class InputError(CityLogisticsError, ValueError):
             parts.append(self.source)
         if self.where:
             parts.append(self.where)
-        prefix = ": ".join(parts)
+        if self.source and len(self.source) > 100:  # a long path: its end names the file
+            parts[0] = "…" + self.source[-99:]
+        prefix = ": ".join(clip(p, 100) for p in parts)
         text = f"{prefix}: {self.message}" if prefix else self.message
-        return " ".join(text.split())
+        return clip(text, MAX_MESSAGE - len("citylogistics: error: "))
 
 
 class InfeasibleError(CityLogisticsError):

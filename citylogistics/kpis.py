@@ -35,6 +35,21 @@ REASON_COLUMNS = ("budget", "too_far", "unreachable", "capacity", "time_window",
                   "penalty", "shuttle_leg", "trunk_leg")
 
 
+#: the columns of :func:`compute_kpis` in order; ``co2_kg_<vehicle type>`` follow ``gini``…
+#: ``min_county_coverage``, then ``unserved_<reason>`` for each of :data:`REASON_COLUMNS`
+BASE_COLUMNS = ("year", "scope", "villages", "villages_covered", "villages_served", "population",
+                "population_covered_share", "village_covered_share", "next_day_share", "t1_open", "t2_open",
+                "sites_opened", "opening_cost_cny", "site_cost_cny", "vehicle_cost_cny", "cost_cny", "parcels",
+                "cost_per_parcel_cny", "vehicle_km", "co2_kg", "access_mean_s", "worst_tenth_access_s",
+                "gini_access_time", "min_county_coverage")
+
+
+def kpi_columns(vehicle_types: Sequence[str]) -> tuple[str, ...]:
+    """Every column :func:`compute_kpis` writes for a fleet of these vehicle type names."""
+    return (*BASE_COLUMNS, *(f"co2_kg_{vt}" for vt in sorted(vehicle_types)),
+            *(f"unserved_{rc}" for rc in REASON_COLUMNS))
+
+
 def gini(values: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0: all equal)."""
     v = np.sort(np.asarray(values, dtype=float))

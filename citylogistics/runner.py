@@ -184,7 +184,8 @@ def _network_paths(G, plan: dict, node_of: dict) -> dict:
     return paths
 
 
-def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None) -> RunResult:
+def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None,
+                 overwrite: bool = False) -> RunResult:
     """Run ``scenario`` and write ``plan.json``, ``kpis.csv``, ``map.html`` and
     ``manifest.json`` into ``out_dir`` atomically."""
     from .fileio import check_output_dir, staged_output_dir
@@ -194,8 +195,8 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     from .routing import SolveParams, solve
 
     if scenario.plan is not None:
-        return run_plan(scenario, out_dir, progress=progress)
-    check_output_dir(out_dir)
+        return run_plan(scenario, out_dir, progress=progress, overwrite=overwrite)
+    check_output_dir(out_dir, overwrite=overwrite)
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -311,7 +312,8 @@ def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
     return G, p
 
 
-def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None) -> RunResult:
+def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None,
+             overwrite: bool = False) -> RunResult:
     """Run a coverage-extension scenario (a ``[plan]`` table) and write its outputs atomically."""
     import pandas as pd
 
@@ -323,7 +325,7 @@ def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str
     from .outputs import write_plan_outputs
     from .report import kpi_table, plan_document
 
-    check_output_dir(out_dir)
+    check_output_dir(out_dir, overwrite=overwrite)
     say = progress or (lambda _msg: None)
     settings = planner_settings(scenario)
     top, cities = scenario_cities(scenario)

@@ -24,7 +24,20 @@ from typing import Any
 
 from . import __version__
 from .config import build, spec
-from .errors import InputError
+from .errors import InputError, clip, short
+
+
+#: Physical ranges of the scenario's numbers (the README's key table states them).
+DAY_S = 86_400.0
+WEEK_S = 7 * DAY_S
+MAX_COUNT = 10_000
+MAX_CAPACITY = 1_000_000.0
+MAX_COST_CNY = 1e10
+MAX_BUDGET_CNY = 1e12
+MAX_SEED = 2**31 - 1
+#: Largest scenario or sweep file read (bytes) and deepest table nesting accepted.
+MAX_FILE_BYTES = 10_000_000
+MAX_DEPTH = 8
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -44,9 +57,9 @@ class RegionsSection:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DemandSection:
-    urban_parcels_per_capita_day: float | None = spec(None, min=0, doc="override the default urban rate")
-    rural_parcels_per_capita_day: float | None = spec(None, min=0, doc="override the default rural rate")
-    growth_factor_2010_2015: float | None = spec(None, gt=0, doc="online retail growth 2010 -> 2015 (plan: 5)")
+    urban_parcels_per_capita_day: float | None = spec(None, min=0, max=100, doc="override the default urban rate")
+    rural_parcels_per_capita_day: float | None = spec(None, min=0, max=100, doc="override the default rural rate")
+    growth_factor_2010_2015: float | None = spec(None, gt=0, max=1000, doc="online retail growth 2010 -> 2015 (plan: 5)")
     pickup_share_rural: float | None = spec(None, min=0, max=1, doc="farm-produce pickups as a share of rural demand")
     pickup_share_farm_counties: float | None = spec(None, min=0, max=1, doc="pickup share in Quzhou and Lishui counties")
 
@@ -59,21 +72,21 @@ class RoutingSection:
     engine: str = spec("auto", choices=("auto", "ortools", "pyvrp"), doc="routing engine")
     deterministic: bool = spec(True, doc="same input and seed give the same plan")
     split_loads: bool = spec(True, doc="split a stop whose demand exceeds the largest vehicle into several loads")
-    service_s: float = spec(600.0, min=0, doc="time spent at each stop")
+    service_s: float = spec(600.0, min=0, max=DAY_S, doc="time spent at each stop")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VehicleSection:
     name: str = spec(doc="vehicle type name")
-    count: int = spec(min=1, doc="number of vehicles of this type")
-    capacity_parcels: float = spec(gt=0, doc="parcels carried at once")
+    count: int = spec(min=1, max=MAX_COUNT, doc="number of vehicles of this type")
+    capacity_parcels: float = spec(gt=0, max=MAX_CAPACITY, doc="parcels carried at once")
     leg: str = spec("trunk", choices=("trunk", "shuttle", "lastmile"), doc="the leg this vehicle type runs (plan scenarios)")
-    fixed_cost_cny: float = spec(0.0, min=0, doc="cost per vehicle used per day")
-    cost_per_km_cny: float = spec(0.0, min=0, doc="operating cost per km")
-    max_duration_s: float | None = spec(None, gt=0, doc="shift length")
-    max_distance_m: float | None = spec(None, gt=0, doc="range limit (electric vehicles)")
-    co2_kg_per_km: float = spec(0.0, min=0, doc="emission factor")
-    speed_factor: float = spec(1.0, gt=0, doc="travel time multiplier against the network's car times")
+    fixed_cost_cny: float = spec(0.0, min=0, max=MAX_COST_CNY, doc="cost per vehicle used per day")
+    cost_per_km_cny: float = spec(0.0, min=0, max=1e6, doc="operating cost per km")
+    max_duration_s: float | None = spec(None, gt=0, max=WEEK_S, doc="shift length")
+    max_distance_m: float | None = spec(None, gt=0, max=1e7, doc="range limit (electric vehicles)")
+    co2_kg_per_km: float = spec(0.0, min=0, max=100, doc="emission factor")
+    speed_factor: float = spec(1.0, min=0.01, max=100, doc="travel time multiplier against the network's car times")
     max_trips: int = spec(1, min=1, max=20, doc="trips per shift with reloading at the depot (needs engine 'auto' or 'pyvrp')")
 
     def vehicle_type(self):
@@ -93,9 +106,9 @@ class PlanSection:
 
     start_year: int = spec(2011, min=2000, max=2100, doc="first phase")
     end_year: int = spec(2015, min=2000, max=2100, doc="last phase")
-    budget_cny: tuple[float, ...] = spec((), min=0, doc="opening budget per year (one value per year, or one value for every year); empty: no budget limit")
+    budget_cny: tuple[float, ...] = spec((), min=0, max=MAX_BUDGET_CNY, doc="opening budget per year (one value per year, or one value for every year); empty: no budget limit")
     coverage_target: tuple[float, ...] = spec((), min=0, max=1, doc="share of villages' population to cover by each year (one per year or one for all); empty: maximise coverage within the budget")
-    coverage_limit_s: float = spec(1800.0, gt=0, doc="a village is covered when an open station is within this travel time")
+    coverage_limit_s: float = spec(1800.0, gt=0, max=WEEK_S, doc="a village is covered when an open station is within this travel time")
     weight: str = spec("population", choices=("population", "villages"), doc="what coverage counts")
     county_hubs_exist: bool = spec(True, doc="county hubs (T1) at every county seat exist from the start (else they are candidates)")
     route_legs: tuple[str, ...] = spec(("trunk", "shuttle", "lastmile"), choices=("trunk", "shuttle", "lastmile"), doc="legs to route each year")
@@ -103,8 +116,8 @@ class PlanSection:
                              doc="auto: each depot gets at least enough vehicles of every type for its whole load "
                                  "(the vehicles' count is the minimum); fixed: exactly count per depot")
     day_start_s: float = spec(14400.0, min=0, max=86400, doc="trunk departure from the city hub (04:00)")
-    handling_s: float = spec(1800.0, min=0, doc="sorting time at each hub or station before the next leg leaves")
-    next_day_cutoff_s: float = spec(64800.0, gt=0, doc="a village is next-day feasible if its parcel arrives by this time (18:00)")
+    handling_s: float = spec(1800.0, min=0, max=DAY_S, doc="sorting time at each hub or station before the next leg leaves")
+    next_day_cutoff_s: float = spec(64800.0, gt=0, max=WEEK_S, doc="a village is next-day feasible if its parcel arrives by this time (18:00)")
     siting_time_limit_s: float = spec(60.0, gt=0, max=3600, doc="time limit of each siting model")
     route_time_limit_s: float = spec(2.0, gt=0, max=600, doc="search work of each trunk and shuttle routing solve, in seconds on the dev machine (deterministic; the wall-clock cap is 10x, at least 5 s)")
     lastmile_time_limit_s: float = spec(0.1, gt=0, max=600, doc="search work of each station's last-mile routing solve (small problems, many of them); same rule")
@@ -139,11 +152,11 @@ class PlanSection:
 class SitesSection:
     """Costs and capacities of candidate sites by tier."""
 
-    t1_open_cost_cny: float = spec(2_000_000.0, min=0, doc="one-off cost of opening a county hub")
-    t1_fixed_cost_cny_per_year: float = spec(600_000.0, min=0, doc="yearly cost of running a county hub")
-    t2_open_cost_cny: float = spec(300_000.0, min=0, doc="one-off cost of opening a town station")
-    t2_fixed_cost_cny_per_year: float = spec(80_000.0, min=0, doc="yearly cost of running a town station")
-    t3_fixed_cost_cny_per_year: float = spec(3_000.0, min=0, doc="yearly cost of a village service point (paid where served)")
+    t1_open_cost_cny: float = spec(2_000_000.0, min=0, max=MAX_COST_CNY, doc="one-off cost of opening a county hub")
+    t1_fixed_cost_cny_per_year: float = spec(600_000.0, min=0, max=MAX_COST_CNY, doc="yearly cost of running a county hub")
+    t2_open_cost_cny: float = spec(300_000.0, min=0, max=MAX_COST_CNY, doc="one-off cost of opening a town station")
+    t2_fixed_cost_cny_per_year: float = spec(80_000.0, min=0, max=MAX_COST_CNY, doc="yearly cost of running a town station")
+    t3_fixed_cost_cny_per_year: float = spec(3_000.0, min=0, max=MAX_COST_CNY, doc="yearly cost of a village service point (paid where served)")
     t2_candidates: str = spec("towns", choices=("towns", "surveyed_towns"), doc="which towns may host a station")
 
 
@@ -160,7 +173,7 @@ class Scenario:
     title: str = spec(doc="shown on maps and reports")
     city: str = spec(doc="city name, Chinese name or adcode, e.g. 'Hangzhou' or '330100'")
     year: int = spec(2015, min=2000, max=2100, doc="planning year for demand")
-    seed: int = spec(0, min=0, doc="seed for generated points and the solver")
+    seed: int = spec(0, min=0, max=MAX_SEED, doc="seed for generated points and the solver")
     network: NetworkSection = spec(NetworkSection())
     regions: RegionsSection = spec(RegionsSection())
     demand: DemandSection = spec(DemandSection())
@@ -197,6 +210,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise InputError("is a directory; give a scenario .toml file", source=str(path))
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"is {size / 1e6:.0f} MB; a scenario is a small text file (at most "
+                             f"{MAX_FILE_BYTES // 1_000_000} MB): check that this is the right file", source=str(path))
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror}); check its permissions", source=str(path)) from None
@@ -206,10 +223,34 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InputError("is not UTF-8 text; save the scenario as UTF-8 TOML", source=str(path)) from None
     if not text.strip():
         raise InputError("is empty; a scenario needs at least title, city and [[vehicles]]", source=str(path))
+    if "\0" in text:
+        raise InputError("is not a text file (it holds NUL bytes); save the scenario as UTF-8 TOML", source=str(path))
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"is not valid TOML ({exc}); fix the syntax", source=str(path)) from None
+        raise InputError(f"is not valid TOML ({clip(str(exc), 120)}); fix the syntax", source=str(path)) from None
+    except RecursionError:
+        raise InputError(f"nests tables or lists too deeply (at most {MAX_DEPTH} levels); flatten it",
+                         source=str(path)) from None
+    where = _too_deep(data, MAX_DEPTH)
+    if where is not None:
+        raise InputError(f"nests tables or lists too deeply at {clip(where, 60)} (at most {MAX_DEPTH} levels); "
+                         "flatten it", source=str(path))
+    return data
+
+
+def _too_deep(value: Any, depth: int, where: str = "") -> str | None:
+    """The key path where ``value`` nests deeper than ``depth`` levels, or None."""
+    if isinstance(value, (dict, list)):
+        if depth == 0:
+            return where or "the top"
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for k, v in items:
+            found = _too_deep(v, depth - 1, f"{where}.{k}" if isinstance(k, str) and where else
+                              (k if isinstance(k, str) else f"{where}[{k}]"))
+            if found is not None:
+                return found
+    return None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -296,7 +337,9 @@ def manifest(scenario: Scenario, timings: Mapping[str, float],
     for key, p in (extra_inputs or {}).items():
         if p is not None:
             inputs[key] = {"path": str(p), "sha256": file_sha256(p)}
-    return {"title": scenario.title, "seed": scenario.seed, "inputs": inputs, "versions": versions(),
+    from .fileio import MANIFEST_TOOL
+
+    return {"tool": MANIFEST_TOOL, "title": scenario.title, "seed": scenario.seed, "inputs": inputs, "versions": versions(),
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
             "created_unix": int(time.time())}
 

@@ -67,10 +67,12 @@ from pathlib import Path
 from typing import Any
 
 from .config import build, did_you_mean, spec
-from .errors import InputError
+from .errors import InputError, short
 
 #: Columns of the table that come before the KPI columns.
 LEAD_COLUMNS = ("point_id", "status", "error", "seconds")
+#: Most grid points a sweep may have.
+MAX_POINTS = 10_000
 #: Special grid key: number of new town stations a year (see the module docstring).
 STATIONS_KEY = "stations"
 
@@ -147,14 +149,14 @@ def _put(table: dict, key: str, value: Any, *, source: str, where: str) -> None:
     """Set dotted ``key`` of the raw scenario ``table`` (in place)."""
     parts = key.split(".")
     if any(not p for p in parts):
-        raise InputError(f"{key!r} is not a dotted scenario key like 'plan.budget_cny'", source=source, where=where)
+        raise InputError(f"{short(key)} is not a dotted scenario key like 'plan.budget_cny'", source=source, where=where)
     if parts[0] == "vehicles":
         names = _vehicle_names(table)
         if len(parts) != 3:
             raise InputError("fleet keys are 'vehicles.<vehicle name>.<field>', e.g. 'vehicles.tricycle.count'",
                              source=source, where=where)
         if parts[1] not in names:
-            raise InputError(f"no vehicle named {parts[1]!r} in the base scenario{did_you_mean(parts[1], names)}; "
+            raise InputError(f"no vehicle named {short(parts[1])} in the base scenario{did_you_mean(parts[1], names)}; "
                              f"vehicles: {', '.join(names)}", source=source, where=where)
         vehicles = [dict(v) for v in table["vehicles"]]
         for v in vehicles:
@@ -168,7 +170,7 @@ def _put(table: dict, key: str, value: Any, *, source: str, where: str) -> None:
         if child is None:
             child = {}
         elif not isinstance(child, Mapping):
-            raise InputError(f"{p!r} is not a table in the scenario; check the key", source=source, where=where)
+            raise InputError(f"{short(p)} is not a table in the scenario; check the key", source=source, where=where)
         node[p] = dict(child)
         node = node[p]
     node[parts[-1]] = value
@@ -261,15 +263,26 @@ def load_sweep(path: str | Path) -> SweepPlan:
         if key == STATIONS_KEY:
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                    raise InputError(f"stations must be whole numbers >= 0, got {v!r}", source=source, where=where)
+                    raise InputError(f"stations must be whole numbers >= 0, got {short(v)}", source=source, where=where)
         seen = set()
         for v in values:
             canon = json.dumps(v, sort_keys=True)
             if canon in seen:
-                raise InputError(f"value {v!r} is listed twice; drop the duplicate", source=source, where=where)
+                raise InputError(f"value {short(v)} is listed twice; drop the duplicate", source=source, where=where)
             seen.add(canon)
             t = _apply(base_table, {key: v}, source=source, prefix="grid")
             _build_scenario(t, base_path=base_path, source=source, where=f"{where} = {json.dumps(v)}")
+    n_points = math.prod(len(sf.grid[k]) for k in keys)
+    if n_points > MAX_POINTS:
+        raise InputError(f"the grid has {n_points} points (at most {MAX_POINTS}); use fewer values per key",
+                         source=source, where="grid")
+    base_scenario = _build_scenario(base_table, base_path=base_path, source=source, where="base")
+    numeric = kpi_columns(base_scenario)
+    for key, col in (("frontier.cost", sf.frontier.cost), ("frontier.coverage", sf.frontier.coverage)):
+        if col not in numeric:
+            raise InputError(f"{short(col)} is not a KPI column{did_you_mean(col, numeric)}; choose one of "
+                             f"{', '.join(c for c in numeric if 'cost' in c or 'share' in c)}",
+                             source=source, where=key)
     points = []
     digests: dict = {}  # input file -> digest, hashed once for all points
     for combo in itertools.product(*(sf.grid[k] for k in keys)):
@@ -283,6 +296,18 @@ def load_sweep(path: str | Path) -> SweepPlan:
     return SweepPlan(path=source, title=sf.title, base_path=str(base_path), base_sha256=file_sha256(base_path),
                      keys=keys, points=tuple(points), frontier_cost=sf.frontier.cost,
                      frontier_coverage=sf.frontier.coverage)
+
+
+def kpi_columns(scenario) -> tuple[str, ...]:
+    """The numeric KPI columns a point of this scenario reports (frontier keys must be one of them)."""
+    if scenario.plan is None:
+        from .runner import KPI_FIELDS
+
+        return tuple(c for c in KPI_FIELDS if c not in ("scenario", "city"))
+    from .kpis import kpi_columns as plan_columns
+
+    cols = plan_columns([v.name for v in scenario.vehicles])
+    return (*(c for c in cols if c not in ("year", "scope")), "opening_cost_total_cny")
 
 
 # ---------------------------------------------------------------------------
@@ -510,6 +535,40 @@ def _client(workers: int | None, scheduler: str | None):
     return Client(cluster), cluster
 
 
+#: Most local worker processes a sweep or run starts.
+MAX_WORKERS = 1024
+
+
+def check_scheduler(address: str, *, timeout_s: float = 5.0) -> None:
+    """Refuse, before any work, a Dask scheduler address that is malformed or does not answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address if "://" in address else f"tcp://{address}"
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port or parts.scheme not in ("tcp", "tls"):
+        raise InputError(f"{short(address)} is not a scheduler address; give tcp://HOST:PORT",
+                         source="--scheduler")
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {short(address)} ({exc.strerror or exc}); "
+                         "check the address or drop --scheduler", source="--scheduler") from None
+
+
+def _is_sweep_output(folder: Path) -> bool:
+    """A folder an earlier sweep wrote (before sweeps wrote a manifest): points/ and sweep files only."""
+    names = {p.name for p in folder.iterdir()}
+    sweep_names = {"points", "sweep.csv", "sweep.parquet", "frontier.csv", "frontier.svg", "report.md",
+                   "report.html", "manifest.json"}
+    return "points" in names and names <= sweep_names
+
+
 def _result_path(out_dir: Path, pid: str) -> Path:
     return out_dir / "points" / pid / "result.json"
 
@@ -528,7 +587,7 @@ def _finished(out_dir: Path, plan: SweepPlan, point: SweepPoint) -> dict | None:
 
 
 def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | None = None,
-              scheduler: str | None = None, progress: bool = True) -> SweepResult:
+              scheduler: str | None = None, progress: bool = True, overwrite: bool = False) -> SweepResult:
     """Run every point of a sweep file in parallel and write the table, frontier and report.
 
     Parameters
@@ -546,6 +605,8 @@ def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | Non
         :class:`~dask.distributed.LocalCluster` started and closed here.
     progress
         Show a tqdm progress bar (never when the ``CI`` environment variable is set).
+    overwrite
+        Replace ``out_dir`` even when it holds files that are not a citylogistics output.
 
     Returns
     -------
@@ -553,12 +614,20 @@ def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | Non
     """
     from .fileio import atomic_write_text, check_output_dir
 
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise InputError(f"workers must be a whole number >= 1, got {workers!r}", source="--workers")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or not 1 <= workers <= MAX_WORKERS):
+        raise InputError(f"must be a whole number from 1 to {MAX_WORKERS}, got {short(workers)}", source="--workers")
     t0 = time.perf_counter()
     plan = load_sweep(sweep_path)
-    out = check_output_dir(out_dir)
-    out.mkdir(exist_ok=True)
+    out = check_output_dir(out_dir, overwrite=overwrite, reuse=_is_sweep_output)
+    if scheduler:
+        check_scheduler(scheduler)
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / "manifest.json").exists():
+        from .fileio import MANIFEST_TOOL
+
+        atomic_write_text(out / "manifest.json", json.dumps({"tool": MANIFEST_TOOL, "kind": "sweep",
+                                                             "sweep": str(plan.path)}, indent=1) + "\n")
     records: dict[str, dict] = {}
     todo = []
     for point in plan.points:
@@ -590,7 +659,7 @@ def _check_frontier_keys(plan: SweepPlan, table) -> None:
                table[c].dtype.kind in "fiu"]
     for key, col in (("frontier.cost", plan.frontier_cost), ("frontier.coverage", plan.frontier_coverage)):
         if col not in numeric:
-            raise InputError(f"{col!r} is not a numeric KPI column of the results{did_you_mean(col, numeric)}; "
+            raise InputError(f"{short(col)} is not a numeric KPI column of the results{did_you_mean(col, numeric)}; "
                              f"choose one of {', '.join(numeric)} (finished points are kept: rerun with the "
                              "same --out)", source=plan.path, where=key)
 

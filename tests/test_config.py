@@ -47,3 +47,35 @@ def test_build_rejects_with_location(table, where, text):
     assert msg.startswith(f"f.toml: {where}: ")
     assert text in msg
     assert "\n" not in msg
+
+
+def test_every_numeric_scenario_key_has_a_range_and_the_readme_states_it():
+    """Issue 14: each numeric key has a physical range (an upper bound too) and the README's key table shows it."""
+    import dataclasses as dc
+    import typing
+    from pathlib import Path
+
+    from citylogistics.config import key_table
+    from citylogistics.scenario import Scenario
+
+    def walk(cls, prefix=""):
+        hints = typing.get_type_hints(cls)
+        for f in dc.fields(cls):
+            if f.metadata.get("internal"):
+                continue
+            tp = hints[f.name]
+            args = [a for a in typing.get_args(tp) if a is not type(None) and a is not Ellipsis] or [tp]
+            sub = next((a for a in args if dc.is_dataclass(a)), None)
+            if sub is not None:
+                yield from walk(sub, f"{prefix}{f.name}.")
+            elif any(a in (int, float) for a in args):
+                yield f"{prefix}{f.name}", f.metadata
+
+    keys = list(walk(Scenario))
+    assert len(keys) > 30
+    for key, meta in keys:
+        assert meta.get("max") is not None, f"{key} has no upper bound"
+        assert meta.get("min") is not None or meta.get("gt") is not None, f"{key} has no lower bound"
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [row for row in key_table(Scenario) if row not in readme]
+    assert missing == [], f"README key table is out of date (python -m citylogistics.config prints it): {missing[:3]}"

@@ -35,8 +35,13 @@ CASE_FILES = sorted(CATALOGUE.glob("cases*.toml"))  # cases.toml, cases_parsers.
 CASES = [c for f in CASE_FILES for c in tomllib.loads(f.read_text(encoding="utf-8"))["case"]]
 IDS = [c["id"] for c in CASES]
 
-EARLIER_RUN = {"plan.json": '{"summary": {"routes": 3}}\n', "kpis.csv": "scope,year\ncity,2015\n",
+EARLIER_RUN = {"manifest.json": '{"tool": "citylogistics", "title": "earlier run"}\n',
+               "plan.json": '{"summary": {"routes": 3}}\n', "kpis.csv": "scope,year\ncity,2015\n",
                "map.html": "<html>earlier</html>\n", "sub/villages.csv": "code\n330902001001\n"}
+
+
+USER_FILES = {"notes.txt": "meeting at 9\n", "data/stations.csv": "id,lon,lat\ns1,121.1,30.0\n",
+              "plan.json": "{}\n"}
 
 
 def tree_digest(path: Path) -> dict[str, str]:
@@ -56,10 +61,14 @@ def _prepare(case: dict, base: Path) -> tuple[Path, list[str], dict | None]:
         for name, text in EARLIER_RUN.items():
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             (out / name).write_text(text, encoding="utf-8")
+    elif state == "unrelated":  # a user's own folder: no citylogistics manifest
+        for name, text in USER_FILES.items():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).write_text(text, encoding="utf-8")
     elif state == "file":
         out.write_text("keep me\n", encoding="utf-8")
     before = tree_digest(out) if out.exists() else None
-    args = [a.replace("{out}", str(out)) for a in case["args"]]
+    args = [a.replace("{out}", str(out)).replace("{home}", str(Path.home())) for a in case["args"]]
     return work, args, before
 
 
@@ -91,6 +100,8 @@ def test_bad_input_gives_one_line_and_exit_2(case, results):
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     line = lines[0]
+    assert len(line) <= 300, line
+    assert "Error(" not in line and "Params" not in line, line  # no internal class names
     for want in case["expect"]:
         assert want.replace("{out}", str(out)) in line, (want, line)
     assert res.stdout == ""
@@ -101,6 +112,46 @@ def test_bad_input_gives_one_line_and_exit_2(case, results):
         assert tree_digest(out) == before
     leftovers = [p.name for p in work.iterdir() if p.name != "out"]
     assert leftovers == []
+
+
+VALID = tomllib.loads((CATALOGUE / "valid.toml").read_text(encoding="utf-8"))["valid"]
+
+
+@pytest.mark.parametrize("case", VALID, ids=[c["id"] for c in VALID])
+def test_valid_variants_run(case, tmp_path: Path):
+    """Positive cases of the catalogue (CRLF, a byte-order mark, a Chinese city name) run and write outputs."""
+    out = tmp_path / "out"
+    res = _run([a.replace("{out}", str(out)) for a in case["args"]])
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    for name in case["writes"]:
+        assert (out / name).is_file(), name
+
+
+def test_run_refuses_folder_of_unrelated_files_and_keeps_every_file(tmp_path: Path):
+    """A valid scenario with --out naming a folder of a user's own files: refused, every file kept byte for byte."""
+    out = tmp_path / "my documents"
+    (out / "notes").mkdir(parents=True)
+    (out / "notes" / "todo.txt").write_text("buy milk\n", encoding="utf-8")
+    (out / "data.csv").write_bytes(b"a,b\r\n1,2\r\n")
+    (out / "plan.json").write_text("{}\n", encoding="utf-8")  # looks like an output, but no manifest
+    before = tree_digest(out)
+    res = _run(["run", "scenario/good_route.toml", "--out", str(out)])
+    assert res.returncode == 2, res.stderr
+    assert "is not a citylogistics output" in res.stderr and "--overwrite" in res.stderr
+    assert tree_digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my documents"]  # no staging folder left
+
+
+def test_run_replaces_its_own_earlier_output(tmp_path: Path):
+    """An earlier citylogistics output (recognised by its manifest) is replaced without --overwrite."""
+    out = tmp_path / "out"
+    first = _run(["run", "scenario/good_route.toml", "--out", str(out)])
+    assert first.returncode == 0, first.stderr
+    (out / "stale.txt").write_text("from the earlier run\n", encoding="utf-8")
+    again = _run(["run", "scenario/good_route.toml", "--out", str(out)])
+    assert again.returncode == 0, again.stderr
+    assert (out / "manifest.json").is_file() and not (out / "stale.txt").exists()
 
 
 def test_catalogue_files_are_left_alone(results):
@@ -115,7 +166,7 @@ def test_catalogue_is_documented_and_large_enough():
     missing = [cid for cid in IDS if f"`{cid}`" not in readme]
     assert missing == [], f"cases not listed in tests/data/invalid/README.md: {missing}"
     for c in CASES:
-        assert c["out"] in ("absent", "existing", "file", "none"), c["id"]
+        assert c["out"] in ("absent", "existing", "unrelated", "file", "none"), c["id"]
         assert c["expect"], c["id"]
 
 

@@ -45,9 +45,14 @@ def main() -> None:
         for c in cases:
             out = Path(tmp) / c["id"] / "out"
             out.parent.mkdir()
+            if c["out"] in ("existing", "unrelated"):
+                out.mkdir()
+                (out / "notes.txt").write_text("mine\n")
+                if c["out"] == "existing":
+                    (out / "manifest.json").write_text('{"tool": "citylogistics"}\n')
             if c["out"] == "file":
                 out.write_text("keep me\n")
-            args = [a.replace("{out}", str(out)) for a in c["args"]]
+            args = [a.replace("{out}", str(out)).replace("{home}", str(Path.home())) for a in c["args"]]
             res = subprocess.run([sys.executable, "-m", "citylogistics", *args], capture_output=True, text=True,
                                  cwd=HERE, env=dict(os.environ, CI="true"))
             line = res.stderr.strip().replace(str(out), "{out}").replace("|", "\\|")
