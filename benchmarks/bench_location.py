@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from citylogistics.location import MaxCoverage, PCenter, PMedian, SetCovering
-from citylogistics.orlib import cap_model, read_cap, read_pmed
+from citylogistics.location.models import MaxCoverage, PCenter, PMedian, SetCovering
+from citylogistics.bench.orlib import cap_model, read_cap, read_pmed
 
 HERE = Path(__file__).resolve().parent
 

@@ -11,14 +11,14 @@ of ``ceil(100 * euclidean)`` edge costs (the convention under which the
 published coord20-5-1 solution costs 54,793; 54,769 with floor).
 
 For each instance it prints the solver's row (``citylogistics bench lrp``:
-:func:`citylogistics.lrp.bench_lrp_rows`), then
+:func:`citylogistics.bench.lrp.bench_lrp_rows`), then
 
 * the gap to the best-known value from the literature (table ``BKS`` below,
   with its source) and, for coord20-5-1, to the published solution file,
   which is costed here from its routes;
 * on the 20- and 50-customer instances, the gap to the best over ALL depot
   sets, each set routed with the depots' capacities respected
-  (:func:`citylogistics.lrp.all_depot_sets`, ``--exhaustive-work`` seconds of
+  (:func:`citylogistics.bench.lrp.all_depot_sets`, ``--exhaustive-work`` seconds of
   routing work per solve).
 
 One solve at a time; the figures depend on the machine's load.
@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from citylogistics.lrp import all_depot_sets, bench_lrp_rows, read_lrp, read_lrp_solution
+from citylogistics.bench.lrp import all_depot_sets, bench_lrp_rows, read_lrp, read_lrp_solution
 
 ROOT = Path(__file__).resolve().parents[1]
 LRP_DIR = ROOT.parent / "shared" / "benchmarks" / "lrp"

@@ -3,7 +3,7 @@
 Side by side in one process, on the same graph (the 11 generated city networks
 plus the backbone, composed: ~27k nodes):
 
-* ``citylogistics.matrix.nearest_k`` (scipy.sparse.csgraph Dijkstra, run from
+* ``citylogistics.network.matrix.nearest_k`` (scipy.sparse.csgraph Dijkstra, run from
   the stations with a running top-K merge), vs
 * networkx: one ``single_source_dijkstra_path_length`` per station, then the K
   smallest per village (the same algorithm in pure Python), and
@@ -39,7 +39,7 @@ FILES = ["hangzhou", "ningbo", "wenzhou", "jiaxing", "huzhou", "shaoxing", "jinh
 
 
 def province_graph(folder: Path) -> nx.Graph:
-    from citylogistics.network import compose_networks, load_graphml
+    from citylogistics.network.graph import compose_networks, load_graphml
 
     return compose_networks([load_graphml(folder / f"{f}.graphml") for f in FILES])
 
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
     ap.add_argument("--weight", default="travel_time_s")
     args = ap.parse_args(argv)
 
-    from citylogistics.matrix import nearest_k
+    from citylogistics.network.matrix import nearest_k
 
     t = time.perf_counter()
     G = province_graph(Path(args.networks))
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     same, diff = compare(S, ref, villages)
     checksum = float(S.values.sum())
     # the same bounded two-phase scheme in networkx (bound as nearest_k computes it)
-    from citylogistics.matrix import _estimate_limit, graph_to_csr
+    from citylogistics.network.matrix import _estimate_limit, graph_to_csr
 
     csr, _n, index = graph_to_csr(G, args.weight)
     limit = _estimate_limit(csr, np.array([index[v] for v in villages]), np.array([index[s] for s in stations]),
@@ -149,7 +149,7 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     S1 = nearest_k(G, villages, stations, k=1, weight=args.weight)
     t_cs1 = time.perf_counter() - t
-    from citylogistics.matrix import CsrNetwork
+    from citylogistics.network.matrix import CsrNetwork
 
     t = time.perf_counter()
     net = CsrNetwork.from_graph(G, weight=args.weight)

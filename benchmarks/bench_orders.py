@@ -4,7 +4,7 @@ LaDe (``../shared/data/lade``, research-use licence: read from there, never
 copied into the repository) holds real pickup orders with customer time
 windows. Each region is routed as one day's orders:
 
-- orders: the region's rows, read through :func:`citylogistics.orders.read_orders`
+- orders: the region's rows, read through :func:`citylogistics.routing.orders.read_orders`
   with the column mapping ``id=order_id, lon=lng, tw_start=time_window_start,
   tw_end=time_window_end``; LaDe gives no year, so "MM-DD HH:MM:SS" becomes
   the ISO datetime "2022-MM-DDTHH:MM:SS" (only differences matter); every
@@ -104,7 +104,7 @@ def lade_region_csvs(city: str, folder: Path) -> list[tuple[str, Path, float]]:
 def centroid_depot(orders):
     """The depot rule: the point of the order nearest to the orders' mean lon/lat."""
     from citylogistics.geo import haversine_m
-    from citylogistics.orders import Depot
+    from citylogistics.routing.orders import Depot
 
     lon = np.array([o.lon for o in orders])
     lat = np.array([o.lat for o in orders])
@@ -113,7 +113,7 @@ def centroid_depot(orders):
 
 
 def lade_problem(path: Path):
-    from citylogistics.orders import OrdersProblem, OrderVehicle, read_orders
+    from citylogistics.routing.orders import OrdersProblem, OrderVehicle, read_orders
 
     orders = read_orders(path, columns=LADE_COLUMNS, default_service_s=SERVICE_S)
     fleet = (OrderVehicle(name="e-bike", count=EBIKES_PER_REGION, capacity_parcels=EBIKE_CAPACITY,
@@ -152,7 +152,7 @@ def pyvrp_direct(rp, *, iterations: int, seed: int, time_cap_s: float) -> tuple[
 
 
 def run_lade(time_limit_s: float, seed: int, cities) -> list[dict]:
-    from citylogistics.orders_run import route_orders
+    from citylogistics.scenario.orders_run import route_orders
 
     rows = []
     hdr = (f"{'city':<10}{'region':>7}{'orders':>7}{'veh':>5}{'km':>9}{'on-time':>9}{'s':>7}{'courier':>9}"
@@ -226,8 +226,8 @@ def _rss_mb() -> float:
 
 
 def run_scale2000(seed: int) -> None:
-    from citylogistics.orders import Depot, OrdersProblem, OrderVehicle, check_plan, read_orders
-    from citylogistics.routing import SolveParams, solve
+    from citylogistics.routing.orders import Depot, OrdersProblem, OrderVehicle, check_plan, read_orders
+    from citylogistics.routing.solver import SolveParams, solve
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -250,8 +250,8 @@ def run_scale2000(seed: int) -> None:
 def run_scale10000(seed: int, time_limit_s: float = 120.0) -> None:
     from scipy.cluster.vq import kmeans2
 
-    from citylogistics.orders import Depot, OrdersProblem, OrderVehicle, read_orders
-    from citylogistics.orders_run import route_orders
+    from citylogistics.routing.orders import Depot, OrdersProblem, OrderVehicle, read_orders
+    from citylogistics.scenario.orders_run import route_orders
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

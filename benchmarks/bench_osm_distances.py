@@ -4,10 +4,10 @@ The 101 backbone points (11 city hubs and 90 county seats): all-pairs
 shortest-path distances (``length_m``) on
 
 * the backbone built on the OSM major roads
-  (:func:`citylogistics.osm_network_build.build_province_road_backbone`, in
+  (:func:`citylogistics.network.osm_build.build_province_road_backbone`, in
   memory), and, for comparison, the shipped ``networks/zhejiang.graphml``
   (the baseline);
-* the OSM major-road graph itself (:func:`citylogistics.osm_major.load_major_roads`),
+* the OSM major-road graph itself (:func:`citylogistics.network.osm_major.load_major_roads`),
   each point snapped to its nearest OSM node.
 
 Pairs less than 20 km apart by road (on the OSM graph) and points more than
@@ -37,9 +37,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from citylogistics.network import load_graphml, nearest_nodes  # noqa: E402
-from citylogistics.osm_major import load_major_roads  # noqa: E402
-from citylogistics.osm_network_build import build_city_road_network, build_province_road_backbone  # noqa: E402
+from citylogistics.network.graph import load_graphml, nearest_nodes  # noqa: E402
+from citylogistics.network.osm_major import load_major_roads  # noqa: E402
+from citylogistics.network.osm_build import build_city_road_network, build_province_road_backbone  # noqa: E402
 from citylogistics.regions import CITY_CODES, load_regions  # noqa: E402
 
 MIN_PAIR_M = 20_000.0

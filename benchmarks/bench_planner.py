@@ -23,8 +23,8 @@ TARGET_S = {"lishui": 60.0, "zhejiang": 600.0}
 
 
 def main(argv=None) -> int:
-    from citylogistics.runner import run_scenario
-    from citylogistics.scenario import load_scenario
+    from citylogistics.scenario.run import run_scenario
+    from citylogistics.scenario.files import load_scenario
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=sorted(SCENARIOS), action="append")

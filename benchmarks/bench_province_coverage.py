@@ -10,8 +10,8 @@ Data: ``load_regions(seed=0)`` and the shipped networks ``networks/<city>.graphm
 (the city networks are separate graphs), so the cost matrix is block-diagonal
 with ``inf`` across cities. MCLP weights are the villages' 2015 parcels/day.
 
-Ours: :class:`citylogistics.location.MaxCoverage` and
-:class:`citylogistics.location.SetCovering` (local search or greedy, LP bound,
+Ours: :class:`citylogistics.location.models.MaxCoverage` and
+:class:`citylogistics.location.models.SetCovering` (local search or greedy, LP bound,
 reduced-cost fixing, SCIP on what is left). Baseline, in the same process: the
 textbook model on the same grouped rows (demand points with equal covering
 sets merged, dominated sites removed, as the models did before the coverage
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def build_costs():
     """(village ids, site ids, cost matrix s, parcels/day)."""
-    from citylogistics.location import MaxCoverage
-    from citylogistics.network import load_graphml
+    from citylogistics.location.models import MaxCoverage
+    from citylogistics.network.graph import load_graphml
     from citylogistics.regions import CITY_CODES, load_regions
 
     regions = load_regions(seed=0)
@@ -57,8 +57,8 @@ def build_costs():
 
 def _grouped(cost, w, limit):
     """Coverage rows grouped by covering set, dominated sites removed (as the models do)."""
-    from citylogistics.location import _dominated_sites
-    from citylogistics.location_coverage import unique_rows
+    from citylogistics.location.models import _dominated_sites
+    from citylogistics.location.coverage import unique_rows
 
     within = cost <= limit
     coverable = within.any(axis=1)
@@ -134,7 +134,7 @@ def _best(n, fn, key=None):
 
 
 def main(argv=None):
-    from citylogistics.location import MaxCoverage, SetCovering
+    from citylogistics.location.models import MaxCoverage, SetCovering
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=120.0)

@@ -13,7 +13,7 @@ networks are separate graphs). Weights: ``delivery_parcels`` of
 fails). Objective: sum over villages of parcels/day × travel time (s) to the
 nearest open station.
 
-Method (:class:`citylogistics.location_sparse.SparsePMedian`): each village
+Method (:class:`citylogistics.location.lagrangian.SparsePMedian`): each village
 lists its K nearest candidates; unlisted candidates cost at least the
 (K+1)-th nearest time (the fallback), so the Lagrangian and reduced-MIP bounds
 are valid for the FULL problem (all within-city pairs); every open set is
@@ -38,9 +38,9 @@ def build(*, k: int, year: int):
     """Return (village ids, site ids, SparseCosts, weights, exact_cost, info)."""
     from scipy.sparse.csgraph import dijkstra
 
-    from citylogistics.location_sparse import SparseCosts
-    from citylogistics.matrix import graph_to_csr
-    from citylogistics.network import load_graphml
+    from citylogistics.location.lagrangian import SparseCosts
+    from citylogistics.network.matrix import graph_to_csr
+    from citylogistics.network.graph import load_graphml
     from citylogistics.regions import load_regions
 
     t0 = time.perf_counter()
@@ -112,7 +112,7 @@ def build(*, k: int, year: int):
 
 def baseline(sc, w, p, *, time_limit_s, exact_cost):
     """Plain radius MIP on the K-nearest lists, one SCIP model (the 'big model')."""
-    from citylogistics.location_sparse import reduced_mip
+    from citylogistics.location.lagrangian import reduced_mip
 
     t0 = time.perf_counter()
     allowed = np.ones(sc.n_sites, dtype=bool)
@@ -134,7 +134,7 @@ def main(argv=None):
     ap.add_argument("--out", default="", help="write the plan as JSON here")
     args = ap.parse_args(argv)
 
-    from citylogistics.location_sparse import SparsePMedian
+    from citylogistics.location.lagrangian import SparsePMedian
 
     v_ids, s_ids, sc, w, exact_cost, info = build(k=args.k, year=args.year)
     print(f"villages {info['n']}, candidates {info['m']}, K = {args.k}, listed pairs {info['nnz']}, "

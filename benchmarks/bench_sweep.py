@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from citylogistics.sweep import run_sweep
+    from citylogistics.scenario.sweep import run_sweep
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sweep", nargs="?", default=str(ROOT / "scenarios" / "sweep_zhoushan.toml"))

@@ -12,7 +12,7 @@ Euclidean, unlimited fleet). One solve at a time.
 
 Engines:
   ortools-plain   OR-Tools PATH_CHEAPEST_ARC + guided local search (wall clock)
-  citylogistics   citylogistics.routing.solve(engine="auto", deterministic=False)
+  citylogistics   citylogistics.routing.solver.solve(engine="auto", deterministic=False)
   citylogistics-det  the library default: deterministic work limit (time limit = safety cap)
   pyvrp           PyVRP 0.14 default parameters on the same integer data, MaxRuntime
 """
@@ -26,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from citylogistics.routing import SolveParams, _solve_ortools, build_plan, solve
-from citylogistics.vrpfiles import read_instance
+from citylogistics.routing.solver import SolveParams, _solve_ortools, build_plan, solve
+from citylogistics.bench.vrp_files import read_instance
 
 BENCH = Path("/work/shared/benchmarks")
 
@@ -54,7 +54,7 @@ def run_engine(engine: str, inst, time_limit_s: float, seed: int):
         from pyvrp import solve as pv_solve
         from pyvrp.stop import MaxRuntime
 
-        from citylogistics.routing_pyvrp import _extract, build_data
+        from citylogistics.routing.pyvrp_engine import _extract, build_data
 
         data, type_of = build_data(prob, keep)
         res = pv_solve(data, MaxRuntime(time_limit_s), seed=seed, collect_stats=False, display=False)

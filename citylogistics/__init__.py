@@ -7,7 +7,7 @@ imported only by the modules that need them.
 
 from __future__ import annotations
 
-from .errors import CityLogisticsError, InfeasibleError, InputError, SolverError
+from citylogistics.errors import CityLogisticsError, InfeasibleError, InputError, SolverError
 
 __version__ = "0.1.0"
 

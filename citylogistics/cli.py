@@ -14,8 +14,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .config import num
-from .errors import CityLogisticsError, InputError, clip, short
+from citylogistics.config import num
+from citylogistics.errors import CityLogisticsError, InputError, clip, short
 
 
 def _quiet(args) -> bool:
@@ -26,7 +26,7 @@ def _run_steps(scenario) -> int:
     """How many progress messages a run sends (one per stage; per city and year for plans)."""
     if scenario.plan is None:
         return 5
-    from .runner import scenario_cities
+    from citylogistics.scenario.run import scenario_cities
 
     _, cities = scenario_cities(scenario)
     return 2 + len(cities) * (2 + len(scenario.plan.years))
@@ -34,9 +34,9 @@ def _run_steps(scenario) -> int:
 
 def _cmd_run(args) -> int:
     """Run a scenario; a progress bar on a terminal, plain stage lines in a log, nothing with --quiet/CI."""
-    from .fileio import check_output_dir
-    from .runner import run_scenario
-    from .scenario import load_scenario
+    from citylogistics.fileio import check_output_dir
+    from citylogistics.scenario.run import run_scenario
+    from citylogistics.scenario.files import load_scenario
 
     scenario = load_scenario(args.scenario)
     check_output_dir(args.out, overwrite=args.overwrite)
@@ -60,7 +60,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .compare import compare_runs
+    from citylogistics.scenario.compare import compare_runs
 
     result = compare_runs(args.dir_a, args.dir_b, scopes=args.scopes)
     if args.format == "csv":
@@ -74,7 +74,7 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from .sweep import run_sweep
+    from citylogistics.scenario.sweep import run_sweep
 
     result = run_sweep(args.sweep, args.out, workers=args.workers, scheduler=args.scheduler,
                        progress=not _quiet(args), overwrite=args.overwrite)
@@ -87,7 +87,7 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_regions(args) -> int:
-    from .regions import load_regions, regions_table, to_geojson
+    from citylogistics.regions import load_regions, regions_table, to_geojson
 
     regions = load_regions(seed=args.seed, overrides=args.overrides)
     df = regions_table(regions, city=args.city, level=args.level)
@@ -105,10 +105,10 @@ def _cmd_regions(args) -> int:
 
 
 def _cmd_networks_build(args) -> int:
-    from .network import build_all
+    from citylogistics.network.graph import build_all
 
-    from .fileio import check_output_dir, check_output_file
-    from .regions import CITY_CODES
+    from citylogistics.fileio import check_output_dir, check_output_file
+    from citylogistics.regions import CITY_CODES
 
     out = check_output_dir(args.out, overwrite=True)  # never the current folder, home or /
     for name in ("zhejiang", *(n.lower() for n in CITY_CODES.values())):
@@ -142,7 +142,7 @@ def _check_files(paths: Sequence[str]) -> None:
 
 
 def _cmd_bench_vrp(args) -> int:
-    from .routing import bench_vrp_rows
+    from citylogistics.bench.vrp_files import bench_vrp_rows
 
     _check_files(args.files)
     rows = bench_vrp_rows(args.files, time_limit_s=args.time_limit, seed=args.seed, engine=args.engine)
@@ -151,7 +151,7 @@ def _cmd_bench_vrp(args) -> int:
 
 
 def _cmd_bench_pmed(args) -> int:
-    from .orlib import bench_pmed_rows
+    from citylogistics.bench.orlib import bench_pmed_rows
 
     _check_files(args.files)
     _print_rows(bench_pmed_rows(args.files, time_limit_s=args.time_limit),
@@ -160,7 +160,7 @@ def _cmd_bench_pmed(args) -> int:
 
 
 def _cmd_bench_cap(args) -> int:
-    from .orlib import bench_cap_rows
+    from citylogistics.bench.orlib import bench_cap_rows
 
     _check_files(args.files)
     _print_rows(bench_cap_rows(args.files, capacity=args.capacity, time_limit_s=args.time_limit),
@@ -196,7 +196,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from citylogistics import __version__
 
     p = _Parser(prog="citylogistics", description="Plan delivery networks for Zhejiang's cities, towns and villages.")
     p.add_argument("--version", action="version", version=f"citylogistics {__version__}")

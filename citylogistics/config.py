@@ -19,7 +19,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InputError, short
+from citylogistics.errors import InputError, short
 
 
 def spec(default: Any = dataclasses.MISSING, *, min: float | None = None, max: float | None = None,
@@ -211,9 +211,3 @@ def describe(cls: type) -> list[tuple[str, str, Any, str]]:
         rows.append((f.name, _type_name(hints[f.name]), default, f.metadata.get("doc", "")))
     return rows
 
-
-if __name__ == "__main__":  # print the README's table of scenario keys: python -m citylogistics.config
-    from .scenario import Scenario
-
-    print("| key | type | range | default |\n|---|---|---|---|")
-    print("\n".join(key_table(Scenario)))

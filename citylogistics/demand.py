@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from citylogistics.errors import InputError
 
 __all__ = ["DemandParams", "FARM_COUNTIES", "settlement_demand", "year_factor"]
 

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import InputError
+from citylogistics.errors import InputError
 
 
 def _umask() -> int:

@@ -61,9 +61,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .geo import gcj02_to_wgs84, haversine_m
-from .regions import VILLAGE_MAX_KM, _county_geom_map, _medoid_index, _towns, _villages
+from citylogistics.errors import InputError
+from citylogistics.geo import gcj02_to_wgs84, haversine_m
+from citylogistics.regions import VILLAGE_MAX_KM, _county_geom_map, _medoid_index, _towns, _villages
 
 __all__ = ["OUTPUT_NAME", "REDISTRICTED", "build_points", "main"]
 
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed for --counts")
     args = ap.parse_args(argv)
     if args.counts:
-        from .regions import load_regions, point_counts
+        from citylogistics.regions import load_regions, point_counts
 
         print(point_counts(load_regions(seed=args.seed)).to_string(index=False))
         return 0

@@ -123,8 +123,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .geo import haversine_m
+from citylogistics.errors import InputError
+from citylogistics.geo import haversine_m
 
 __all__ = [
     "CITY_CODES",

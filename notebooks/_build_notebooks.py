@@ -32,7 +32,7 @@ Pick a city, then vary **the number of town stations** (*p*), **the coverage lim
 (a village is covered when an open station is within this travel time on the road
 network) and **the opening budget**, and watch the coverage table and the map change.
 
-The model is the maximal covering location model (`citylogistics.location.MaxCoverage`):
+The model is the maximal covering location model (`citylogistics.location.models.MaxCoverage`):
 villages are the demand (weighted by population), towns are the candidate station sites,
 travel times come from the shipped road network `networks/<city>.graphml` (generated,
 see `networks/README.md`). Village points are generated inside their county (labelled
@@ -49,8 +49,8 @@ TIME_LIMIT_S = 10                   # per siting solve (they take well under a s
 ("code", '''import numpy as np
 import pandas as pd
 
-from citylogistics.location import MaxCoverage
-from citylogistics.network import load_graphml
+from citylogistics.location.models import MaxCoverage
+from citylogistics.network.graph import load_graphml
 from citylogistics.regions import CITY_CODES, load_regions, resolve_city
 
 city = resolve_city(CITY)
@@ -144,8 +144,8 @@ import tempfile
 
 import pandas as pd
 
-from citylogistics.runner import run_scenario
-from citylogistics.scenario import load_scenario
+from citylogistics.scenario.run import run_scenario
+from citylogistics.scenario.files import load_scenario
 
 SCENARIO = ROOT / "scenarios" / "lishui.toml"   # or quzhou.toml
 BUDGETS_CNY = (3_000_000, 6_000_000)            # opening budget per year, two variants
@@ -220,7 +220,7 @@ nb3 = nb([
 Yunhe county (云和县, Lishui) has 87 villages. Each village service point receives parcels and,
 because Lishui sells farm produce online, also sends pickups back on the same route. We route
 them from the county seat with a deliberately tight fleet, then read the `unassigned` list:
-every unserved stop carries a reason computed from the data (`citylogistics.routing_check`):
+every unserved stop carries a reason computed from the data (`citylogistics.routing.check`):
 
 - `capacity`: the stop's load exceeds every vehicle (and loads are not split);
 - `shift_length`: even a direct round trip does not fit the shift or range;
@@ -234,11 +234,11 @@ Then we fix the fleet and route again."""),
 import pandas as pd
 
 from citylogistics.demand import DemandParams, settlement_demand
-from citylogistics.matrix import od_matrices
-from citylogistics.network import load_graphml
-from citylogistics.problem import RoutingProblem, Stop, VehicleType
+from citylogistics.network.matrix import od_matrices
+from citylogistics.network.graph import load_graphml
+from citylogistics.routing.problem import RoutingProblem, Stop, VehicleType
 from citylogistics.regions import load_regions
-from citylogistics.routing import SolveParams, solve
+from citylogistics.routing.solver import SolveParams, solve
 
 COUNTY = "331125"      # Yunhe; any Lishui county code works with the Lishui network
 YEAR = 2015
@@ -319,7 +319,7 @@ pd.DataFrame({"tight fleet": unserved["reason"].value_counts(),
               "fixed fleet": after["reason"].value_counts() if len(after) else pd.Series(dtype=int)}
              ).fillna(0).astype(int)'''),
 ("md", "## Map of the fixed plan\n\nRoutes as straight segments between stops; red dots are still unserved."),
-("code", '''from citylogistics.maps import map_routes, new_map
+("code", '''from citylogistics.outputs.maps import map_routes, new_map
 
 d = plan2.to_dict()
 points = {problem2.node_ids[0]: {"lon": hub["lon"], "lat": hub["lat"], "name": f"{hub['name']} hub", "kind": "depot"}}

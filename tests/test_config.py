@@ -56,7 +56,7 @@ def test_every_numeric_scenario_key_has_a_range_and_the_readme_states_it():
     from pathlib import Path
 
     from citylogistics.config import key_table
-    from citylogistics.scenario import Scenario
+    from citylogistics.scenario.files import Scenario
 
     def walk(cls, prefix=""):
         hints = typing.get_type_hints(cls)
@@ -78,4 +78,4 @@ def test_every_numeric_scenario_key_has_a_range_and_the_readme_states_it():
         assert meta.get("min") is not None or meta.get("gt") is not None, f"{key} has no lower bound"
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [row for row in key_table(Scenario) if row not in readme]
-    assert missing == [], f"README key table is out of date (python -m citylogistics.config prints it): {missing[:3]}"
+    assert missing == [], f"README key table is out of date (python -m citylogistics.scenario.files prints it): {missing[:3]}"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.hub_siting import (DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY, HubCandidate, HubSiting, LandCostRule,
+from citylogistics.location.hubs import (DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY, HubCandidate, HubSiting, LandCostRule,
                                       per_parcel_km_from_truck, propose_candidates, read_candidates,
                                       write_candidates)
 

@@ -178,7 +178,7 @@ def test_usage_error_is_one_line_exit_2(cli):
 
 
 def test_byte_order_mark_is_accepted(tmp_path: Path):
-    from citylogistics.scenario import load_scenario
+    from citylogistics.scenario.files import load_scenario
 
     text = (CATALOGUE / "scenario" / "good_route.toml").read_text(encoding="utf-8")
     p = tmp_path / "bom.toml"
@@ -187,7 +187,7 @@ def test_byte_order_mark_is_accepted(tmp_path: Path):
 
 
 def test_internal_path_field_is_not_a_key(tmp_path: Path):
-    from citylogistics.scenario import load_scenario
+    from citylogistics.scenario.files import load_scenario
 
     text = (CATALOGUE / "scenario" / "good_route.toml").read_text(encoding="utf-8")
     p = tmp_path / "path_key.toml"
@@ -201,7 +201,7 @@ def test_internal_path_field_is_not_a_key(tmp_path: Path):
 
 def test_inverted_time_window_names_the_field():
     """Time windows exist only in the routing library (no scenario or CSV field reaches them)."""
-    from citylogistics.problem import Stop
+    from citylogistics.routing.problem import Stop
 
     with pytest.raises(InputError) as err:
         Stop(id="shop-7", node=1, delivery=3, tw_start_s=36000, tw_end_s=32400)
@@ -212,7 +212,7 @@ def test_inverted_time_window_names_the_field():
 @pytest.mark.parametrize("field, value", [("delivery", -1.0), ("pickup", float("nan")), ("delivery", "lots"),
                                           ("service_s", float("inf"))])
 def test_bad_stop_quantity_names_the_field(field, value):
-    from citylogistics.problem import Stop
+    from citylogistics.routing.problem import Stop
 
     with pytest.raises(InputError) as err:
         Stop(id="v1", node=1, **{field: value})
@@ -234,7 +234,7 @@ def test_unservable_route_run_writes_plan_with_reasons(tmp_path: Path, cli):
     assert plan["routes"] == []
     assert plan["unassigned"], "every stop must be reported unserved"
     assert all(u.get("reason") for u in plan["unassigned"])
-    from citylogistics.route_plan import REASONS
+    from citylogistics.routing.plan import REASONS
 
     assert {u["reason"] for u in plan["unassigned"]} <= set(REASONS)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.location import (
+from citylogistics.location.models import (
     CapacitatedFacilityLocation,
     MaxCoverage,
     PCenter,

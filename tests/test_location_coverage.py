@@ -9,8 +9,8 @@ import itertools
 import numpy as np
 import pytest
 
-from citylogistics.location import MaxCoverage
-from citylogistics.location_coverage import coverage_local_search, solve_max_coverage_p
+from citylogistics.location.models import MaxCoverage
+from citylogistics.location.coverage import coverage_local_search, solve_max_coverage_p
 
 CERTIFIED = "local search + LP bound (GLOP)"
 FIXED = "local search + LP fixing + SCIP"
@@ -168,7 +168,7 @@ SC_FIXED = "greedy + LP fixing + SCIP"
 
 
 def test_set_covering_matches_the_full_model_on_both_paths():
-    from citylogistics.location import SetCovering
+    from citylogistics.location.models import SetCovering
 
     rng = np.random.default_rng(3)
     solvers = set()
@@ -203,7 +203,7 @@ def test_set_covering_matches_the_full_model_on_both_paths():
 
 
 def test_set_cover_keeps_the_greedy_cover_at_the_time_limit():
-    from citylogistics.location_coverage import solve_set_cover
+    from citylogistics.location.coverage import solve_set_cover
 
     rng = np.random.default_rng(4)
     cost, _, _ = _graph_instance(rng, 150, integer=True)
@@ -218,7 +218,7 @@ def test_set_cover_keeps_the_greedy_cover_at_the_time_limit():
 
 
 def test_unique_rows_matches_numpy():
-    from citylogistics.location_coverage import unique_rows
+    from citylogistics.location.coverage import unique_rows
 
     rng = np.random.default_rng(0)
     mask = rng.random((300, 70)) < 0.1
@@ -229,7 +229,7 @@ def test_unique_rows_matches_numpy():
 
 
 def test_set_covering_does_not_open_free_sites_it_does_not_need():
-    from citylogistics.location import SetCovering
+    from citylogistics.location.models import SetCovering
 
     # A covers all three points (cost 1); B costs nothing but covers only p1
     cost = np.array([[1.0, 1.0], [1.0, 9.0], [1.0, 9.0]])

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from citylogistics.location import PMedian
-from citylogistics.location_plan import LocationPlan
+from citylogistics.location.models import PMedian
+from citylogistics.location.plan import LocationPlan
 
 
 def _plan(**kw):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.location import MaxCoverage, PMedian
+from citylogistics.location.models import MaxCoverage, PMedian
 
 
 class _Regions:

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from citylogistics.location import PMedian
-from citylogistics.location_sparse import SparseCosts, SparsePMedian
+from citylogistics.location.models import PMedian
+from citylogistics.location.lagrangian import SparseCosts, SparsePMedian
 
 
 def _inst(seed, n=14, m=8):

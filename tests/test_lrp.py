@@ -13,7 +13,7 @@ import pytest
 from conftest import shared_path
 
 from citylogistics.errors import InputError
-from citylogistics.lrp import (BENCH_FIELDS, add_lrp_parser, bench_lrp_rows, read_lrp, read_lrp_solution,
+from citylogistics.bench.lrp import (BENCH_FIELDS, add_lrp_parser, bench_lrp_rows, read_lrp, read_lrp_solution,
                                route_depot_set, solve_lrp)
 
 PUBLISHED_20_5_1 = 54793  # ceil(100 * euclid) convention, ../shared/benchmarks/SOURCES.md

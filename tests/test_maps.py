@@ -70,7 +70,7 @@ def data():
 
 
 def _map(data, tiles="none", **kw):
-    from citylogistics.plan_map import map_plan
+    from citylogistics.outputs.plan_map import map_plan
 
     sites, villages, routes, coords, kpis, counties = data
     return map_plan(None, sites, villages, routes, coords, title=HOSTILE, tiles=tiles, year=2012, first_year=2011,
@@ -79,14 +79,14 @@ def _map(data, tiles="none", **kw):
 
 @pytest.fixture(scope="module")
 def html(data):
-    from citylogistics.maps import render_map
+    from citylogistics.outputs.maps import render_map
 
     return render_map(_map(data))
 
 
 def _body(html: str) -> str:
     """The page without the inlined Leaflet library."""
-    from citylogistics.maps import leaflet_assets
+    from citylogistics.outputs.maps import leaflet_assets
 
     return html.replace(leaflet_assets()[0], "")
 
@@ -112,7 +112,7 @@ def test_markers_and_lines_counted(html, data):
 
 
 def test_route_lines_follow_geometry_and_colours(html, data):
-    from citylogistics.maps import route_colour
+    from citylogistics.outputs.maps import route_colour
 
     routes = data[2]
     body = _body(html)
@@ -127,7 +127,7 @@ def test_route_lines_follow_geometry_and_colours(html, data):
 
 
 def test_villages_coloured_by_phase_and_reason(html):
-    from citylogistics.plan_map import PHASE_COLOURS, REASON_COLOURS
+    from citylogistics.outputs.plan_map import PHASE_COLOURS, REASON_COLOURS
 
     body = _body(html)
     for colour in (PHASE_COLOURS[0], PHASE_COLOURS[1], REASON_COLOURS["budget"], REASON_COLOURS["unreachable"]):
@@ -136,7 +136,7 @@ def test_villages_coloured_by_phase_and_reason(html):
 
 
 def test_choropleth_legend_attribution(html):
-    from citylogistics.plan_map import coverage_colour
+    from citylogistics.outputs.plan_map import coverage_colour
 
     assert coverage_colour(10 / 12) in html and coverage_colour(6 / 12) in html
     assert "cl-legend" in html and "county population coverage" in html
@@ -147,7 +147,7 @@ def test_choropleth_legend_attribution(html):
 def test_service_areas_contain_their_villages(data):
     from shapely.geometry import Point
 
-    from citylogistics.plan_map import service_areas
+    from citylogistics.outputs.plan_map import service_areas
 
     sites, villages = data[0], data[1]
     areas = service_areas(sites, villages).set_index("id")
@@ -173,14 +173,14 @@ def test_self_contained_no_cdn(html):
 
 
 def test_deterministic_render(data, html):
-    from citylogistics.maps import render_map
+    from citylogistics.outputs.maps import render_map
 
     assert render_map(_map(data)) == html
 
 
 def test_gcj02_display_only(data):
     from citylogistics.geo import wgs84_to_gcj02
-    from citylogistics.maps import TILE_PROVIDERS, TILES, render_map
+    from citylogistics.outputs.maps import TILE_PROVIDERS, TILES, render_map
 
     assert "gaode" in TILES and TILE_PROVIDERS["gaode"].datum == "GCJ-02"
     sites = data[0].copy()
@@ -197,14 +197,14 @@ def test_gcj02_display_only(data):
 
 
 def test_unknown_tiles_rejected():
-    from citylogistics.maps import new_map
+    from citylogistics.outputs.maps import new_map
 
     with pytest.raises(ValueError, match="gaode"):
         new_map(tiles="google")
 
 
 def test_map_routes_counts_and_escaping():
-    from citylogistics.maps import map_routes, render_map
+    from citylogistics.outputs.maps import map_routes, render_map
 
     plan = {"routes": [{"vehicle": 0, "depot": "H", "capacity": 10, "distance_m": 1000, "duration_s": 100,
                         "steps": [{"type": "start", "id": "H", "load": 2}, {"type": "delivery", "id": "a", "load": 1},

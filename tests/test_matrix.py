@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.matrix import SparseTravelMatrix, TravelMatrix, nearest_k, od_matrices, travel_matrix
+from citylogistics.network.matrix import SparseTravelMatrix, TravelMatrix, nearest_k, od_matrices, travel_matrix
 
 
 def _random_graph(seed: int, n: int = 40, directed: bool = False) -> nx.Graph:
@@ -192,7 +192,7 @@ def test_nearest_k_bounded_search_matches_full():
 
 
 def test_csr_network_reuse_gives_same_results():
-    from citylogistics.matrix import CsrNetwork
+    from citylogistics.network.matrix import CsrNetwork
 
     G = _random_graph(11, n=60)
     nodes = sorted(G)

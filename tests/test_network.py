@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import MultiPolygon, box
 
 from citylogistics.errors import InputError
-from citylogistics.network import (
+from citylogistics.network.graph import (
     NODE_KINDS,
     ROAD_CLASSES,
     NetworkParams,
@@ -340,7 +340,7 @@ def _frame(rows):
 
 
 def test_plan_network_must_lie_in_zhejiang_and_reach_the_city():
-    from citylogistics.network import check_plan_network, load_graphml
+    from citylogistics.network.graph import check_plan_network, load_graphml
 
     G = load_graphml(INVALID_NET / "valid_small.graphml")
     near = _frame([("330900", 122.202939, 29.987949, "330900"), ("330902001", 122.11, 30.03, "330900")])

@@ -12,9 +12,9 @@ import pytest
 from shapely.geometry import LineString, MultiLineString
 
 from citylogistics.errors import InputError
-from citylogistics.matrix import travel_matrix
-from citylogistics.network import NetworkParams, haversine_m, save_graphml, validate_network
-from citylogistics.network_import import (
+from citylogistics.network.matrix import travel_matrix
+from citylogistics.network.graph import NetworkParams, haversine_m, save_graphml, validate_network
+from citylogistics.network.osm_import import (
     attach_settlements,
     import_osm,
     import_road_lines,

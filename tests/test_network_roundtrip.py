@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from citylogistics.network import load_graphml, save_graphml
+from citylogistics.network.graph import load_graphml, save_graphml
 
 ROOT = Path(__file__).resolve().parents[1]
 

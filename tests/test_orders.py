@@ -19,9 +19,9 @@ import pytest
 
 from citylogistics.errors import InputError
 from citylogistics.geo import haversine_m, wgs84_to_gcj02
-from citylogistics.orders import (Depot, OrdersProblem, OrderVehicle, check_plan, format_clock, parse_depot,
+from citylogistics.routing.orders import (Depot, OrdersProblem, OrderVehicle, check_plan, format_clock, parse_depot,
                                   parse_shift, read_depots, read_orders)
-from citylogistics.orders_run import KPI_FIELDS, SCHEDULE_FIELDS, OrdersSection, add_route_parser, route_orders
+from citylogistics.scenario.orders_run import KPI_FIELDS, SCHEDULE_FIELDS, OrdersSection, add_route_parser, route_orders
 
 from conftest import ROOT, shared_path
 
@@ -147,7 +147,7 @@ def test_shift_depots_and_depot_text():
 
 
 def test_order_far_outside_the_network_names_its_line(tmp_path):
-    from citylogistics.network_import import import_osm
+    from citylogistics.network.osm_import import import_osm
 
     path = tmp_path / "far.csv"
     path.write_text("id,lon,lat\nok,120.101,30.251\nfar,120.30,30.40\n", encoding="utf-8")
@@ -263,7 +263,7 @@ def test_straight_line_travel_uses_circuity_and_each_vehicles_speed():
 
 
 def test_network_travel_follows_the_roads():
-    from citylogistics.network_import import import_osm
+    from citylogistics.network.osm_import import import_osm
 
     G = import_osm(OSM)
     problem = _problem(read_orders(DATA / "basic.csv"), network=G, shift=parse_shift("07:00-20:00"))
@@ -409,7 +409,7 @@ def test_orders_section_from_a_scenario_table():
 
 
 def test_problem_from_section_reads_files_relative_to_the_scenario():
-    from citylogistics.orders_run import problem_from_section
+    from citylogistics.scenario.orders_run import problem_from_section
 
     sec = OrdersSection(file="mapped.csv", depots="depots.csv", columns={
         "id": "order_no", "lon": "lng", "demand": "parcels", "tw_start": "start", "tw_end": "end"}, service_s=30)

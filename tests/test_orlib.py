@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.orlib import bench_cap_rows, bench_pmed_rows, read_cap, read_pmed
+from citylogistics.bench.orlib import bench_cap_rows, bench_pmed_rows, read_cap, read_pmed
 
 from conftest import SHARED
 

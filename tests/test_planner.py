@@ -186,7 +186,7 @@ def test_auto_fleet_sizing_leaves_no_load_to_routing_failures(plan_run):
 
 
 def test_fleet_sizing_packs_loads_that_nearly_fill_a_vehicle():
-    from citylogistics.planner import _bins_needed
+    from citylogistics.planner.four_tier import _bins_needed
 
     # 41 loads of 2,957 parcels need 41 trucks of 3,000; the total load (40.4 trucks)
     # undercounts them, which left trunk loads unserved before

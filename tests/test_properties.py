@@ -27,11 +27,11 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from citylogistics.errors import InputError
-from citylogistics.location import PMedian
-from citylogistics.problem import RoutingProblem, Stop, VehicleType
-from citylogistics.route_plan import REASONS
-from citylogistics.routing import SolveParams, solve
-from citylogistics.scenario import PlanSection, Scenario, load_scenario
+from citylogistics.location.models import PMedian
+from citylogistics.routing.problem import RoutingProblem, Stop, VehicleType
+from citylogistics.routing.plan import REASONS
+from citylogistics.routing.solver import SolveParams, solve
+from citylogistics.scenario.files import PlanSection, Scenario, load_scenario
 
 FAST = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])

@@ -105,7 +105,7 @@ def test_geopackage_round_trip(run_dir):
 
 
 def test_svg_chart_escapes_labels():
-    from citylogistics.report_html import svg_chart
+    from citylogistics.outputs.report import svg_chart
 
     svg = svg_chart([2011, 2012], {"<b>x</b>": [1, 2]}, title="<script>alert(1)</script>", x_label="year",
                     y_label="&", kind="line")
@@ -114,8 +114,8 @@ def test_svg_chart_escapes_labels():
 
 
 def test_notebook_repr_html(run_dir):
-    from citylogistics.notebook import run_result_html
-    from citylogistics.runner import RunResult
+    from citylogistics.outputs.notebook import run_result_html
+    from citylogistics.scenario.run import RunResult
 
     kpis = pd.read_csv(run_dir / "kpis.csv", dtype={"scope": str})
     final = kpis[kpis["scope"] == "city"].iloc[-1].to_dict()

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.problem import RoutingProblem, Stop, VehicleType
-from citylogistics.route_plan import RoutePlan
-from citylogistics.routing import SolveParams, solve
+from citylogistics.routing.problem import RoutingProblem, Stop, VehicleType
+from citylogistics.routing.plan import RoutePlan
+from citylogistics.routing.solver import SolveParams, solve
 
 
 def _problem():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.problem import RoutingProblem, Stop, VehicleType
-from citylogistics.routing import SolveParams, solve
+from citylogistics.routing.problem import RoutingProblem, Stop, VehicleType
+from citylogistics.routing.solver import SolveParams, solve
 
 ENGINES = ["ortools", "pyvrp"]
 
@@ -200,7 +200,7 @@ def test_ortools_status_names_cover_the_installed_enum():
     derived from the enum (no raw numbers, no shifted names such as OPTIMAL -> "7")."""
     from ortools.constraint_solver import routing_enums_pb2
 
-    from citylogistics.routing import ortools_status_name
+    from citylogistics.routing.solver import ortools_status_name
 
     enum = routing_enums_pb2.RoutingSearchStatus.Value
     names = {}

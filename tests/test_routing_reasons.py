@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.problem import RoutingProblem, Stop, VehicleType
-from citylogistics.routing import SolveParams, solve
-from citylogistics.routing_check import stop_reason
+from citylogistics.routing.problem import RoutingProblem, Stop, VehicleType
+from citylogistics.routing.solver import SolveParams, solve
+from citylogistics.routing.check import stop_reason
 
 INF = math.inf
 

@@ -119,8 +119,8 @@ def test_load_never_above_capacity(run):
 def test_distances_agree_with_matrix(run, root):
     import networkx as nx
 
-    from citylogistics.matrix import od_matrices
-    from citylogistics.network import load_graphml
+    from citylogistics.network.matrix import od_matrices
+    from citylogistics.network.graph import load_graphml
 
     plan = json.loads((run[0] / "plan.json").read_text())
     G = load_graphml(root / "networks" / "hangzhou.graphml")

@@ -28,7 +28,7 @@ capacity_parcels = 2000
 
 
 def test_route_run_on_osm_fixture(tmp_path: Path, cli, root: Path):
-    from citylogistics.network_import import load_network
+    from citylogistics.network.osm_import import load_network
 
     osm = root / "tests" / "data" / "osm" / "small.osm"
     scen = tmp_path / "osm.toml"
@@ -41,8 +41,8 @@ def test_route_run_on_osm_fixture(tmp_path: Path, cli, root: Path):
     assert served and plan["summary"]["served"] == len(served)
     # Every leg follows OSM roads: a route's distance is the sum of OSM shortest paths between the
     # road nodes its stops snapped to.
-    from citylogistics.matrix import od_matrices
-    from citylogistics.network import nearest_nodes
+    from citylogistics.network.matrix import od_matrices
+    from citylogistics.network.graph import nearest_nodes
     from citylogistics.regions import load_regions
 
     st = load_regions().settlements

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from citylogistics.errors import InputError
-from citylogistics.sweep import SweepResult, load_sweep, pareto_frontier, point_id, run_sweep
+from citylogistics.scenario.sweep import SweepResult, load_sweep, pareto_frontier, point_id, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "tests" / "data" / "scenarios" / "zhoushan_small.toml"
@@ -253,7 +253,7 @@ def test_misspelt_frontier_column_is_an_input_error_after_reusing_points(tiny, t
 def test_frontier_svg_is_valid_and_marks_the_knee():
     import xml.etree.ElementTree as ET
 
-    from citylogistics.sweep import frontier_svg
+    from citylogistics.scenario.sweep import frontier_svg
 
     table = pd.DataFrame({"point_id": ["a", "b", "c", "d", "x"], "status": ["ok"] * 4 + ["error"],
                           "cost_cny": [0.0, 1.0, 5.0, 10.0, math.nan],

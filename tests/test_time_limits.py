@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from citylogistics.location import CapacitatedFacilityLocation, PMedian
-from citylogistics.problem import RoutingProblem, Stop, VehicleType
-from citylogistics.routing import SolveParams, solve
+from citylogistics.location.models import CapacitatedFacilityLocation, PMedian
+from citylogistics.routing.problem import RoutingProblem, Stop, VehicleType
+from citylogistics.routing.solver import SolveParams, solve
 
 T_S = 2.0
 

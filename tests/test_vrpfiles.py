@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from citylogistics.errors import InputError
-from citylogistics.routing import RouteSpec, bench_vrp_rows, build_plan
-from citylogistics.vrpfiles import read_cvrplib, read_instance, read_solomon
+from citylogistics.bench.vrp_files import bench_vrp_rows
+from citylogistics.routing.solver import RouteSpec, build_plan
+from citylogistics.bench.vrp_files import read_cvrplib, read_instance, read_solomon
 
 from conftest import SHARED
 

@@ -21,7 +21,7 @@ are relative to the scenario file (`scenario/`), so the network and override
 cases point at `network/` and `overrides/`.
 
 Two issue items have no command-line input: **inverted time windows** exist only
-on `citylogistics.problem.Stop` (no scenario key or CSV reaches them), and
+on `citylogistics.routing.problem.Stop` (no scenario key or CSV reaches them), and
 stop quantities likewise; they are tested at the library level
 (`test_inverted_time_window_names_the_field`, `test_bad_stop_quantity_names_the_field`).
 Non-numeric and negative **demand** are the scenario's `[demand]` rates.

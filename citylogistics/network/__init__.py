@@ -1,0 +1,51 @@
+"""Road networks: the graph model and its GraphML I/O, the generated networks,
+the import of real roads (OpenStreetMap XML, road lines, the packaged OSM major
+roads) and travel matrices on the graphs.
+
+Modules
+    ``graph``       the graph model (documented node/edge attributes), the generator of the
+                    shipped networks, GraphML save/load/validation, snapping settlements
+    ``osm_import``  OSM XML and road-line files → a drivable graph; snapping and attaching settlements
+    ``osm_major``   the packaged OSM major roads of Zhejiang (extracted once from scgraph-data)
+    ``osm_build``   city and province networks built on the OSM major roads
+    ``matrix``      travel-time and distance matrices (scipy Dijkstra on a CSR graph)
+
+May import: ``errors``, ``geo``, ``regions``, ``demand``, ``config``, ``fileio``. Nothing from
+``routing``, ``location``, ``planner``, ``outputs``, ``scenario`` or ``cli``.
+"""
+
+from __future__ import annotations
+
+_EXPORTS = {
+    "NetworkParams": "graph",
+    "build_city_network": "graph",
+    "build_province_backbone": "graph",
+    "build_all": "graph",
+    "compose_networks": "graph",
+    "save_graphml": "graph",
+    "load_graphml": "graph",
+    "validate_network": "graph",
+    "nearest_nodes": "graph",
+    "settlement_nodes": "graph",
+    "haversine_m": "graph",
+    "import_osm": "osm_import",
+    "import_road_lines": "osm_import",
+    "load_network": "osm_import",
+    "TravelMatrix": "matrix",
+    "travel_matrix": "matrix",
+    "od_matrices": "matrix",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):  # lazy re-exports: importing the subpackage stays light (PEP 562)
+    import importlib
+
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

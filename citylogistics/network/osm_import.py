@@ -1,0 +1,503 @@
+"""Import real roads: OpenStreetMap XML extracts and road-line files; snap settlements.
+
+The result is a road network with the same attributes as the generated ones
+(:mod:`citylogistics.network.graph`), so a scenario can use it instead:
+
+* :func:`import_osm` reads an ``.osm`` XML extract (e.g. cut with osmium or
+  exported from openstreetmap.org) with the standard library's streaming XML
+  parser: no network access and no osmnx needed. Ways with a drivable
+  ``highway`` tag and ``route=ferry`` ways are kept.
+* :func:`import_road_lines` reads LineString layers (GeoPackage, GeoJSON,
+  Shapefile, anything GDAL reads) with geopandas, reprojects to WGS-84.
+* Both split ways into edges at vertices shared by two or more ways (the
+  intersections) and at way ends; interior vertices only add to ``length_m``.
+* :func:`snap_settlements` finds each settlement's nearest road node;
+  :func:`attach_settlements` adds the settlements as nodes (id = code) joined to
+  that road node by a short ``village`` connector, so the rest of the package
+  can address villages and stations by code exactly as on a generated network.
+* :func:`load_network` picks the reader from the file suffix.
+
+Road classes from OSM ``highway``: motorway → expressway, trunk and primary →
+national, secondary → provincial, tertiary → county, everything else drivable
+→ village; ``bridge=yes`` ways → bridge; ``route=ferry`` → ferry (with
+``NetworkParams.ferry_wait_s`` added). Speeds come from a numeric ``maxspeed``
+(km/h, or mph) when present, else ``NetworkParams.speeds_kmh`` of the class.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from citylogistics.errors import InputError
+from citylogistics.network.graph import (NetworkParams, ROAD_CLASSES, short_repr, check_file_size, haversine_m, nearest_nodes,
+                      validate_network, xml_error)
+
+__all__ = [
+    "OSM_HIGHWAY_CLASS",
+    "import_osm",
+    "import_road_lines",
+    "load_network",
+    "snap_settlements",
+    "attach_settlements",
+]
+
+#: OSM ``highway`` value → road class. Values not listed are not drivable and
+#: are skipped (footway, cycleway, path, steps, construction, ...).
+OSM_HIGHWAY_CLASS = {
+    "motorway": "expressway", "motorway_link": "expressway",
+    "trunk": "national", "trunk_link": "national",
+    "primary": "national", "primary_link": "national",
+    "secondary": "provincial", "secondary_link": "provincial",
+    "tertiary": "county", "tertiary_link": "county",
+    "unclassified": "village", "residential": "village", "living_street": "village",
+    "service": "village", "road": "village", "track": "village",
+}
+
+#: Largest OpenStreetMap XML file read (streamed, but every node's point is
+#: kept): about a province's drivable extract.
+MAX_OSM_BYTES = 2_000_000_000
+
+_LEVEL_KIND = {"city": "hub", "county": "county", "town": "town", "village": "village"}
+
+
+def _osm_id(value) -> str:
+    """An OSM id from the file as shown in a message (cut short if it is not a plain number)."""
+    return short_repr(str(value))[1:-1]
+
+
+def _speed_kmh(maxspeed, default: float) -> float:
+    """Parse an OSM ``maxspeed`` (``"60"``, ``"60 km/h"``, ``"40 mph"``)."""
+    if maxspeed is None:
+        return default
+    text = str(maxspeed).strip().lower()
+    m = re.match(r"^(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph)?$", text)
+    if not m:
+        return default
+    v = float(m.group(1)) * (1.609344 if m.group(2) == "mph" else 1.0)
+    return v if v > 0 else default
+
+
+class _Ways:
+    """Polylines with attributes, assembled into a simplified graph."""
+
+    def __init__(self):
+        self.ways: list[tuple[list, np.ndarray, np.ndarray, dict]] = []  # keys, lon, lat, attrs
+
+    def add(self, keys: list, lon: np.ndarray, lat: np.ndarray, attrs: dict) -> None:
+        if len(keys) >= 2:
+            self.ways.append((keys, lon, lat, attrs))
+
+    def graph(self, *, name: str, source: str, params: NetworkParams, directed: bool, node_id,
+              keep_largest: bool, src: str) -> nx.Graph:
+        if not self.ways:
+            raise InputError("no drivable roads found (no ways with a drivable highway tag or route=ferry, or no "
+                             "line features); check the extract covers the area", source=src)
+        uses: dict = {}
+        for keys, *_ in self.ways:
+            for k in keys:
+                uses[k] = uses.get(k, 0) + 1
+        G = nx.DiGraph() if directed else nx.Graph()
+        G.graph.update({"crs": "EPSG:4326", "name": name, "source": source, "file": os.path.basename(src)})
+        for keys, lon, lat, attrs in self.ways:
+            cut = [0] + [i for i in range(1, len(keys) - 1) if uses[keys[i]] > 1] + [len(keys) - 1]
+            seg = haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:])
+            cum = np.concatenate([[0.0], np.cumsum(seg)])
+            for a, b in zip(cut[:-1], cut[1:]):
+                ka, kb = keys[a], keys[b]
+                if ka == kb:
+                    continue  # a closed loop with no other junction
+                length = max(float(cum[b] - cum[a]), 0.1)
+                cls = attrs["road_class"]
+                time = length / (attrs["speed_kmh"] / 3.6) + (params.ferry_wait_s if cls == "ferry" else 0.0)
+                for k, x, y in ((ka, lon[a], lat[a]), (kb, lon[b], lat[b])):
+                    nid = node_id(k)
+                    if nid not in G:
+                        G.add_node(nid, x=float(x), y=float(y), kind="junction", code=nid, name="",
+                                   city_code="", county_code="")
+                data = {"length_m": round(length, 1), "travel_time_s": round(max(time, 0.1), 1),
+                        "road_class": cls}
+                if attrs.get("name"):
+                    data["name"] = attrs["name"]
+                pairs = []
+                if not directed or attrs.get("oneway") in (None, "no"):
+                    pairs = [(ka, kb), (kb, ka)] if directed else [(ka, kb)]
+                elif attrs["oneway"] == "-1":
+                    pairs = [(kb, ka)]
+                else:
+                    pairs = [(ka, kb)]
+                for u, v in pairs:
+                    u, v = node_id(u), node_id(v)
+                    if G.has_edge(u, v) and G.edges[u, v]["travel_time_s"] <= data["travel_time_s"]:
+                        continue
+                    G.add_edge(u, v, **data)
+        G.remove_edges_from(list(nx.selfloop_edges(G)))
+        if keep_largest:
+            comps = nx.weakly_connected_components(G) if directed else nx.connected_components(G)
+            comps = sorted(comps, key=lambda c: (-len(c), min(c)))
+            dropped = sum(len(c) for c in comps[1:])
+            if dropped:
+                G.remove_nodes_from([n for c in comps[1:] for n in c])
+            G.graph["dropped_nodes"] = dropped
+        validate_network(G, source=src)
+        return G
+
+
+def import_osm(
+    path: str | os.PathLike,
+    *,
+    params: NetworkParams | None = None,
+    directed: bool = False,
+    keep_largest: bool = True,
+    highway_classes: Mapping[str, str] | None = None,
+) -> nx.Graph:
+    """Read an OpenStreetMap XML extract into a road network.
+
+    Parameters
+    ----------
+    path
+        ``.osm`` (XML) file.
+    params
+        Speeds by class and ferry parameters (default :class:`NetworkParams`).
+    directed
+        Return a DiGraph honouring ``oneway`` (``yes``/``true``/``1``/``-1``,
+        and motorways); default an undirected Graph (oneway ignored).
+    keep_largest
+        Keep only the largest connected part (count dropped in
+        ``G.graph["dropped_nodes"]``); otherwise a disconnected extract raises.
+    highway_classes
+        Override of :data:`OSM_HIGHWAY_CLASS`.
+
+    Returns
+    -------
+    networkx.Graph
+        Node ids ``"osm<id>"`` (kind ``junction``), ``G.graph["source"] == "osm"``.
+
+    Raises
+    ------
+    InputError
+        Missing or malformed file, a way referring to a node not in the file,
+        no drivable roads.
+    """
+    import xml.parsers.expat as expat
+
+    params = NetworkParams() if params is None else params
+    classes = dict(OSM_HIGHWAY_CLASS if highway_classes is None else highway_classes)
+    bad = {v for v in classes.values() if v not in ROAD_CLASSES}
+    if bad:
+        raise InputError(f"highway_classes maps to unknown road classes {sorted(bad)}; use {ROAD_CLASSES}",
+                         source="import_osm", where="highway_classes")
+    path = Path(path)
+    src = str(path)
+    if not path.is_file():
+        raise InputError("file not found; give the path of an OpenStreetMap .osm XML extract", source=src)
+    check_file_size(path, MAX_OSM_BYTES, what="OpenStreetMap extracts")
+    coords: dict[str, tuple[float, float]] = {}
+    raw_ways: list[tuple[str, list[str], dict, int]] = []
+    way: list | None = None  # [id, refs, tags, line] of the way being read
+    parser = expat.ParserCreate()
+
+    def start(name: str, attrs: dict) -> None:
+        nonlocal way
+        if name == "node":
+            nid = attrs.get("id")
+            where = f"line {parser.CurrentLineNumber}: node {_osm_id(nid)}"
+            try:
+                lon, lat = float(attrs.get("lon")), float(attrs.get("lat"))
+            except (TypeError, ValueError):
+                raise InputError("node without numeric lon/lat; fix or re-export the extract", source=src,
+                                 where=where) from None
+            if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+                raise InputError(f"node at lon {short_repr(attrs.get('lon'))}, lat {short_repr(attrs.get('lat'))}; give WGS-84 "
+                                 "degrees (lon in [-180, 180], lat in [-90, 90])", source=src, where=where)
+            coords[nid] = (lon, lat)
+        elif name == "way":
+            way = [attrs.get("id"), [], {}, parser.CurrentLineNumber]
+        elif way is not None and name == "nd":
+            way[1].append(attrs.get("ref"))
+        elif way is not None and name == "tag":
+            way[2][attrs.get("k")] = attrs.get("v")
+
+    def end(name: str) -> None:
+        nonlocal way
+        if name == "way" and way is not None:
+            raw_ways.append(tuple(way))
+            way = None
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        with open(path, "rb") as fh:
+            parser.ParseFile(fh)
+    except expat.ExpatError as exc:
+        raise InputError(f"not well-formed OSM XML ({expat.ErrorString(exc.code)}); re-export the extract (a "
+                         "truncated or binary file ends like this)", source=src, where=f"line {exc.lineno}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror}); check the path", source=src) from None
+    ways = _Ways()
+    for wid, refs, tags, line in raw_ways:
+        hw = tags.get("highway")
+        if tags.get("route") == "ferry":
+            cls = "ferry"
+            speed = params.ferry_speed_kmh
+        elif hw in classes:
+            cls = classes[hw]
+            speed = _speed_kmh(tags.get("maxspeed"), params.speed_kmh(cls))
+            if tags.get("bridge") not in (None, "no"):
+                cls = "bridge"
+        else:
+            continue
+        if tags.get("access") in ("no", "private") or tags.get("motor_vehicle") == "no":
+            continue
+        missing = [r for r in refs if r not in coords]
+        if missing:
+            raise InputError(f"way refers to node {_osm_id(missing[0])} that is not in the file; export the extract "
+                             "with complete ways (osmium extract --strategy complete_ways)", source=src,
+                             where=f"line {line}: way {_osm_id(wid)}")
+        oneway = tags.get("oneway")
+        if oneway in ("yes", "true", "1"):
+            oneway = "yes"
+        elif oneway != "-1":
+            oneway = "yes" if hw in ("motorway", "motorway_link") and oneway is None else None
+        lon = np.array([coords[r][0] for r in refs])
+        lat = np.array([coords[r][1] for r in refs])
+        ways.add(refs, lon, lat, {"road_class": cls, "speed_kmh": speed, "oneway": oneway,
+                                  "name": tags.get("name", "")})
+    return ways.graph(name=path.stem, source="osm", params=params, directed=directed,
+                      node_id=lambda k: f"osm{k}", keep_largest=keep_largest, src=src)
+
+
+def import_road_lines(
+    path: str | os.PathLike,
+    *,
+    layer: str | None = None,
+    class_column: str | None = None,
+    speed_column: str | None = None,
+    default_class: str = "county",
+    params: NetworkParams | None = None,
+    keep_largest: bool = True,
+    vertex_tolerance_m: float = 1.0,
+) -> nx.Graph:
+    """Read a road-line file (GeoPackage, GeoJSON, Shapefile, ...) into a network.
+
+    Parameters
+    ----------
+    path
+        Any vector file geopandas can read, with LineString/MultiLineString
+        features and a CRS.
+    layer
+        Layer name (GeoPackage with several layers).
+    class_column
+        Column holding a road class (one of :data:`ROAD_CLASSES`) or an OSM
+        ``highway`` value; missing or unknown values get ``default_class``.
+    speed_column
+        Column with speeds in km/h (else the class speed).
+    default_class
+        Road class of lines without a usable class.
+    params
+        Speeds by class (default :class:`NetworkParams`).
+    keep_largest
+        Keep only the largest connected part.
+    vertex_tolerance_m
+        Vertices closer than about this are the same node (lines are split at
+        vertices shared by two or more lines).
+
+    Returns
+    -------
+    networkx.Graph
+        Undirected; node ids ``"r<n>"``; ``G.graph["source"] == "road-lines"``.
+    """
+    import geopandas as gpd
+
+    params = NetworkParams() if params is None else params
+    if default_class not in ROAD_CLASSES:
+        raise InputError(f"default_class {default_class!r} is not a road class; use one of {ROAD_CLASSES}",
+                         source="import_road_lines", where="default_class")
+    path = Path(path)
+    src = str(path)
+    if not path.exists():
+        raise InputError("file not found; give a GeoPackage, GeoJSON or Shapefile of road lines", source=src)
+    try:
+        gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+        text, line = xml_error(exc)
+        raise InputError(f"cannot read road lines ({type(exc).__name__}: {text}); give a valid vector file",
+                         source=src, where=line) from None
+    if gdf.crs is None:
+        raise InputError("the layer has no CRS; set it (e.g. EPSG:4326 for lon/lat) and save again", source=src)
+    try:
+        gdf = gdf.to_crs("EPSG:4326")
+    except Exception as exc:  # noqa: BLE001 - a CRS pyproj cannot transform is the user's file
+        text, _ = xml_error(exc)
+        raise InputError(f"cannot reproject to WGS-84 ({type(exc).__name__}: {text}); set a valid CRS",
+                         source=src, where="crs") from None
+    for col in (class_column, speed_column):
+        if col is not None and col not in gdf.columns:
+            raise InputError(f"column {col!r} not found; columns are {list(gdf.columns)}", source=src, where=col)
+    grid = vertex_tolerance_m / 111_195.0
+    keys_seen: dict[tuple[int, int], str] = {}
+
+    def key_of(x: float, y: float) -> str:
+        k = (int(round(x / grid)), int(round(y / grid)))
+        if k not in keys_seen:
+            keys_seen[k] = f"r{len(keys_seen)}"
+        return keys_seen[k]
+
+    ways = _Ways()
+    for row_no, (geom, row) in enumerate(zip(gdf.geometry, gdf.itertuples(index=False))):
+        if geom is None or geom.is_empty:
+            continue
+        if geom.geom_type not in ("LineString", "MultiLineString"):
+            raise InputError(f"geometry is {geom.geom_type}; road lines must be LineString or MultiLineString",
+                             source=src, where=f"feature {row_no}")
+        cls = default_class
+        if class_column is not None:
+            v = getattr(row, class_column)
+            v = None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+            if v in ROAD_CLASSES:
+                cls = v
+            elif v in OSM_HIGHWAY_CLASS:
+                cls = OSM_HIGHWAY_CLASS[v]
+        speed = params.speed_kmh(cls)
+        if speed_column is not None:
+            sv = getattr(row, speed_column)
+            try:
+                sv = float(sv)
+                if sv > 0 and math.isfinite(sv):
+                    speed = sv
+            except (TypeError, ValueError):
+                pass
+        parts = geom.geoms if geom.geom_type == "MultiLineString" else [geom]
+        for part in parts:
+            xy = np.asarray(part.coords, dtype=float)
+            if xy.ndim != 2 or len(xy) < 2:
+                continue
+            xy = xy[:, :2]
+            ok = np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
+            if not ok.all():
+                x, y = xy[int(np.argmin(ok))]
+                raise InputError(f"vertex at ({x:g}, {y:g}) after reprojection to WGS-84 is not a valid lon/lat; "
+                                 "fix the geometry or the layer's CRS", source=src, where=f"feature {row_no}")
+            keys = [key_of(x, y) for x, y in xy]
+            # drop consecutive duplicates (vertices merged by the tolerance)
+            keep = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]]
+            ways.add([keys[i] for i in keep], xy[keep, 0], xy[keep, 1],
+                     {"road_class": cls, "speed_kmh": speed, "oneway": None, "name": ""})
+    return ways.graph(name=path.stem, source="road-lines", params=params, directed=False,
+                      node_id=lambda k: k, keep_largest=keep_largest, src=src)
+
+
+def load_network(path: str | os.PathLike, **kwargs) -> nx.Graph:
+    """Read a network from ``.graphml``, ``.osm``/``.xml``, or a road-line file.
+
+    Keyword arguments go to the reader (:func:`citylogistics.network.graph.load_graphml`,
+    :func:`import_osm` or :func:`import_road_lines`).
+    """
+    from citylogistics.network.graph import load_graphml
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".graphml":
+        return load_graphml(p, **kwargs)
+    if suffix in (".osm", ".xml"):
+        return import_osm(p, **kwargs)
+    if suffix in (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".zip"):
+        return import_road_lines(p, **kwargs)
+    raise InputError(f"unknown network file type {short_repr(suffix)}; use .graphml, .osm, .gpkg, .geojson or .shp",
+                     source=str(p))
+
+
+def snap_settlements(G: nx.Graph, settlements, *, max_dist_m: float | None = None):
+    """Nearest road node of each settlement.
+
+    Parameters
+    ----------
+    G
+        Road network.
+    settlements
+        DataFrame with ``lon``, ``lat`` and ``code`` (column or index).
+    max_dist_m
+        If given, ``within`` is False for settlements farther than this.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index code; columns ``node``, ``dist_m`` (great-circle), ``within``.
+    """
+    import pandas as pd
+
+    codes = (settlements["code"] if "code" in settlements.columns else pd.Series(settlements.index)).astype(str)
+    lon = pd.to_numeric(settlements["lon"], errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(settlements["lat"], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():
+        raise InputError(f"settlement {codes.iloc[int(np.argmax(bad))]} has no lon/lat; give coordinates",
+                         source="settlements", where="lon/lat")
+    road = [n for n, k in G.nodes(data="kind") if k == "junction"] or list(G)
+    H = G.subgraph(road)
+    ids, dist = nearest_nodes(H, lon, lat, return_dist=True)
+    within = np.ones(len(ids), dtype=bool) if max_dist_m is None else dist <= max_dist_m
+    return pd.DataFrame({"node": ids, "dist_m": dist, "within": within}, index=pd.Index(codes.to_numpy(), name="code"))
+
+
+def attach_settlements(
+    G: nx.Graph,
+    settlements,
+    *,
+    max_dist_m: float = 5000.0,
+    on_far: str = "raise",
+    params: NetworkParams | None = None,
+) -> nx.Graph:
+    """A copy of ``G`` with settlements as nodes joined to their nearest road node.
+
+    Each settlement becomes a node (id = its code, ``kind`` from its level,
+    ``x``/``y`` its point) with one ``village``-class connector edge to the
+    nearest road node; the connector's length is the straight distance × the
+    plain detour factor (at least ``params.min_edge_m``). Settlements sharing a
+    code with an existing node are skipped.
+
+    Parameters
+    ----------
+    max_dist_m
+        Settlements farther than this from any road are "far".
+    on_far
+        ``"raise"`` (InputError naming the first far settlement) or ``"drop"``
+        (left out; listed in ``G.graph["unsnapped"]``).
+    """
+    params = NetworkParams() if params is None else params
+    if on_far not in ("raise", "drop"):
+        raise InputError(f"on_far is {on_far!r}; use 'raise' or 'drop'", source="attach_settlements")
+    snap = snap_settlements(G, settlements, max_dist_m=max_dist_m)
+    far = snap.index[~snap["within"].to_numpy()]
+    if len(far) and on_far == "raise":
+        c = far[0]
+        raise InputError(f"{len(far)} settlements are more than {max_dist_m:g} m from any road (first: {c}, "
+                         f"{snap.loc[c, 'dist_m']:.0f} m); use an extract covering them, raise max_dist_m, or "
+                         "on_far='drop'", source=str(G.graph.get("file", G.graph.get("name", "<graph>"))),
+                         where=f"settlement {c}")
+    H = G.copy()
+    rows = settlements.copy()
+    if "code" not in rows.columns:
+        rows["code"] = rows.index
+    rows = rows.assign(code=rows["code"].astype(str)).set_index("code", drop=False)
+    speed = params.speed_kmh("village") / 3.6
+    for code, r in rows.iterrows():
+        if code in H or not snap.loc[code, "within"]:
+            continue
+        level = str(r.get("level", "village"))
+        H.add_node(code, x=float(r["lon"]), y=float(r["lat"]), kind=_LEVEL_KIND.get(level, "village"), code=code,
+                   name=str(r.get("name", "")), city_code=str(r.get("city_code", "") or ""),
+                   county_code=str(r.get("county_code", "") or ""))
+        length = max(float(snap.loc[code, "dist_m"]) * params.detour_plain, params.min_edge_m)
+        edge = {"length_m": round(length, 1), "travel_time_s": round(length / speed, 1), "road_class": "village"}
+        H.add_edge(code, snap.loc[code, "node"], **edge)
+        if H.is_directed():
+            H.add_edge(snap.loc[code, "node"], code, **edge)
+    H.graph["unsnapped"] = ",".join(map(str, far))
+    return H

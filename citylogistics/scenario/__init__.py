@@ -1,0 +1,36 @@
+"""Scenario files and runs: read and validate TOML, run a scenario, sweeps and comparisons.
+
+Modules
+    ``files``       scenario sections and :func:`load_scenario`, manifests
+    ``run``         :func:`run_scenario`: route runs and plan runs end to end
+    ``orders_run``  routing an order list (``citylogistics route``) and its outputs
+    ``sweep``       grids of scenario variants on Dask
+    ``compare``     KPI deltas between two runs
+
+May import every other subpackage. Only ``cli`` imports it.
+"""
+
+from __future__ import annotations
+
+_EXPORTS = {
+    "Scenario": "files",
+    "load_scenario": "files",
+    "run_scenario": "run",
+    "run_sweep": "sweep",
+    "load_sweep": "sweep",
+    "compare_runs": "compare",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):  # lazy re-exports: importing the subpackage stays light (PEP 562)
+    import importlib
+
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
