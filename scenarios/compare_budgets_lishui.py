@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from citylogistics.fileio import atomic_write_text
-from citylogistics.runner import run_scenario
-from citylogistics.scenario import load_scenario
+from citylogistics.scenario.run import run_scenario
+from citylogistics.scenario.files import load_scenario
 
 HERE = Path(__file__).resolve().parent
 BUDGETS_CNY = (600_000, 1_500_000, 3_000_000)
