@@ -1,7 +1,11 @@
 """Facility location: the siting models and their searches.
 
 Modules
-    ``models``      SetCovering, MaxCoverage, PMedian, PCenter, CapacitatedFacilityLocation
+    ``models``      the public door of the five siting models below (re-exports them)
+    ``base``        the data, checks, constructors and plan building the five models share
+    ``covering``    SetCovering, MaxCoverage
+    ``median``      PMedian, PCenter
+    ``capacitated`` CapacitatedFacilityLocation
     ``coverage``    the heuristic + LP-bound search behind the coverage models
     ``lagrangian``  the sparse p-median (Lagrangian + reduced MIP) at province scale
     ``phased``      the multi-year phased siting model of the four-tier planner
@@ -16,11 +20,11 @@ May import: ``errors``, ``geo``, ``regions``, ``demand``, ``config``, ``network`
 from __future__ import annotations
 
 _EXPORTS = {
-    "SetCovering": "models",
-    "MaxCoverage": "models",
-    "PMedian": "models",
-    "PCenter": "models",
-    "CapacitatedFacilityLocation": "models",
+    "SetCovering": "covering",
+    "MaxCoverage": "covering",
+    "PMedian": "median",
+    "PCenter": "median",
+    "CapacitatedFacilityLocation": "capacitated",
     "LocationPlan": "plan",
     "SparsePMedian": "lagrangian",
     "SparseCosts": "lagrangian",
