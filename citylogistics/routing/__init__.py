@@ -2,7 +2,10 @@
 
 Modules
     ``problem``       :class:`RoutingProblem`, :class:`Stop`, :class:`VehicleType` (add a vehicle attribute here)
-    ``solver``        :func:`solve` and :class:`SolveParams`: the OR-Tools engine and the engine choice
+    ``params``        :class:`SolveParams`, :class:`IntPolicy` (float -> integer policy), :class:`RouteSpec`:
+                      what both engines share
+    ``solver``        :func:`solve`: the engine choice and the plan built from the engine's answer
+    ``ortools_engine`` the OR-Tools engine
     ``pyvrp_engine``  the PyVRP engine
     ``plan``          :class:`RoutePlan`, the result, and the reason codes of unserved stops
     ``check``         an independent check of a plan against its problem
@@ -18,7 +21,7 @@ _EXPORTS = {
     "RoutingProblem": "problem",
     "Stop": "problem",
     "VehicleType": "problem",
-    "SolveParams": "solver",
+    "SolveParams": "params",
     "solve": "solver",
     "RoutePlan": "plan",
     "REASONS": "plan",

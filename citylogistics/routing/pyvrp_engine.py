@@ -1,6 +1,6 @@
 """PyVRP adapter: translate a :class:`RoutingProblem` into PyVRP's data and back.
 
-Mapping (integers from :class:`citylogistics.routing.solver.IntPolicy`):
+Mapping (integers from :class:`citylogistics.routing.params.IntPolicy`):
 
 - one PyVRP location per depot, one extra "sink" depot per depot used by
   open routes (every arc into it costs nothing), then one per stop;
@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from citylogistics.routing.problem import RoutingProblem
-from citylogistics.routing.solver import IntPolicy, RouteSpec, SolveParams
+from citylogistics.routing.params import IntPolicy, RouteSpec, SolveParams, work_seconds
 
 __all__ = ["build_data", "solve_pyvrp", "iteration_limit"]
 
@@ -165,8 +165,6 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
     total_del = sum(problem.stops[i].delivery for i in keep)
     fleet = sum(vt.count * vt.capacity * vt.max_trips for vt in problem.vehicle_types)
     prize_required = total_del > fleet
-    from citylogistics.routing.solver import work_seconds
-
     limit = iteration_limit(len(keep), work_seconds(params)) if params.deterministic else None
 
     notes: list[str] = []
