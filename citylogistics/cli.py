@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from citylogistics.config import num
+from citylogistics.config import number_arg
 from citylogistics.errors import CityLogisticsError, InputError, clip, short
 
 
@@ -40,6 +40,12 @@ def _cmd_run(args) -> int:
 
     scenario = load_scenario(args.scenario)
     check_output_dir(args.out, overwrite=args.overwrite)
+    if scenario.orders is not None:  # an order list: routes, drivers' sheet, map, KPIs
+        from citylogistics.scenario.orders_run import run_orders_scenario
+
+        plan = run_orders_scenario(scenario, args.out, overwrite=args.overwrite)
+        print(plan.summary())
+        return 0
     if _quiet(args):
         result = run_scenario(scenario, args.out, overwrite=args.overwrite)
     elif not sys.stderr.isatty():  # a log file or pipe: one plain line per stage
@@ -105,7 +111,7 @@ def _cmd_regions(args) -> int:
 
 
 def _cmd_networks_build(args) -> int:
-    from citylogistics.network.graph import build_all
+    from citylogistics.network.generate import build_all
 
     from citylogistics.fileio import check_output_dir, check_output_file
     from citylogistics.regions import CITY_CODES
@@ -168,26 +174,9 @@ def _cmd_bench_cap(args) -> int:
     return 0
 
 
-def _number(lo: float, hi: float, *, integer: bool = False, lo_open: bool = False):
-    """An argparse type: a finite number (a whole one with ``integer``) in [lo, hi] (lo excluded with ``lo_open``)."""
-    def parse(text: str) -> float | int:
-        try:
-            v = int(text) if integer else float(text)
-        except ValueError:
-            kind = "a whole number" if integer else "a number"
-            raise argparse.ArgumentTypeError(f"expected {kind}, got {short(text)}") from None
-        if not math.isfinite(v) or (v != 0 and abs(v) < sys.float_info.min):
-            raise argparse.ArgumentTypeError(f"expected a finite, normal number, got {short(text)}")
-        if (v <= lo if lo_open else v < lo) or v > hi:
-            low = f"above {num(lo)}" if lo_open else f"from {num(lo)}"
-            raise argparse.ArgumentTypeError(f"must be {low} to {num(hi)}, got {short(text)}")
-        return v
-    return parse
-
-
-_time_limit = _number(0, 86_400, lo_open=True)
-_seed = _number(0, 2**31 - 1, integer=True)
-_workers = _number(1, 1024, integer=True)
+_time_limit = number_arg(0, 86_400, lo_open=True)
+_seed = number_arg(0, 2**31 - 1, integer=True)
+_workers = number_arg(1, 1024, integer=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -227,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--format", choices=("table", "csv"), default="table")
     cmp_.set_defaults(func=_cmd_compare)
 
+    from citylogistics.scenario.orders_run import add_route_parser
+
+    add_route_parser(sub)
+
     reg = sub.add_parser("regions", help="list cities, counties, towns or villages with points and population")
     reg.add_argument("--city", help="city name or adcode (default: the whole province)")
     reg.add_argument("--level", choices=("city", "county", "town", "village"), default=None)
@@ -257,10 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     bp.set_defaults(func=_cmd_bench_pmed)
     bc = bsub.add_parser("cap", help="OR-Library capacitated facility location files")
     bc.add_argument("files", nargs="+")
-    bc.add_argument("--capacity", type=_number(0, 1e9, lo_open=True), default=None,
+    bc.add_argument("--capacity", type=number_arg(0, 1e9, lo_open=True), default=None,
                     help="capacity of every site (for files whose capacity is 'capacity')")
     bc.add_argument("--time-limit", type=_time_limit, default=60.0, help="seconds per instance (up to 86400)")
     bc.set_defaults(func=_cmd_bench_cap)
+    from citylogistics.bench.lrp import add_lrp_parser
+
+    add_lrp_parser(bsub)
     return p
 
 

@@ -211,3 +211,22 @@ def describe(cls: type) -> list[tuple[str, str, Any, str]]:
         rows.append((f.name, _type_name(hints[f.name]), default, f.metadata.get("doc", "")))
     return rows
 
+
+def number_arg(lo: float, hi: float, *, integer: bool = False, lo_open: bool = False):
+    """An ``argparse`` type for a command-line option: a finite, normal number (a whole one with
+    ``integer``) in [lo, hi] (lo excluded with ``lo_open``); the message names the range."""
+    import argparse
+
+    def parse(text: str) -> float | int:
+        try:
+            v = int(text) if integer else float(text)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {short(text)}") from None
+        if not math.isfinite(v) or (v != 0 and abs(v) < sys.float_info.min):
+            raise argparse.ArgumentTypeError(f"expected a finite, normal number, got {short(text)}")
+        if (v <= lo if lo_open else v < lo) or v > hi:
+            low = f"above {num(lo)}" if lo_open else f"from {num(lo)}"
+            raise argparse.ArgumentTypeError(f"must be {low} to {num(hi)}, got {short(text)}")
+        return v
+    return parse

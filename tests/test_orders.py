@@ -347,10 +347,10 @@ def test_route_command_writes_the_outputs(lade_run, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["command"] == "route" and manifest["settings"]["seed"] == 3
     assert len(manifest["inputs"]["orders"]["sha256"]) == 64
-    # an existing output is replaced only with --overwrite
-    with pytest.raises(InputError, match="--overwrite"):
-        _route(*argv)
-    assert _route(*argv, "--overwrite") == 0
+    # an earlier citylogistics output is replaced (recognised by its manifest), with the same bytes
+    before = (out / "plan.json").read_bytes()
+    assert _route(*argv) == 0
+    assert (out / "plan.json").read_bytes() == before
 
 
 def test_same_seed_gives_the_same_bytes(tmp_path):
@@ -389,7 +389,7 @@ def test_bad_input_writes_nothing(tmp_path):
     other.mkdir()
     (other / "mine.txt").write_text("keep me", encoding="utf-8")
     with pytest.raises(InputError, match="not a citylogistics output"):
-        _route(str(DATA / "basic.csv"), "--depot", "120.1,30.25", "--out", str(other), "--overwrite")
+        _route(str(DATA / "basic.csv"), "--depot", "120.1,30.25", "--out", str(other))
     assert (other / "mine.txt").read_text(encoding="utf-8") == "keep me"
 
 

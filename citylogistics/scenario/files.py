@@ -24,6 +24,7 @@ from typing import Any
 
 from citylogistics import __version__
 from citylogistics.config import build, spec
+from citylogistics.routing.orders import CRS_CHOICES, ORDER_COLUMNS, parse_shift
 from citylogistics.errors import InputError, clip, short
 
 
@@ -167,6 +168,52 @@ class MapSection:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class OrdersSection:
+    """The ``[orders]`` table of a scenario: route an order list instead of settlements.
+
+    The fleet is the scenario's ``[[vehicles]]`` (``count`` per depot; each
+    drives at ``speed_kmh / speed_factor``), the network its ``[network]
+    file`` (none: straight lines × ``circuity``).
+    """
+
+    file: str = spec(doc="orders CSV (relative to the scenario): id, lon, lat [, demand, kind, tw_start, tw_end, service_s]")
+    columns: dict = dataclasses.field(default_factory=dict, hash=False, metadata={  # spec() + left out of the hash
+        "min": None, "max": None, "gt": None, "choices": None,
+        "doc": "column mapping for a CSV from another system, e.g. [orders.columns] lon = \"lng\""})
+    crs: str = spec("wgs84", choices=CRS_CHOICES, doc="datum of the points in the orders and depots files")
+    depot: tuple[float, ...] | None = spec(None, doc="one depot [lon, lat]; or give depots")
+    depots: str | None = spec(None, doc="depots CSV id, lon, lat (relative to the scenario); or give depot")
+    shift: str | None = spec(None, doc="vehicles' shift HH:MM-HH:MM (end may be past 24:00); default: none")
+    service_s: float = spec(0.0, min=0, max=WEEK_S, doc="service time of orders without a service_s value")
+    speed_kmh: float | None = spec(15.0, gt=0, max=200, doc="vehicle speed (each [[vehicles]] speed_factor divides it); none with a network: the road speeds")
+    circuity: float = spec(1.3, min=1, max=5, doc="road distance / straight distance without a network")
+    max_snap_m: float = spec(1000.0, gt=0, max=100_000, doc="an order farther than this from the network is refused")
+    time_limit_s: float = spec(10.0, gt=0, max=3600, doc="search work in seconds on the dev machine (wall-clock cap 10x, at least 5 s)")
+    split: str = spec("auto", choices=("auto", "always", "never"), doc="solve several depots one at a time (auto: above 1,500 orders)")
+    vehicles: int = spec(10, min=1, max=MAX_COUNT, doc="vehicles per depot when the scenario has no [[vehicles]]")
+    capacity_parcels: float = spec(50.0, gt=0, max=MAX_CAPACITY, doc="their capacity")
+
+    def __post_init__(self):
+        if not isinstance(self.columns, Mapping):
+            raise InputError(f"expected a table of column names, got {self.columns!r}", where="orders.columns")
+        for key, value in self.columns.items():
+            if key not in ORDER_COLUMNS:
+                from citylogistics.config import did_you_mean
+
+                raise InputError(f"unknown column {key!r}{did_you_mean(str(key), ORDER_COLUMNS)}; map only "
+                                 f"{', '.join(ORDER_COLUMNS)}", where=f"orders.columns.{key}")
+            if not isinstance(value, str) or not value:
+                raise InputError(f"expected a column name, got {value!r}", where=f"orders.columns.{key}")
+        if (self.depot is None) == (self.depots is None):
+            raise InputError("give exactly one of depot = [lon, lat] and depots = \"FILE.csv\"",
+                             where="orders.depot")
+        if self.depot is not None and len(self.depot) != 2:
+            raise InputError(f"expected [lon, lat], got {list(self.depot)}", where="orders.depot")
+        if self.shift is not None:
+            parse_shift(self.shift, source="scenario", where="orders.shift")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A validated scenario.  Build it with :func:`load_scenario`."""
 
@@ -182,6 +229,7 @@ class Scenario:
     plan: PlanSection | None = spec(None, doc="present: run the four-tier coverage-extension planner")
     sites: SitesSection = spec(SitesSection())
     map: MapSection = spec(MapSection())
+    orders: OrdersSection | None = spec(None, doc="present: route this order list (same-city delivery and pickup) instead of settlements")
     path: str = dataclasses.field(default="<scenario>", compare=False, metadata={"internal": True})
 
     def __post_init__(self):
@@ -190,6 +238,9 @@ class Scenario:
         names = [v.name for v in self.vehicles]
         if len(set(names)) != len(names):
             raise InputError("vehicle names must be unique", where="vehicles.name")
+        if self.orders is not None and self.plan is not None:
+            raise InputError("a scenario routes either an order list ([orders]) or a coverage plan ([plan]), not "
+                             "both; drop one of the two tables", where="orders")
         if self.plan is not None:
             for leg in self.plan.route_legs:
                 if not any(v.leg == leg for v in self.vehicles):
@@ -262,7 +313,9 @@ def load_scenario(path: str | Path) -> Scenario:
     from citylogistics.regions import resolve_city
 
     try:
-        if not (scenario.plan is not None and scenario.city.strip().lower() in ("330000", "zhejiang", "浙江", "浙江省", "province")):
+        province = scenario.plan is not None and scenario.city.strip().lower() in (
+            "330000", "zhejiang", "浙江", "浙江省", "province")
+        if not province and scenario.orders is None:  # order lists may come from any city
             resolve_city(scenario.city)
     except InputError as exc:
         raise InputError(exc.message, source=str(path), where="city") from None
@@ -270,7 +323,10 @@ def load_scenario(path: str | Path) -> Scenario:
     if d is not None and not d.is_dir():
         raise InputError(f"folder {d} not found; fix the path (it is relative to the scenario file)",
                          source=str(path), where="network.dir")
-    for key, rel in (("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)):
+    checked = [("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)]
+    if scenario.orders is not None:
+        checked += [("orders.file", scenario.orders.file), ("orders.depots", scenario.orders.depots)]
+    for key, rel in checked:
         p = scenario.resolve(rel)
         if p is not None and p.is_dir():
             raise InputError(f"{p} is a directory; give a file path (relative to the scenario file)",
@@ -294,7 +350,10 @@ def input_files(scenario: Scenario) -> dict[str, Path]:
     ``regions.overrides`` and every ``*.graphml`` in ``network.dir``
     (the default networks are generated from the packaged data, not read)."""
     out: dict[str, Path] = {}
-    for key, rel in (("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)):
+    files = [("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)]
+    if scenario.orders is not None:
+        files += [("orders.file", scenario.orders.file), ("orders.depots", scenario.orders.depots)]
+    for key, rel in files:
         p = scenario.resolve(rel)
         if p is not None:
             out[key] = p

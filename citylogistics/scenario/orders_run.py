@@ -50,7 +50,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from citylogistics.config import spec
+from citylogistics.config import number_arg
+from citylogistics.fileio import MANIFEST_TOOL, check_output_dir
+from citylogistics.scenario.files import DAY_S, MAX_CAPACITY, MAX_COUNT, MAX_SEED, OrdersSection
 from citylogistics.errors import InputError
 from citylogistics.routing.orders import (CRS_CHOICES, ORDER_COLUMNS, OrdersProblem, OrderVehicle, PlanCheck, check_plan, format_clock,
                      parse_depot, parse_shift, read_depots, read_orders)
@@ -72,52 +74,6 @@ OUTPUT_FILES = ("plan.json", "schedule.csv", "map.html", "kpis.csv", "manifest.j
 # ---------------------------------------------------------------------------
 # Scenario section
 # ---------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class OrdersSection:
-    """The ``[orders]`` table of a scenario: route an order list instead of settlements.
-
-    The fleet is the scenario's ``[[vehicles]]`` (``count`` per depot; each
-    drives at ``speed_kmh / speed_factor``), the network its ``[network]
-    file`` (none: straight lines × ``circuity``).
-    """
-
-    file: str = spec(doc="orders CSV (relative to the scenario): id, lon, lat [, demand, kind, tw_start, tw_end, service_s]")
-    columns: dict = dataclasses.field(default_factory=dict, hash=False, metadata={  # spec() + left out of the hash
-        "min": None, "max": None, "gt": None, "choices": None,
-        "doc": "column mapping for a CSV from another system, e.g. [orders.columns] lon = \"lng\""})
-    crs: str = spec("wgs84", choices=CRS_CHOICES, doc="datum of the points in the orders and depots files")
-    depot: tuple[float, ...] | None = spec(None, doc="one depot [lon, lat]; or give depots")
-    depots: str | None = spec(None, doc="depots CSV id, lon, lat (relative to the scenario); or give depot")
-    shift: str | None = spec(None, doc="vehicles' shift HH:MM-HH:MM (end may be past 24:00); default: none")
-    service_s: float = spec(0.0, min=0, max=7 * 86400, doc="service time of orders without a service_s value")
-    speed_kmh: float | None = spec(15.0, gt=0, max=200, doc="vehicle speed (each [[vehicles]] speed_factor divides it); none with a network: the road speeds")
-    circuity: float = spec(1.3, min=1, max=5, doc="road distance / straight distance without a network")
-    max_snap_m: float = spec(1000.0, gt=0, doc="an order farther than this from the network is refused")
-    time_limit_s: float = spec(10.0, gt=0, max=3600, doc="search work in seconds on the dev machine (wall-clock cap 10x, at least 5 s)")
-    split: str = spec("auto", choices=("auto", "always", "never"), doc="solve several depots one at a time (auto: above 1,500 orders)")
-    vehicles: int = spec(10, min=1, doc="vehicles per depot when the scenario has no [[vehicles]]")
-    capacity_parcels: float = spec(50.0, gt=0, doc="their capacity")
-
-    def __post_init__(self):
-        if not isinstance(self.columns, Mapping):
-            raise InputError(f"expected a table of column names, got {self.columns!r}", where="orders.columns")
-        for key, value in self.columns.items():
-            if key not in ORDER_COLUMNS:
-                from citylogistics.config import did_you_mean
-
-                raise InputError(f"unknown column {key!r}{did_you_mean(str(key), ORDER_COLUMNS)}; map only "
-                                 f"{', '.join(ORDER_COLUMNS)}", where=f"orders.columns.{key}")
-            if not isinstance(value, str) or not value:
-                raise InputError(f"expected a column name, got {value!r}", where=f"orders.columns.{key}")
-        if (self.depot is None) == (self.depots is None):
-            raise InputError("give exactly one of depot = [lon, lat] and depots = \"FILE.csv\"",
-                             where="orders.depot")
-        if self.depot is not None and len(self.depot) != 2:
-            raise InputError(f"expected [lon, lat], got {list(self.depot)}", where="orders.depot")
-        if self.shift is not None:
-            parse_shift(self.shift, source="scenario", where="orders.shift")
-
-
 def problem_from_section(section: OrdersSection, vehicles: Sequence[Any] = (), *, base_dir: str | Path,
                          network=None) -> OrdersProblem:
     """The :class:`OrdersProblem` of an ``[orders]`` table.
@@ -381,22 +337,6 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
 # ---------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------
-def check_out_dir(out_dir: str | Path, *, overwrite: bool) -> Path:
-    """Refuse, before any work, a non-empty ``out_dir`` unless ``overwrite`` is set, and even then
-    one that is not a citylogistics output (no ``manifest.json``)."""
-    from citylogistics.fileio import check_output_dir
-
-    out = check_output_dir(out_dir)
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise InputError("the output folder exists and is not empty; pass --overwrite to replace it or choose "
-                             "another folder", source=str(out))
-        if not (out / "manifest.json").is_file():
-            raise InputError("the output folder is not a citylogistics output (no manifest.json), so it is not "
-                             "replaced even with --overwrite; choose another folder", source=str(out))
-    return out
-
-
 def plan_document(plan: RoutePlan, problem: OrdersProblem) -> dict:
     """The ``plan.json`` content: an ``orders`` block, then the plan schema."""
     net = problem.network
@@ -436,7 +376,7 @@ def write_orders_outputs(plan: RoutePlan, out_dir: str | Path, *, problem: Order
     from citylogistics.outputs.maps import render_map
     from citylogistics.scenario.files import dump_json, file_sha256, versions
 
-    out = check_out_dir(out_dir, overwrite=overwrite)
+    out = check_output_dir(out_dir, overwrite=overwrite)
     t0 = time.perf_counter()
     doc = plan_document(plan, problem)
     sched = _csv(schedule_rows(plan, problem), SCHEDULE_FIELDS)
@@ -444,7 +384,7 @@ def write_orders_outputs(plan: RoutePlan, out_dir: str | Path, *, problem: Order
     page = render_map(orders_map(plan, problem, tiles=tiles,
                                  title=title or f"Routes for {Path(problem.orders.source).name}"))
     files = {"orders": problem.orders.source} if inputs is None else dict(inputs)
-    manifest = {"command": "route", "title": title, "outputs": list(OUTPUT_FILES),
+    manifest = {"tool": MANIFEST_TOOL, "command": "route", "title": title, "outputs": list(OUTPUT_FILES),
                 "inputs": {k: {"path": str(p), "sha256": file_sha256(p)} for k, p in files.items() if p is not None},
                 "settings": dict(settings or {}), "versions": versions(),
                 "timings_s": {k: round(v, 3) for k, v in {**(timings or {}),
@@ -462,46 +402,6 @@ def write_orders_outputs(plan: RoutePlan, out_dir: str | Path, *, problem: Order
 # ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
-def _positive(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return v
-
-
-def _nonneg(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (v >= 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return v
-
-
-def _count(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return v
-
-
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
-
-
 def _columns(text: str) -> dict[str, str]:
     out = {}
     for part in text.split(","):
@@ -526,20 +426,20 @@ def add_route_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (written atomically)")
     p.add_argument("--network", metavar="GRAPH", help="road network (.graphml, .osm, .gpkg/.geojson/.shp); "
                    "default: straight lines x --circuity")
-    p.add_argument("--vehicles", type=_count, default=10, metavar="N", help="vehicles per depot (default 10)")
-    p.add_argument("--capacity", type=_positive, default=50.0, metavar="Q", help="parcels per vehicle (default 50)")
-    p.add_argument("--speed-kmh", type=_positive, default=None, metavar="V",
+    p.add_argument("--vehicles", type=number_arg(1, MAX_COUNT, integer=True), default=10, metavar="N", help="vehicles per depot (default 10)")
+    p.add_argument("--capacity", type=number_arg(0, MAX_CAPACITY, lo_open=True), default=50.0, metavar="Q", help="parcels per vehicle (default 50)")
+    p.add_argument("--speed-kmh", type=number_arg(0, 200, lo_open=True), default=None, metavar="V",
                    help="vehicle speed (default 15 km/h; with --network: the road speeds)")
     p.add_argument("--shift", metavar="HH:MM-HH:MM", help="vehicles' shift (default: none)")
-    p.add_argument("--service-s", type=_nonneg, default=0.0, metavar="S",
+    p.add_argument("--service-s", type=number_arg(0, 7 * DAY_S), default=0.0, metavar="S",
                    help="service time of orders without a service_s value (default 0)")
-    p.add_argument("--time-limit", type=_positive, default=10.0, metavar="S",
+    p.add_argument("--time-limit", type=number_arg(0, 3600, lo_open=True), default=10.0, metavar="S",
                    help="search work in seconds (deterministic; wall-clock cap 10x, at least 5 s; default 10)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="N")
+    p.add_argument("--seed", type=number_arg(0, MAX_SEED, integer=True), default=0, metavar="N")
     p.add_argument("--crs", choices=CRS_CHOICES, default="wgs84", help="datum of the input points (default wgs84)")
     p.add_argument("--columns", type=_columns, default=None, metavar="NAME=COLUMN,...",
                    help="column mapping, e.g. id=order_id,lon=lng")
-    p.add_argument("--circuity", type=_positive, default=1.3, help="road / straight distance without a network (1.3)")
+    p.add_argument("--circuity", type=number_arg(1, 5), default=1.3, help="road / straight distance without a network (1.3)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing citylogistics output folder")
     p.set_defaults(func=cmd_route)
     return p
@@ -549,7 +449,7 @@ def cmd_route(args) -> int:
     """Handler of ``citylogistics route`` (arguments from :func:`add_route_parser`)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    check_out_dir(args.out, overwrite=args.overwrite)
+    check_output_dir(args.out, overwrite=args.overwrite)
     orders = read_orders(args.orders, columns=args.columns, crs=args.crs, default_service_s=args.service_s)
     if args.depots:
         depots = read_depots(args.depots, crs=args.crs)
@@ -593,7 +493,7 @@ def run_orders_scenario(scenario, out_dir: str | Path, *, overwrite: bool = True
     """
     section: OrdersSection = scenario.orders
     t = time.perf_counter()
-    check_out_dir(out_dir, overwrite=overwrite)
+    check_output_dir(out_dir, overwrite=overwrite)
     net_path = scenario.resolve(scenario.network.file)
     G = None
     if net_path is not None:
