@@ -7,7 +7,7 @@ import pytest
 
 from citylogistics.errors import InputError
 from citylogistics.routing.problem import RoutingProblem, Stop, VehicleType
-from citylogistics.routing.plan import RoutePlan
+from citylogistics.routing.plan import STATS_FIELDS, RoutePlan, SolverStats
 from citylogistics.routing.solver import SolveParams, solve
 
 
@@ -81,3 +81,33 @@ def test_summary_and_str(plan):
 def test_from_dict_rejects_garbage():
     with pytest.raises(InputError):
         RoutePlan.from_dict({"summary": {}})
+
+
+def test_solver_stats_are_typed_and_keep_the_recorded_key_order(plan, tmp_path):
+    """plan.solver is a SolverStats whose to_dict() is the JSON block plans always had (same keys, same order)."""
+    stats = plan.solver
+    assert isinstance(stats, SolverStats)
+    assert stats.engine == "ortools" and stats.seed == 0 and stats.deterministic is True
+    assert isinstance(stats.objective, int) and stats.feasible is True and stats.violations == ()
+    assert "first_solution" in stats.extra and not set(stats.extra) & set(STATS_FIELDS)
+    d = stats.to_dict()
+    assert list(d)[:4] == ["engine", "seed", "deterministic", "time_limit_s"]
+    assert list(d)[-2:] == ["violations", "feasible"] and d["violations"] == []
+    assert plan.to_dict()["summary"]["solver"] == d
+    back = RoutePlan.from_json(plan.to_json(tmp_path / "plan.json"))
+    assert isinstance(back.solver, SolverStats) and list(back.solver.to_dict()) == list(d)
+    assert json.dumps(back.to_dict()) == json.dumps(plan.to_dict())
+
+
+def test_solver_stats_read_like_the_mapping_they_replace():
+    """Code written against the old dict (stats["k"], .get, dict(...)) keeps working; a mapping given to
+    RoutePlan becomes SolverStats with unknown keys in extra."""
+    p = RoutePlan(routes=(), solver={"engine": "pyvrp", "parts": 2, "feasible": False, "violations": ["x"]})
+    assert isinstance(p.solver, SolverStats)
+    assert p.solver.engine == "pyvrp" and p.solver.feasible is False and p.solver.violations == ("x",)
+    assert p.solver.extra == {"parts": 2} and p.solver["parts"] == 2 and p.solver.get("status", "?") == "?"
+    assert dict(p.solver) == {"engine": "pyvrp", "parts": 2, "feasible": False, "violations": ["x"]}
+    assert list(p.solver) == ["engine", "parts", "feasible", "violations"]
+    with pytest.raises(KeyError):
+        p.solver["status"]  # a field never recorded is absent, as in the dict
+    assert SolverStats(engine="ortools", status="success").to_dict() == {"engine": "ortools", "status": "success"}

@@ -40,7 +40,7 @@ def random_problem(seed, n=12, *, tw=False, pickups=False, shift=False, depots=1
 
 
 def check_invariants(problem, plan):
-    assert plan.solver["feasible"], plan.solver["violations"]
+    assert plan.solver.feasible, plan.solver.violations
     served = plan.served_ids()
     assert len(served) == len(set(served))
     assert set(served) | set(plan.unassigned_ids()) == {s.id for s in problem.stops}
@@ -139,7 +139,7 @@ def test_same_seed_same_plan(engine):
     p = SolveParams(time_limit_s=3, engine=engine, seed=5)
     a, b = solve(prob, p), solve(prob, p)
     assert a.to_dict() == b.to_dict()
-    assert a.solver["stopped_by"] != "time_limit"
+    assert a.solver.stopped_by != "time_limit"
 
 
 def test_solve_params_validation():
@@ -224,5 +224,5 @@ def test_time_limited_ortools_solve_reports_a_success_status():
     prob = random_problem(3, n=30, tw=True)
     plan = solve(prob, SolveParams(time_limit_s=1, engine="ortools", deterministic=False))
     check_invariants(prob, plan)
-    assert plan.solver["stopped_by"] == "time_limit"
-    assert plan.solver["status"] in ("success", "partial_success_local_optimum_not_reached", "optimal")
+    assert plan.solver.stopped_by == "time_limit"
+    assert plan.solver.status in ("success", "partial_success_local_optimum_not_reached", "optimal")

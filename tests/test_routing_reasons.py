@@ -67,7 +67,7 @@ def test_fleet_exhausted_gives_penalty(engine):
     van = VehicleType("van", 2, 10)
     prob = line_problem(stops, [van])
     plan = solve(prob, SolveParams(time_limit_s=1, engine=engine))
-    assert plan.solver["feasible"]
+    assert plan.solver.feasible
     assert 2 * 6 > van.capacity  # a van carries one 6-parcel stop: `count` stops can go
     assert len(plan.served_ids()) == van.count
     assert set(plan.served_ids()) | set(plan.unassigned_ids()) == {s.id for s in stops}
@@ -85,7 +85,7 @@ def test_reloading_multiple_trips():
     stops = [Stop(f"s{i}", i, delivery=8, pickup=3) for i in range(1, 4)]
     prob = line_problem(stops, [VehicleType("van", 1, 10, max_trips=3, shift_end_s=50_000)])
     plan = solve(prob, SolveParams(time_limit_s=1))
-    assert not plan.unassigned and plan.solver["feasible"]
+    assert not plan.unassigned and plan.solver.feasible
     (route,) = plan.routes
     assert route.trips == 3
     assert [s.type for s in route.steps].count("reload") == 2

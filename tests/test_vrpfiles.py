@@ -35,7 +35,7 @@ def test_solomon_optimal_solution_costs_bks(name):
     pos = {s.id: k for k, s in enumerate(prob.stops)}
     specs = [RouteSpec(0, (tuple(pos[str(c)] for c in r),)) for r in _sol_routes(BENCH / "solomon" / f"{name}.sol")]
     plan = build_plan(prob, specs, [], solver={})
-    assert plan.solver["feasible"], plan.solver["violations"]
+    assert plan.solver.feasible, plan.solver.violations
     assert inst.objective(plan) == pytest.approx(_bks()[name], abs=0.05)
 
 
@@ -48,7 +48,7 @@ def test_cvrp_optimal_solution_costs_bks(name):
     pos = {s.id: k for k, s in enumerate(prob.stops)}
     specs = [RouteSpec(0, (tuple(pos[str(c + 1)] for c in r),)) for r in _sol_routes(BENCH / "cvrp_x" / f"{name}.sol")]
     plan = build_plan(prob, specs, [], solver={})
-    assert plan.solver["feasible"], plan.solver["violations"]
+    assert plan.solver.feasible, plan.solver.violations
     assert inst.objective(plan) == _bks()[name]
 
 

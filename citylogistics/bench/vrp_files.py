@@ -402,7 +402,7 @@ def bench_vrp_rows(paths: Sequence[str], *, time_limit_s: float = 30.0, seed: in
         t0 = time.perf_counter()
         plan = solve(inst.problem, params)
         sec = time.perf_counter() - t0
-        feasible = bool(plan.solver.get("feasible")) and not plan.unassigned
+        feasible = bool(plan.solver.feasible) and not plan.unassigned
         rows.append({"instance": inst.name, "objective": inst.objective(plan), "routes": len(plan.routes),
                      "seconds": round(sec, 2), "feasible": feasible})
     return rows

@@ -17,11 +17,11 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from citylogistics.errors import InputError
 
-__all__ = ["Step", "Route", "Unassigned", "RoutePlan", "REASONS", "STEP_TYPES"]
+__all__ = ["Step", "Route", "Unassigned", "SolverStats", "RoutePlan", "REASONS", "STEP_TYPES"]
 
 #: Reason codes for unserved stops, see :mod:`citylogistics.routing.solver`.
 REASONS = ("capacity", "time_window", "shift_length", "unreachable", "no_vehicle", "penalty")
@@ -133,6 +133,95 @@ class Unassigned:
         return {"id": self.id, "reason": self.reason}
 
 
+#: The facts every solve records, typed fields of :class:`SolverStats`.
+STATS_FIELDS = ("engine", "seed", "deterministic", "time_limit_s", "status", "objective", "stopped_by",
+                "violations", "feasible")
+
+
+@dataclass(frozen=True, eq=False)
+class SolverStats(Mapping[str, Any]):
+    """Facts about a solve (no wall-clock values).
+
+    Parameters
+    ----------
+    engine
+        ``"ortools"`` or ``"pyvrp"`` (the engine whose routes the plan holds).
+    seed, deterministic, time_limit_s
+        The solve parameters.
+    status
+        The engine's status (OR-Tools' routing status name; PyVRP
+        ``"feasible"``/``"infeasible"``; ``"empty"`` with nothing to route).
+    objective
+        The engine's integer objective (see
+        :class:`~citylogistics.routing.params.IntPolicy`), ``None`` without a
+        feasible solution.
+    stopped_by
+        ``"solution_limit"``, ``"iteration_limit"``, ``"time_limit"``,
+        ``"search_end"`` or ``"nothing_to_do"``.
+    violations
+        Constraints the float evaluation of the routes found broken.
+    feasible
+        ``not violations``.
+    extra
+        Engine-specific facts (``first_solution``, ``iterations``,
+        ``fallback_from``, an orders check, ...).
+    keys
+        The keys in the order the solve recorded them, so :meth:`to_dict` (and
+        ``plan.json``) keeps that order; by default the fields set, then ``extra``.
+
+    It also reads like the mapping it replaces (``stats["status"]``,
+    ``stats.get("feasible")``, ``dict(stats)``), for code written against it.
+    """
+
+    engine: str | None = None
+    seed: int | None = None
+    deterministic: bool | None = None
+    time_limit_s: float | None = None
+    status: str | None = None
+    objective: int | None = None
+    stopped_by: str | None = None
+    violations: tuple[str, ...] = ()
+    feasible: bool | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    keys_order: tuple[str, ...] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "violations", tuple(self.violations))
+        if self.keys_order is None:
+            core = [k for k in STATS_FIELDS if getattr(self, k) is not None
+                    and (k != "violations" or self.feasible is not None or self.violations)]
+            object.__setattr__(self, "keys_order", tuple(core) + tuple(k for k in self.extra if k not in core))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "SolverStats":
+        """Stats from a mapping (``to_dict()`` output, or an engine's facts):
+        the keys of :data:`STATS_FIELDS` become fields, the others ``extra``."""
+        if isinstance(d, SolverStats):
+            return d
+        core = {k: d[k] for k in STATS_FIELDS if k in d}
+        if "violations" in core:
+            core["violations"] = tuple(core["violations"] or ())
+        return cls(**core, extra={k: v for k, v in d.items() if k not in STATS_FIELDS}, keys_order=tuple(d))
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys_order:
+            raise KeyError(key)
+        if key == "violations":
+            return list(self.violations)
+        return getattr(self, key) if key in STATS_FIELDS else self.extra[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_order)
+
+    def __len__(self) -> int:
+        return len(self.keys_order)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data, keys in recorded order (the ``summary.solver`` block of a plan)."""
+        return {k: self[k] for k in self.keys_order}
+
+
+
 @dataclass(frozen=True)
 class RoutePlan:
     """Routes for a fleet, with every unserved stop listed with a reason.
@@ -146,8 +235,8 @@ class RoutePlan:
     penalty_cny
         Sum of the penalties of unserved optional stops.
     solver
-        Facts about the solve (engine, seed, deterministic, status, ...);
-        no wall-clock values.
+        Facts about the solve (:class:`SolverStats`; a mapping given here is
+        converted).
     solve_time_s
         Wall-clock seconds of the solve (not part of ``to_dict`` by default).
     """
@@ -155,8 +244,12 @@ class RoutePlan:
     routes: tuple[Route, ...]
     unassigned: tuple[Unassigned, ...] = ()
     penalty_cny: float = 0.0
-    solver: Mapping[str, Any] = field(default_factory=dict)
+    solver: SolverStats = field(default_factory=SolverStats)
     solve_time_s: float = field(default=0.0, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.solver, SolverStats):
+            object.__setattr__(self, "solver", SolverStats.from_dict(self.solver))
 
     # ---- totals -------------------------------------------------------
     @property
@@ -199,7 +292,7 @@ class RoutePlan:
             "distance_cost_cny": _r2(sum(r.distance_cost_cny for r in self.routes)),
             "time_cost_cny": _r2(sum(r.time_cost_cny for r in self.routes)),
             "penalty_cny": _r2(self.penalty_cny),
-            "solver": dict(self.solver),
+            "solver": self.solver.to_dict(),
         }
         if include_timing:
             summary["solve_time_s"] = round(float(self.solve_time_s), 3)
@@ -213,7 +306,7 @@ class RoutePlan:
             summary = d.get("summary", {})
             return cls(routes=tuple(Route.from_dict(r) for r in d["routes"]),
                        unassigned=tuple(Unassigned(u["id"], u["reason"]) for u in d.get("unassigned", [])),
-                       penalty_cny=summary.get("penalty_cny", 0.0), solver=dict(summary.get("solver", {})),
+                       penalty_cny=summary.get("penalty_cny", 0.0), solver=SolverStats.from_dict(summary.get("solver", {})),
                        solve_time_s=summary.get("solve_time_s", 0.0))
         except (KeyError, TypeError) as exc:
             raise InputError(f"is not a RoutePlan dict (missing {exc}); pass RoutePlan.to_dict() output",
@@ -236,7 +329,7 @@ class RoutePlan:
     # ---- text ---------------------------------------------------------
     def summary(self) -> str:
         """A plain-text table of routes and totals."""
-        eng = self.solver.get("engine", "?")
+        eng = self.solver.get("engine", "?")  # a plan read from a file may have none
         lines = [f"RoutePlan ({eng}): {len(self.routes)} routes, {len(self.served_ids())} served, "
                  f"{len(self.unassigned)} unassigned, cost {self.cost:.2f} CNY, "
                  f"{self.distance_m / 1000:.1f} km, {self.duration_s / 3600:.2f} h, CO2 {self.co2_kg:.1f} kg",

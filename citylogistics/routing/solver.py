@@ -27,7 +27,7 @@ stops after a fixed amount of *work* derived from the instance size and
 ``time_limit_s`` (OR-Tools: a solution limit; PyVRP: an iteration limit),
 calibrated on this machine to finish well under the time limit, which stays
 as a safety cap. The same input and seed then give the same plan. If the cap
-is hit first (a much slower machine), ``plan.solver["stopped_by"]`` says
+is hit first (a much slower machine), ``plan.solver.stopped_by`` says
 ``"time_limit"`` and the result may differ between runs. With
 ``deterministic=False`` the search uses the whole wall-clock time.
 
@@ -46,7 +46,7 @@ from citylogistics.errors import InputError
 from citylogistics.routing.check import stop_reason
 from citylogistics.routing.ortools_engine import _solve_ortools, ortools_status_name, solve_ortools  # noqa: F401
 from citylogistics.routing.params import ENGINES, IntPolicy, RouteSpec, SolveParams, work_seconds
-from citylogistics.routing.plan import Route, RoutePlan, Step, Unassigned
+from citylogistics.routing.plan import Route, RoutePlan, SolverStats, Step, Unassigned
 from citylogistics.routing.problem import RoutingProblem, VehicleType
 
 # SolveParams, IntPolicy, RouteSpec, work_seconds, ENGINES and the OR-Tools engine live in
@@ -108,7 +108,9 @@ def build_plan(problem: RoutingProblem, specs: Sequence[RouteSpec], unassigned: 
 
     Routes are ordered by vehicle type, then by their stop sequence, and named
     ``<type>-<k>``; the float evaluation also verifies every constraint and
-    records violations in ``solver["violations"]`` (empty when feasible).
+    records violations in ``plan.solver.violations`` (empty when feasible).
+    ``solver`` holds the engine's facts; the plan gets them as
+    :class:`~citylogistics.routing.plan.SolverStats`.
     """
     by_type: dict[int, list[RouteSpec]] = {}
     for sp in specs:
@@ -188,11 +190,9 @@ def build_plan(problem: RoutingProblem, specs: Sequence[RouteSpec], unassigned: 
         violations.append("a stop is visited twice")
     un = sorted(unassigned, key=lambda x: x[0])
     penalty = sum(problem.stops[i].penalty_cny or 0.0 for i, _ in un if not problem.stops[i].required)
-    info = dict(solver)
-    info["violations"] = violations
-    info["feasible"] = not violations
+    stats = SolverStats.from_dict({**solver, "violations": tuple(violations), "feasible": not violations})
     return RoutePlan(routes=tuple(routes), unassigned=tuple(Unassigned(problem.stops[i].id, r) for i, r in un),
-                     penalty_cny=penalty, solver=info, solve_time_s=solve_time_s)
+                     penalty_cny=penalty, solver=stats, solve_time_s=solve_time_s)
 
 
 # ---------------------------------------------------------------------------
