@@ -292,45 +292,65 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
     info["lp_bound"] = lp_bound
     target = math.floor(lp_bound + 1e-6) if integral else lp_bound
     if value < target - tol:  # an LP-guided start, then perturb-and-search rounds
-        order = np.argsort(-np.where(allowed | required, y_lp, -1.0), kind="stable")
-        start = np.zeros_like(best)
-        start[order[:p]] = True
-        start &= allowed | required
-        cand, cand_value = search(start & (y_lp > 1e-9))
-        if cand_value > value + tol:
-            best, value = cand, cand_value
-        # Alternate two restarts: the best solution with 1-3 random swaps, and a
-        # randomised rounding of the LP (p sites drawn with probability ~ y_j).
-        rng = np.random.default_rng(seed)
-        pick = np.clip(np.where(allowed, y_lp, 0.0), 0.0, 1.0) + 1e-3 * allowed
-        pick = pick / pick.sum()
-        n_draw = min(max(p - int(required.sum()), 0), int(allowed.sum()))
-        last_gain = 0
-        for it in range(_ILS_ROUNDS):
-            if (value >= target - tol or it - last_gain >= _ILS_STALL
-                    or time.perf_counter() > t0 + 0.5 * time_limit_s):
-                break
-            if it % 2:
-                start = np.zeros_like(best)
-                if n_draw:
-                    start[rng.choice(pick.size, n_draw, replace=False, p=pick)] = True
-            else:
-                start = best.copy()
-                opened = np.flatnonzero(start & ~required)
-                closed = np.flatnonzero(allowed & ~start)
-                k = min(opened.size, closed.size, 1 + (it // 2) % 3)
-                if k == 0:
-                    continue
-                start[rng.choice(opened, k, replace=False)] = False
-                start[rng.choice(closed, k, replace=False)] = True
-            cand, cand_value = search(start)
-            if cand_value > value + tol:
-                best, value, last_gain = cand, cand_value, it
+        best, value = _coverage_restarts(search, best, value, y_lp, p=p, allowed=allowed, required=required,
+                                         target=target, tol=tol, seed=seed, stop_at=t0 + 0.5 * time_limit_s)
     info["heuristic_objective"] = value
     if value >= target - tol:
         return CoverageResult(best, value, max(value, min(lp_bound, target)), "optimal",
                          "local search + LP bound (GLOP)", info)
 
+    return _reduced_coverage_mip(rows, w, best, value, info, p=p, required=required, allowed=allowed,
+                                 lp=(lp_bound, y_lp, rc), target=target, integral=integral, tol=tol, seed=seed,
+                                 deadline=deadline)
+
+
+def _coverage_restarts(search, best: np.ndarray, value: float, y_lp: np.ndarray, *, p: int, allowed: np.ndarray,
+                       required: np.ndarray, target: float, tol: float, seed: int,
+                       stop_at: float) -> tuple[np.ndarray, float]:
+    """Step 1 continued: an LP-guided start, then perturb-and-search rounds until
+    the LP target, a stall or ``stop_at``; returns the best (mask, covered weight)."""
+    order = np.argsort(-np.where(allowed | required, y_lp, -1.0), kind="stable")
+    start = np.zeros_like(best)
+    start[order[:p]] = True
+    start &= allowed | required
+    cand, cand_value = search(start & (y_lp > 1e-9))
+    if cand_value > value + tol:
+        best, value = cand, cand_value
+    # Alternate two restarts: the best solution with 1-3 random swaps, and a
+    # randomised rounding of the LP (p sites drawn with probability ~ y_j).
+    rng = np.random.default_rng(seed)
+    pick = np.clip(np.where(allowed, y_lp, 0.0), 0.0, 1.0) + 1e-3 * allowed
+    pick = pick / pick.sum()
+    n_draw = min(max(p - int(required.sum()), 0), int(allowed.sum()))
+    last_gain = 0
+    for it in range(_ILS_ROUNDS):
+        if (value >= target - tol or it - last_gain >= _ILS_STALL
+                or time.perf_counter() > stop_at):
+            break
+        if it % 2:
+            start = np.zeros_like(best)
+            if n_draw:
+                start[rng.choice(pick.size, n_draw, replace=False, p=pick)] = True
+        else:
+            start = best.copy()
+            opened = np.flatnonzero(start & ~required)
+            closed = np.flatnonzero(allowed & ~start)
+            k = min(opened.size, closed.size, 1 + (it // 2) % 3)
+            if k == 0:
+                continue
+            start[rng.choice(opened, k, replace=False)] = False
+            start[rng.choice(closed, k, replace=False)] = True
+        cand, cand_value = search(start)
+        if cand_value > value + tol:
+            best, value, last_gain = cand, cand_value, it
+    return best, value
+
+
+def _reduced_coverage_mip(rows: np.ndarray, w: np.ndarray, best: np.ndarray, value: float, info: dict, *, p: int,
+                          required: np.ndarray, allowed: np.ndarray, lp: tuple, target: float, integral: bool,
+                          tol: float, seed: int, deadline: float) -> CoverageResult:
+    """Steps 3-4: reduced-cost fixing against the incumbent, then SCIP on the sites left."""
+    lp_bound, y_lp, rc = lp
     # Reduced-cost fixing: an improving solution must reach value + step.
     step = 1.0 if integral else tol
     threshold = value + step - 1e-7 * max(1.0, abs(value))
@@ -496,22 +516,51 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
     if decide_at is not None and constant + value <= decide_at + tol:
         return CoverageResult(best | base, constant + value, constant + target, "feasible",
                          "LP-guided greedy (decided)", info)
-    rng = np.random.default_rng(seed)
-    last_gain = 0
-    for it in range(_ILS_ROUNDS // 4):  # perturbed greedy runs
-        if (value <= target + tol or it - last_gain >= _ILS_STALL // 2
-                or time.perf_counter() > t0 + 0.5 * time_limit_s):
-            break
-        cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none,
-                                  order_noise=rng.uniform(0.0, 0.3, rows.shape[1]))
-        if total(cand_mask) < value - tol:
-            best, value, last_gain = cand_mask, total(cand_mask), it
-            if decide_at is not None and constant + value <= decide_at + tol:
-                break
+    best, value = _perturbed_greedy(cov, cost, cand, best, value, target=target, tol=tol, seed=seed,
+                                    stop_at=t0 + 0.5 * time_limit_s, decide_at=decide_at, constant=constant)
     info["heuristic_objective"] = constant + value
     if value <= target + tol:
         return CoverageResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
                          "optimal", "greedy + LP bound (GLOP)", info)
+
+    return _reduced_cover_mip(rows, cost, best, value, info, cand=cand, base=base, constant=constant,
+                              lp=(lp_bound, y_lp, rc), target=target, integral=integral, tol=tol, seed=seed,
+                              deadline=deadline)
+
+
+def _perturbed_greedy(cov: _Coverage, cost: np.ndarray, cand: np.ndarray, best: np.ndarray, value: float, *,
+                      target: float, tol: float, seed: int, stop_at: float, decide_at: float | None,
+                      constant: float) -> tuple[np.ndarray, float]:
+    """Step 1 continued: greedy runs with random cost noise until the LP target, a
+    stall, ``stop_at`` or (with ``decide_at``) a decision; returns the best (mask, cost)."""
+    none = np.zeros(cov.shape[1], dtype=bool)
+
+    def total(mask):
+        return float(cost[mask].sum())
+
+    rng = np.random.default_rng(seed)
+    last_gain = 0
+    for it in range(_ILS_ROUNDS // 4):  # perturbed greedy runs
+        if (value <= target + tol or it - last_gain >= _ILS_STALL // 2
+                or time.perf_counter() > stop_at):
+            break
+        cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none,
+                                  order_noise=rng.uniform(0.0, 0.3, cov.shape[1]))
+        if total(cand_mask) < value - tol:
+            best, value, last_gain = cand_mask, total(cand_mask), it
+            if decide_at is not None and constant + value <= decide_at + tol:
+                break
+    return best, value
+
+
+def _reduced_cover_mip(rows: np.ndarray, cost: np.ndarray, best: np.ndarray, value: float, info: dict, *,
+                       cand: np.ndarray, base: np.ndarray, constant: float, lp: tuple, target: float,
+                       integral: bool, tol: float, seed: int, deadline: float) -> CoverageResult:
+    """Steps 3-4: reduced-cost fixing against the incumbent, then SCIP on the sites left."""
+    lp_bound, y_lp, rc = lp
+
+    def total(mask):
+        return float(cost[mask].sum())
 
     step = 1.0 if integral else tol
     threshold = value - step + 1e-7 * max(1.0, abs(value))

@@ -3,6 +3,12 @@
 :class:`Scip` sets the seed, one thread and the relative gap, charges model
 building to the time limit and maps pywraplp's status codes to the plan
 statuses ``optimal | feasible | infeasible | timeout``.
+
+Defaults are the siting models' (seeded, gap ``MIP_REL_GAP``, building
+charged to the time limit); ``seed=None``, ``rel_gap=None`` and
+``charge_build=False`` keep SCIP's own seed, OR-Tools' default relative gap
+(1e-4) and the full time limit for the solve, as the phased siting model
+of the planner has always used them.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ class Scip:
     about T.  Builders call :meth:`expired` in their loops and give up early.
     """
 
-    def __init__(self, *, time_limit_s: float, seed: int, name: str):
+    def __init__(self, *, time_limit_s: float, seed: int | None, name: str):
         from ortools.linear_solver import pywraplp
 
         self.created = time.perf_counter()
@@ -38,8 +44,9 @@ class Scip:
             raise SolverError("OR-Tools was built without SCIP; install ortools from PyPI")
         solver.SetTimeLimit(max(1, int(1000 * time_limit_s)))
         solver.SetNumThreads(1)
-        self._params = f"randomization/randomseedshift = {int(seed) % 2**31}\n"
-        solver.SetSolverSpecificParametersAsString(self._params)
+        self._params = "" if seed is None else f"randomization/randomseedshift = {int(seed) % 2**31}\n"
+        if self._params:
+            solver.SetSolverSpecificParametersAsString(self._params)
         self.solver = solver
         self.name = name
 
@@ -53,15 +60,22 @@ class Scip:
         now = time.perf_counter()
         return now - self.created > share * (self.deadline - self.created)
 
-    def solve(self, *, maximize: bool = False) -> tuple[str, float, float, float]:
-        """Return (status, objective, bound, seconds)."""
+    def solve(self, *, maximize: bool = False, rel_gap: float | None = MIP_REL_GAP,
+              charge_build: bool = True) -> tuple[str, float, float, float]:
+        """Return (status, objective, bound, seconds).
+
+        ``rel_gap=None`` keeps OR-Tools' default relative gap; ``charge_build=False``
+        gives the solve the whole time limit instead of what building left.
+        """
         pywraplp = self.pywraplp
         params = pywraplp.MPSolverParameters()
-        params.SetDoubleParam(params.RELATIVE_MIP_GAP, MIP_REL_GAP)
+        if rel_gap is not None:
+            params.SetDoubleParam(params.RELATIVE_MIP_GAP, float(rel_gap))
         t0 = time.perf_counter()
-        build_s = t0 - self.created
-        left_s = self.deadline - t0 - build_s  # extraction costs about as much as building
-        self.solver.SetTimeLimit(max(1, int(1000 * left_s)))
+        if charge_build:
+            build_s = t0 - self.created
+            left_s = self.deadline - t0 - build_s  # extraction costs about as much as building
+            self.solver.SetTimeLimit(max(1, int(1000 * left_s)))
         code = self.solver.Solve(params)
         seconds = time.perf_counter() - t0
         if code == pywraplp.Solver.OPTIMAL:

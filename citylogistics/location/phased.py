@@ -33,12 +33,12 @@ model and reported as ``too_far``.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Sequence
 
 import numpy as np
 
 from citylogistics.errors import InputError, SolverError
+from citylogistics.location.mip import Scip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,28 +77,55 @@ def solve_phased_siting(cover: Sequence[np.ndarray], weights: np.ndarray, *, yea
         county hub), or -1.
     budgets, targets
         Per year: opening budget (CNY) or ``None``; coverage target share or ``None``.
-    """
-    from ortools.linear_solver import pywraplp
 
-    n_c = len(open_cost)
+    SCIP runs through :class:`~citylogistics.location.mip.Scip` with SCIP's own
+    seed, OR-Tools' default relative gap and the whole time limit for the solve.
+    """
     weights = np.asarray(weights, dtype=float)
     if np.any(weights < 0) or not np.all(np.isfinite(weights)):
         raise InputError("demand weights must be finite and non-negative", where="weights")
     W = float(total_weight if total_weight is not None else weights.sum())
     T = len(years)
+    groups = _coverage_groups(cover, weights)
+    scip = Scip(time_limit_s=time_limit_s, seed=None, name="phased siting")
+    solver = scip.solver
+    y = _site_variables(solver, existing, parent, T)
+    total_cost = _opening_costs(solver, y, open_cost, existing, budgets, T)
+    covered = _coverage_shares(solver, y, existing, groups, W, T)
+    slack = _target_slacks(solver, covered, targets, T)
+    max_cost = float(np.sum(open_cost[~existing])) or 1.0
+    if any(tt is not None for tt in targets):
+        penalty = 1000.0 * max_cost
+        solver.Minimize(total_cost + penalty * solver.Sum([s for s in slack if s is not None]))
+    else:
+        solver.Maximize(solver.Sum(covered) - 1e-4 * total_cost / max_cost)
+    status, obj, bound, elapsed = scip.solve(rel_gap=None, charge_build=False)
+    if status not in ("optimal", "feasible"):
+        raise SolverError(f"the siting model found no solution in {time_limit_s:g} s (status {status}); "
+                          "raise plan.siting_time_limit_s")
+    gap = abs(obj - bound) / max(abs(obj), 1e-9) if status != "optimal" else 0.0
+    return PhasedSitingResult(
+        open_year=_opening_years(y, existing, years), status=status,
+        objective=float(obj), bound=float(bound), gap=float(gap), solve_time_s=elapsed,
+        shortfall=tuple(float(s.solution_value()) if s is not None else 0.0 for s in slack))
+
+
+def _coverage_groups(cover: Sequence[np.ndarray], weights: np.ndarray) -> dict[tuple[int, ...], float]:
+    """Demand points with the same covering set, merged (weights add); points
+    with no covering candidate or no weight are left out."""
     groups: dict[tuple[int, ...], float] = {}
     for sites, w in zip(cover, weights):
         if len(sites) and w > 0:
             key = tuple(sorted(int(j) for j in sites))
             groups[key] = groups.get(key, 0.0) + float(w)
-    solver = pywraplp.Solver.CreateSolver("SCIP")
-    if solver is None:  # pragma: no cover - SCIP ships with OR-Tools wheels
-        raise SolverError("OR-Tools has no SCIP solver in this installation")
+    return groups
+
+
+def _site_variables(solver, existing: np.ndarray, parent: np.ndarray, T: int) -> list[list]:
+    """``y[j][t]`` (``None`` for existing sites), a site once open stays open, a
+    station needs its county hub."""
+    n_c = len(existing)
     y = [[solver.BoolVar(f"y{j}_{t}") if not existing[j] else None for t in range(T)] for j in range(n_c)]
-
-    def Y(j, t):
-        return 1 if existing[j] else y[j][t]
-
     for j in range(n_c):
         if existing[j]:
             continue
@@ -108,6 +135,13 @@ def solve_phased_siting(cover: Sequence[np.ndarray], weights: np.ndarray, *, yea
         if p >= 0 and not existing[p]:
             for t in range(T):
                 solver.Add(y[j][t] <= y[p][t])
+    return y
+
+
+def _opening_costs(solver, y: list[list], open_cost: np.ndarray, existing: np.ndarray,
+                   budgets: Sequence[float | None], T: int):
+    """Each year's opening cost, capped by its budget; returns the total over the horizon."""
+    n_c = len(open_cost)
     new_cost = []
     for t in range(T):
         terms = [open_cost[j] * (y[j][t] - (y[j][t - 1] if t else 0)) for j in range(n_c) if not existing[j]]
@@ -115,17 +149,29 @@ def solve_phased_siting(cover: Sequence[np.ndarray], weights: np.ndarray, *, yea
         new_cost.append(cost_t)
         if budgets[t] is not None and terms:
             solver.Add(cost_t <= float(budgets[t]))
-    z = {}
+    return solver.Sum(new_cost) if n_c else 0
+
+
+def _coverage_shares(solver, y: list[list], existing: np.ndarray, groups: dict[tuple[int, ...], float],
+                     W: float, T: int) -> list:
+    """Per year, the covered share of the total weight ``W`` (``z_gt`` per group)."""
+
+    def Y(j, t):
+        return 1 if existing[j] else y[j][t]
+
     covered = []
     for t in range(T):
         expr = []
         for g, (sites, w) in enumerate(groups.items()):
             var = solver.NumVar(0, 1, f"z{g}_{t}")
             solver.Add(var <= solver.Sum([Y(j, t) for j in sites]))
-            z[g, t] = var
             expr.append((w / W) * var if W > 0 else 0 * var)
         covered.append(solver.Sum(expr) if expr else 0)
-    has_targets = any(tt is not None for tt in targets)
+    return covered
+
+
+def _target_slacks(solver, covered: list, targets: Sequence[float | None], T: int) -> list:
+    """Per year, the shortfall ``s_t`` against the coverage target (``None``: no target)."""
     slack = []
     for t in range(T):
         if targets[t] is not None:
@@ -134,32 +180,16 @@ def solve_phased_siting(cover: Sequence[np.ndarray], weights: np.ndarray, *, yea
             slack.append(s)
         else:
             slack.append(None)
-    total_cost = solver.Sum(new_cost) if n_c else 0
-    max_cost = float(np.sum(open_cost[~existing])) or 1.0
-    if has_targets:
-        penalty = 1000.0 * max_cost
-        solver.Minimize(total_cost + penalty * solver.Sum([s for s in slack if s is not None]))
-    else:
-        solver.Maximize(solver.Sum(covered) - 1e-4 * total_cost / max_cost)
-    solver.SetTimeLimit(int(time_limit_s * 1000))
-    solver.SetNumThreads(1)
-    t0 = time.perf_counter()
-    status = solver.Solve()
-    elapsed = time.perf_counter() - t0
-    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        raise SolverError(f"the siting model found no solution in {time_limit_s:g} s (status {status}); "
-                          "raise plan.siting_time_limit_s")
+    return slack
+
+
+def _opening_years(y: list[list], existing: np.ndarray, years: Sequence[int]) -> tuple[int | None, ...]:
+    """First year each candidate is open; existing ones the year before the horizon."""
     open_year: list[int | None] = []
-    for j in range(n_c):
+    for j in range(len(existing)):
         if existing[j]:
             open_year.append(int(years[0]) - 1)
             continue
-        first = next((years[t] for t in range(T) if y[j][t].solution_value() > 0.5), None)
+        first = next((years[t] for t in range(len(years)) if y[j][t].solution_value() > 0.5), None)
         open_year.append(None if first is None else int(first))
-    obj = solver.Objective().Value()
-    bound = solver.Objective().BestBound()
-    gap = abs(obj - bound) / max(abs(obj), 1e-9) if status != pywraplp.Solver.OPTIMAL else 0.0
-    return PhasedSitingResult(
-        open_year=tuple(open_year), status="optimal" if status == pywraplp.Solver.OPTIMAL else "feasible",
-        objective=float(obj), bound=float(bound), gap=float(gap), solve_time_s=elapsed,
-        shortfall=tuple(float(s.solution_value()) if s is not None else 0.0 for s in slack))
+    return tuple(open_year)
