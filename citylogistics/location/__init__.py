@@ -9,7 +9,8 @@ Modules
     ``coverage``    the heuristic + LP-bound search behind the coverage models
     ``lagrangian``  the sparse p-median (Lagrangian + reduced MIP) at province scale
     ``phased``      the multi-year phased siting model of the four-tier planner
-    ``hubs``        logistics hubs on scarce land (candidates, multi-year capacitated siting)
+    ``hubs``        logistics hubs on scarce land: the multi-year capacitated siting model
+    ``hub_candidates`` candidate land parcels for hubs (CSV, generated at major-road junctions)
     ``mip``         the one SCIP wrapper every MIP goes through
     ``plan``        :class:`LocationPlan`, the result
 
