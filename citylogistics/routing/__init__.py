@@ -7,9 +7,11 @@ Modules
     ``solver``        :func:`solve`: the engine choice and the plan built from the engine's answer
     ``ortools_engine`` the OR-Tools engine
     ``pyvrp_engine``  the PyVRP engine
-    ``plan``          :class:`RoutePlan`, the result, and the reason codes of unserved stops
+    ``plan``          :class:`RoutePlan`, the result, its :class:`SolverStats`, and the reason codes of unserved stops
     ``check``         an independent check of a plan against its problem
-    ``orders``        order lists (CSV with time windows) → a routing problem
+    ``orders``        order lists (CSV with time windows) → a routing problem: the file format and the public names
+    ``orders_read``   reading and checking order and depot files
+    ``orders_problem`` :class:`OrdersProblem` (orders → a :class:`RoutingProblem`) and the independent plan check
 
 May import: ``errors``, ``geo``, ``config``, ``network``. Nothing from ``location``,
 ``planner``, ``outputs``, ``scenario`` or ``cli``.
@@ -24,6 +26,7 @@ _EXPORTS = {
     "SolveParams": "params",
     "solve": "solver",
     "RoutePlan": "plan",
+    "SolverStats": "plan",
     "REASONS": "plan",
 }
 __all__ = sorted(_EXPORTS)

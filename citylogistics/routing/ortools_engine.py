@@ -12,7 +12,7 @@ and :func:`~citylogistics.routing.params.work_seconds`.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from citylogistics.errors import InputError, SolverError
 from citylogistics.routing.params import IntPolicy, RouteSpec, SolveParams, work_seconds
 from citylogistics.routing.problem import RoutingProblem
 
-__all__ = ["solve_ortools", "ortools_status_name"]
+__all__ = ["ortools_status_name", "solve_ortools"]
 
 #: Solutions accepted per second per 100 stops, measured on the dev machine
 #: (see benchmarks/notes/routing.md); the deterministic budget uses 50 % of it.

@@ -13,15 +13,15 @@ Engines (:mod:`~citylogistics.routing.ortools_engine`,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from citylogistics.errors import InputError
 from citylogistics.routing.problem import RoutingProblem, VehicleType
 
-__all__ = ["SolveParams", "IntPolicy", "RouteSpec", "work_seconds", "ENGINES", "FIRST_SOLUTIONS"]
+__all__ = ["ENGINES", "FIRST_SOLUTIONS", "IntPolicy", "RouteSpec", "SolveParams", "work_seconds"]
 
 ENGINES = ("auto", "ortools", "pyvrp")
 FIRST_SOLUTIONS = ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "SAVINGS", "CHRISTOFIDES",
@@ -167,6 +167,6 @@ class RouteSpec:
 
 
 
-def work_seconds(params: "SolveParams") -> float:
+def work_seconds(params: SolveParams) -> float:
     """The wall-clock seconds the deterministic work budget is calibrated to."""
     return params.work_limit_s if params.work_limit_s is not None else params.time_limit_s

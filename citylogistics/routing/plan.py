@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from citylogistics.errors import InputError
 
-__all__ = ["Step", "Route", "Unassigned", "SolverStats", "RoutePlan", "REASONS", "STEP_TYPES"]
+__all__ = ["REASONS", "STEP_TYPES", "Route", "RoutePlan", "SolverStats", "Step", "Unassigned"]
 
 #: Reason codes for unserved stops, see :mod:`citylogistics.routing.solver`.
 REASONS = ("capacity", "time_window", "shift_length", "unreachable", "no_vehicle", "penalty")
@@ -71,7 +72,7 @@ class Step:
                 "departure_s": _r1(self.departure_s), "trip": int(self.trip)}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Step":
+    def from_dict(cls, d: Mapping[str, Any]) -> Step:
         return cls(type=d["type"], id=d["id"], load=d["load"], arrival_s=d["arrival_s"],
                    distance_m=d["distance_m"], delivery=d.get("delivery", 0.0), pickup=d.get("pickup", 0.0),
                    departure_s=d.get("departure_s", d["arrival_s"]), trip=d.get("trip", 0))
@@ -114,7 +115,7 @@ class Route:
                 "time_cost_cny": _r2(self.time_cost_cny), "co2_kg": _r3(self.co2_kg), "trips": self.trips}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Route":
+    def from_dict(cls, d: Mapping[str, Any]) -> Route:
         return cls(vehicle=d["vehicle"], depot=d["depot"], capacity=d["capacity"], distance_m=d["distance_m"],
                    duration_s=d["duration_s"], steps=tuple(Step.from_dict(s) for s in d["steps"]),
                    vehicle_type=d.get("vehicle_type", ""), fixed_cost_cny=d.get("fixed_cost_cny", 0.0),
@@ -193,7 +194,7 @@ class SolverStats(Mapping[str, Any]):
             object.__setattr__(self, "keys_order", tuple(core) + tuple(k for k in self.extra if k not in core))
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "SolverStats":
+    def from_dict(cls, d: Mapping[str, Any]) -> SolverStats:
         """Stats from a mapping (``to_dict()`` output, or an engine's facts):
         the keys of :data:`STATS_FIELDS` become fields, the others ``extra``."""
         if isinstance(d, SolverStats):
@@ -300,7 +301,7 @@ class RoutePlan:
                 "unassigned": [u.to_dict() for u in self.unassigned]}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "RoutePlan":
+    def from_dict(cls, d: Mapping[str, Any]) -> RoutePlan:
         """Rebuild a plan from :meth:`to_dict` output."""
         try:
             summary = d.get("summary", {})
@@ -322,7 +323,7 @@ class RoutePlan:
         return atomic_write_text(path, text + "\n")
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike) -> "RoutePlan":
+    def from_json(cls, path: str | os.PathLike) -> RoutePlan:
         with open(path, encoding="utf-8") as fh:
             return cls.from_dict(json.load(fh))
 

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from citylogistics.routing.problem import RoutingProblem
 from citylogistics.routing.params import IntPolicy, RouteSpec, SolveParams, work_seconds
+from citylogistics.routing.problem import RoutingProblem
 
-__all__ = ["build_data", "solve_pyvrp", "iteration_limit"]
+__all__ = ["build_data", "iteration_limit", "solve_pyvrp"]
 
 #: ILS iterations per second for 100 clients on the dev machine (measured
 #: with other jobs running; see benchmarks/notes/routing.md). The
@@ -72,7 +72,8 @@ def _required_prize(problem: RoutingProblem, stop) -> int:
 
 def build_data(problem: RoutingProblem, keep: Sequence[int], *, prize_required: bool = False):
     """PyVRP ``ProblemData`` for the stops ``keep`` (indices into ``problem.stops``)."""
-    from pyvrp import Client, Depot, Location, ProblemData, VehicleType as PVType
+    from pyvrp import Client, Depot, Location, ProblemData
+    from pyvrp import VehicleType as PVType
 
     P = IntPolicy
     vts = problem.vehicle_types

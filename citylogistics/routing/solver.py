@@ -40,20 +40,41 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from citylogistics.errors import InputError
 from citylogistics.routing.check import stop_reason
-from citylogistics.routing.ortools_engine import _solve_ortools, ortools_status_name, solve_ortools  # noqa: F401
-from citylogistics.routing.params import ENGINES, IntPolicy, RouteSpec, SolveParams, work_seconds
+from citylogistics.routing.ortools_engine import (  # noqa: F401
+    _solve_ortools,
+    ortools_status_name,
+    solve_ortools,
+)
+from citylogistics.routing.params import (
+    ENGINES,
+    IntPolicy,
+    RouteSpec,
+    SolveParams,
+    work_seconds,
+)
 from citylogistics.routing.plan import Route, RoutePlan, SolverStats, Step, Unassigned
 from citylogistics.routing.problem import RoutingProblem, VehicleType
 
 # SolveParams, IntPolicy, RouteSpec, work_seconds, ENGINES and the OR-Tools engine live in
 # params.py and ortools_engine.py; they stay importable from here (``_solve_ortools`` for
 # benchmarks/bench_vrp.py).
-__all__ = ["SolveParams", "solve", "IntPolicy", "RouteSpec", "build_plan", "ENGINES", "choose_engine",
-           "work_seconds", "ortools_status_name", "solve_ortools"]
+__all__ = [
+    "ENGINES",
+    "IntPolicy",
+    "RouteSpec",
+    "SolveParams",
+    "build_plan",
+    "choose_engine",
+    "ortools_status_name",
+    "solve",
+    "solve_ortools",
+    "work_seconds",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -102,8 +123,77 @@ def _schedule(problem: RoutingProblem, vt: VehicleType, trips: Sequence[Sequence
     return sched
 
 
+def _route_steps(problem: RoutingProblem, vt: VehicleType, name: str, trips: Sequence[Sequence[int]],
+                 violations: list[str]) -> tuple[list[Step], float, int]:
+    """The steps of one route, its distance and its last trip number; load and
+    window violations are appended to ``violations``."""
+    dist = problem.distance_m
+    tol = 1e-6
+    steps: list[Step] = []
+    cum_d = 0.0
+    prev = None
+    trip_no = 0
+    trip_loads = [sum(problem.stops[i].delivery for i in t) for t in trips]
+    load = trip_loads[0]
+    for kind, node, si, arr, start, dep in _schedule(problem, vt, trips):
+        if prev is not None:
+            cum_d += dist[prev, node]
+        prev = node
+        if kind == "start":
+            steps.append(Step("start", problem.node_ids[node], load, arr, cum_d, departure_s=dep))
+        elif kind == "reload":
+            trip_no += 1
+            load = trip_loads[trip_no]
+            steps.append(Step("reload", problem.node_ids[node], load, arr, cum_d, departure_s=dep,
+                              trip=trip_no))
+        elif kind == "end":
+            load = 0.0 if not steps else load  # parcels picked up are unloaded at the depot
+            steps.append(Step("end", problem.node_ids[node], 0.0, arr, cum_d, departure_s=dep,
+                              trip=trip_no))
+        else:
+            s = problem.stops[si]
+            load = load - s.delivery + s.pickup
+            typ = "delivery" if s.delivery > 0 or s.pickup <= 0 else "pickup"
+            steps.append(Step(typ, s.id, load, arr, cum_d, delivery=s.delivery, pickup=s.pickup,
+                              departure_s=dep, trip=trip_no))
+            if load > vt.capacity + tol or load < -tol:
+                violations.append(f"{name}: load {load:g} outside [0, {vt.capacity:g}] after {s.id}")
+            if s.tw_end_s is not None and start > s.tw_end_s + 1e-3:
+                violations.append(f"{name}: {s.id} served at {start:.1f} s after window end {s.tw_end_s}")
+    if any(l > vt.capacity + tol for l in trip_loads):
+        violations.append(f"{name}: trip deliveries exceed capacity {vt.capacity:g}")
+    return steps, cum_d, trip_no
+
+
+def _route(problem: RoutingProblem, vt: VehicleType, name: str, trips: Sequence[Sequence[int]],
+           violations: list[str]) -> Route:
+    """One route evaluated in floating point; shift, duration and distance
+    violations are appended to ``violations``."""
+    steps, cum_d, trip_no = _route_steps(problem, vt, name, trips, violations)
+    if vt.open_end:
+        last = steps[-1]
+        steps.append(Step("end", last.id, last.load, last.departure_s, cum_d, departure_s=last.departure_s,
+                          trip=trip_no))
+    t0 = steps[0].departure_s
+    t_end = steps[-1].arrival_s
+    duration = t_end - t0
+    if not math.isfinite(cum_d) or not math.isfinite(duration):
+        violations.append(f"{name}: uses an unreachable leg")
+    if vt.shift_end_s is not None and t_end > vt.shift_end_s + 1e-3:
+        violations.append(f"{name}: ends at {t_end:.1f} s after shift end {vt.shift_end_s}")
+    if vt.max_duration_s is not None and duration > vt.max_duration_s + 1e-3:
+        violations.append(f"{name}: duration {duration:.1f} s > max {vt.max_duration_s}")
+    if vt.max_distance_m is not None and cum_d > vt.max_distance_m + 1e-3 + 0.05 * len(steps):
+        violations.append(f"{name}: distance {cum_d:.1f} m > max {vt.max_distance_m}")
+    km = cum_d / 1000.0
+    return Route(vehicle=name, depot=problem.node_ids[problem.depot_node(vt)], capacity=vt.capacity,
+                 distance_m=cum_d, duration_s=duration, steps=tuple(steps), vehicle_type=vt.name,
+                 fixed_cost_cny=vt.fixed_cost_cny, distance_cost_cny=vt.cost_per_km_cny * km,
+                 time_cost_cny=vt.cost_per_hour_cny * duration / 3600.0, co2_kg=vt.co2_kg_per_km * km)
+
+
 def build_plan(problem: RoutingProblem, specs: Sequence[RouteSpec], unassigned: Sequence[tuple[int, str]],
-               *, solver: dict, solve_time_s: float = 0.0) -> RoutePlan:
+               *, solver: Mapping[str, Any], solve_time_s: float = 0.0) -> RoutePlan:
     """Evaluate routes in floating point and build the :class:`RoutePlan`.
 
     Routes are ordered by vehicle type, then by their stop sequence, and named
@@ -119,8 +209,6 @@ def build_plan(problem: RoutingProblem, specs: Sequence[RouteSpec], unassigned: 
             by_type.setdefault(sp.vehicle_type, []).append(RouteSpec(sp.vehicle_type, trips))
     routes: list[Route] = []
     violations: list[str] = []
-    dist = problem.distance_m
-    tol = 1e-6
     for t_idx in sorted(by_type):
         vt = problem.vehicle_types[t_idx]
         group = sorted(by_type[t_idx], key=lambda sp: [i for t in sp.trips for i in t])
@@ -129,62 +217,7 @@ def build_plan(problem: RoutingProblem, specs: Sequence[RouteSpec], unassigned: 
         if max(len(sp.trips) for sp in group) > vt.max_trips:
             violations.append(f"type {vt.name}: more than max_trips={vt.max_trips} trips")
         for k, sp in enumerate(group):
-            name = f"{vt.name}-{k + 1}"
-            sched = _schedule(problem, vt, sp.trips)
-            steps: list[Step] = []
-            cum_d = 0.0
-            prev = None
-            trip_no = 0
-            trip_loads = [sum(problem.stops[i].delivery for i in t) for t in sp.trips]
-            load = trip_loads[0]
-            for kind, node, si, arr, start, dep in sched:
-                if prev is not None:
-                    cum_d += dist[prev, node]
-                prev = node
-                if kind == "start":
-                    steps.append(Step("start", problem.node_ids[node], load, arr, cum_d, departure_s=dep))
-                elif kind == "reload":
-                    trip_no += 1
-                    load = trip_loads[trip_no]
-                    steps.append(Step("reload", problem.node_ids[node], load, arr, cum_d, departure_s=dep,
-                                      trip=trip_no))
-                elif kind == "end":
-                    load = 0.0 if not steps else load  # parcels picked up are unloaded at the depot
-                    steps.append(Step("end", problem.node_ids[node], 0.0, arr, cum_d, departure_s=dep,
-                                      trip=trip_no))
-                else:
-                    s = problem.stops[si]
-                    load = load - s.delivery + s.pickup
-                    typ = "delivery" if s.delivery > 0 or s.pickup <= 0 else "pickup"
-                    steps.append(Step(typ, s.id, load, arr, cum_d, delivery=s.delivery, pickup=s.pickup,
-                                      departure_s=dep, trip=trip_no))
-                    if load > vt.capacity + tol or load < -tol:
-                        violations.append(f"{name}: load {load:g} outside [0, {vt.capacity:g}] after {s.id}")
-                    if s.tw_end_s is not None and start > s.tw_end_s + 1e-3:
-                        violations.append(f"{name}: {s.id} served at {start:.1f} s after window end {s.tw_end_s}")
-            if any(l > vt.capacity + tol for l in trip_loads):
-                violations.append(f"{name}: trip deliveries exceed capacity {vt.capacity:g}")
-            if vt.open_end:
-                last = steps[-1]
-                steps.append(Step("end", last.id, last.load, last.departure_s, cum_d, departure_s=last.departure_s,
-                                  trip=trip_no))
-            t0 = steps[0].departure_s
-            t_end = steps[-1].arrival_s
-            duration = t_end - t0
-            if not math.isfinite(cum_d) or not math.isfinite(duration):
-                violations.append(f"{name}: uses an unreachable leg")
-            if vt.shift_end_s is not None and t_end > vt.shift_end_s + 1e-3:
-                violations.append(f"{name}: ends at {t_end:.1f} s after shift end {vt.shift_end_s}")
-            if vt.max_duration_s is not None and duration > vt.max_duration_s + 1e-3:
-                violations.append(f"{name}: duration {duration:.1f} s > max {vt.max_duration_s}")
-            if vt.max_distance_m is not None and cum_d > vt.max_distance_m + 1e-3 + 0.05 * len(steps):
-                violations.append(f"{name}: distance {cum_d:.1f} m > max {vt.max_distance_m}")
-            km = cum_d / 1000.0
-            routes.append(Route(vehicle=name, depot=problem.node_ids[problem.depot_node(vt)], capacity=vt.capacity,
-                                distance_m=cum_d, duration_s=duration, steps=tuple(steps), vehicle_type=vt.name,
-                                fixed_cost_cny=vt.fixed_cost_cny, distance_cost_cny=vt.cost_per_km_cny * km,
-                                time_cost_cny=vt.cost_per_hour_cny * duration / 3600.0,
-                                co2_kg=vt.co2_kg_per_km * km))
+            routes.append(_route(problem, vt, f"{vt.name}-{k + 1}", sp.trips, violations))
     served = [i for sp in specs for t in sp.trips for i in t]
     if len(served) != len(set(served)):
         violations.append("a stop is visited twice")
