@@ -302,3 +302,128 @@ def test_truck_rate_conversion():
     assert per_parcel_km_from_truck(6.0, 2000, fill=0.75) == pytest.approx(0.004)
     with pytest.raises(InputError):
         per_parcel_km_from_truck(6.0, 0)
+
+
+# ---------------------------------------------------------------------------
+# Shipped candidate files (issue 19 part 4) and candidates_for_city
+# ---------------------------------------------------------------------------
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+YEARS = tuple(range(2011, 2016))
+
+
+@pytest.fixture(scope="module")
+def major_roads():
+    from citylogistics.network.osm_major import load_major_roads
+
+    return load_major_roads()
+
+
+@pytest.fixture(scope="module")
+def regions():
+    from citylogistics.regions import load_regions
+
+    return load_regions(seed=0)
+
+
+def _county_loads(regions, city: str) -> tuple[list[tuple[str, float, float]], np.ndarray]:
+    """County hubs (seat points) and their daily loads 2011-2015: every village's
+    delivery + pickup parcels summed by county, as the four-tier planner's T1 loads
+    are when every village is served (default demand rates)."""
+    from citylogistics.demand import settlement_demand
+    from citylogistics.regions import resolve_city
+
+    code = resolve_city(city)
+    villages = regions.of_level("village", city=code)
+    counties = regions.of_level("county", city=code)
+    ids = sorted(set(villages["county_code"]))
+    load = np.zeros((len(ids), len(YEARS)))
+    for t, year in enumerate(YEARS):
+        d = settlement_demand(villages, year=year)
+        by = (d["delivery_parcels"] + d["pickup_parcels"]).groupby(d["county_code"]).sum()
+        load[:, t] = [float(by[c]) for c in ids]
+    points = [(c, float(counties.loc[c, "lon"]), float(counties.loc[c, "lat"])) for c in ids]
+    return points, load
+
+
+def _solve_shipped(name: str, city: str, major_roads, regions):
+    cands = read_candidates(SCENARIOS / name)
+    points, load = _county_loads(regions, city)
+    # the trunk truck of the shipped scenarios: 3.2 CNY/km, 3,000 parcels, 80 % full on average
+    rate = per_parcel_km_from_truck(3.2, 3000, fill=0.8)
+    model = HubSiting.from_network(cands, major_roads, points, load, YEARS, cost_per_parcel_km_cny=rate)
+    return cands, load, model.solve(time_limit_s=60)
+
+
+def _check_shipped_plan(cands, load, plan, county_ids):
+    cap = {c.id: c.capacity_parcels_per_day for c in cands}
+    for c in cands:
+        if c.existing:
+            assert plan.open_year[c.id] == YEARS[0] - 1
+    for t, year in enumerate(YEARS):
+        open_now = set(plan.open_hubs(year))
+        if t:
+            assert set(plan.open_hubs(year - 1)) <= open_now  # hubs never close
+        assert set(plan.assignment[year]) == set(county_ids)  # each county hub to exactly one hub
+        used: dict[str, float] = {}
+        for k, cid in enumerate(county_ids):
+            hub = plan.assignment[year][cid]
+            assert hub in open_now
+            used[hub] = used.get(hub, 0.0) + load[k, t]
+        for hub, q in used.items():
+            assert q <= cap[hub] + 1e-6, (year, hub, q, cap[hub])  # recomputed from the loads
+
+
+def test_hangzhou_candidates_need_more_than_one_hub(major_roads, regions):
+    cands, load, plan = _solve_shipped("hangzhou_hubs_candidates.csv", "Hangzhou", major_roads, regions)
+    assert len(cands) >= 10 and sum(c.existing for c in cands) == 1
+    existing = next(c for c in cands if c.existing)
+    # capacity binds: the existing hub alone cannot carry 2015
+    assert load[:, -1].sum() > existing.capacity_parcels_per_day
+    points, _ = _county_loads(regions, "Hangzhou")
+    _check_shipped_plan(cands, load, plan, [p[0] for p in points])
+    assert len(plan.open_hubs(2015)) >= 2
+    assert len(plan.open_hubs(2011)) >= 1
+
+
+def test_lishui_candidates_one_hub_suffices(major_roads, regions):
+    cands, load, plan = _solve_shipped("lishui_hubs_candidates.csv", "Lishui", major_roads, regions)
+    existing = [c for c in cands if c.existing]
+    assert len(existing) == 1
+    assert load[:, -1].sum() <= existing[0].capacity_parcels_per_day
+    points, _ = _county_loads(regions, "Lishui")
+    _check_shipped_plan(cands, load, plan, [p[0] for p in points])
+    assert plan.open_hubs(2015) == (existing[0].id,)
+
+
+def test_shipped_candidates_sit_on_major_road_junctions(major_roads):
+    junctions = {(round(float(d["x"]), 6), round(float(d["y"]), 6)) for n, d in major_roads.nodes(data=True)
+                 if len(set(major_roads.neighbors(n)) - {n}) >= 3}
+    for name in ("hangzhou_hubs_candidates.csv", "lishui_hubs_candidates.csv"):
+        for c in read_candidates(SCENARIOS / name):
+            assert (round(c.lon, 6), round(c.lat, 6)) in junctions, (name, c.id)
+
+
+def test_candidates_for_city(major_roads, regions):
+    from citylogistics.geo import haversine_m
+    from citylogistics.location.hubs import candidates_for_city
+
+    cands = candidates_for_city("Lishui", max_dist_m=2000.0, n_max=5, min_spacing_m=6000.0, regions=regions,
+                                G=major_roads)
+    assert 1 < len(cands) <= 5
+    assert cands[0].existing and cands[0].id == "T0-331100"
+    assert all(c.generated for c in cands) and not any(c.existing for c in cands[1:])
+    assert len({c.id for c in cands}) == len(cands)
+    villages = regions.of_level("village", city="331100")
+    for c in cands[1:]:
+        d = haversine_m(c.lon, c.lat, villages["lon"].to_numpy(float), villages["lat"].to_numpy(float))
+        assert float(np.min(d)) <= 2000.0 + 1e-6
+    for a, b in itertools.combinations(cands, 2):
+        assert float(haversine_m(a.lon, a.lat, b.lon, b.lat)) >= 6000.0 - 1e-6
+    # land cost follows the stated rule: dearer nearer the seat
+    rule = LandCostRule(centre=(float(regions.settlements.loc["331100", "lon"]),
+                                float(regions.settlements.loc["331100", "lat"])))
+    for c in cands[1:]:
+        d = float(haversine_m(c.lon, c.lat, *rule.centre))
+        assert c.land_cost_cny == pytest.approx(c.area_m2 * rule.price_per_m2(d), abs=1.0)
+    with pytest.raises(InputError, match="unknown city"):
+        candidates_for_city("Atlantis", regions=regions, G=major_roads)
