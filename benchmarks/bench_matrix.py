@@ -39,7 +39,8 @@ FILES = ["hangzhou", "ningbo", "wenzhou", "jiaxing", "huzhou", "shaoxing", "jinh
 
 
 def province_graph(folder: Path) -> nx.Graph:
-    from citylogistics.network.graph import compose_networks, load_graphml
+    from citylogistics.network.generate import compose_networks
+    from citylogistics.network.graph import load_graphml
 
     return compose_networks([load_graphml(folder / f"{f}.graphml") for f in FILES])
 

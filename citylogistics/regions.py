@@ -406,25 +406,9 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
         duplicate code, a non-numeric/NaN coordinate, or a point outside
         Zhejiang's province polygon (with ~1 km tolerance for coasts).
     """
-    import shapely
-
     path = Path(path)
     src = str(path)
-    if not path.is_file():
-        raise InputError("file not found; give the path of a CSV with header code,lon,lat", source=src)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason}); save the CSV as UTF-8", source=src) from None
-    if not rows:
-        raise InputError("empty file; expected a header line code,lon,lat", source=src, where="line 1")
-    header = [h.strip().lower() for h in rows[0]]
-    if header != ["code", "lon", "lat"]:
-        raise InputError(
-            f"header is {','.join(rows[0])!r}; it must be exactly code,lon,lat (WGS-84 degrees)",
-            source=src, where="line 1",
-        )
+    rows = _override_rows(path, src)
     known = _known_codes()
     codes, lons, lats, lines = [], [], [], []
     seen: dict[str, int] = {}
@@ -441,11 +425,13 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
                 source=src, where=f"{where}, field code",
             )
         if code in seen:
-            raise InputError(f"code {code} already given on line {seen[code]}; keep one row per code", source=src, where=where)
+            raise InputError(f"code {code} already given on line {seen[code]}; keep one row per code", source=src,
+                             where=where)
         try:
             lon, lat = float(lon_s), float(lat_s)
         except ValueError:
-            raise InputError(f"lon/lat {lon_s!r},{lat_s!r} are not numbers; give decimal WGS-84 degrees", source=src, where=where) from None
+            raise InputError(f"lon/lat {lon_s!r},{lat_s!r} are not numbers; give decimal WGS-84 degrees", source=src,
+                             where=where) from None
         if not (math.isfinite(lon) and math.isfinite(lat)):
             raise InputError("lon/lat must be finite numbers (got NaN or inf)", source=src, where=where)
         seen[code] = i
@@ -454,22 +440,51 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
         lats.append(lat)
         lines.append(i)
     df = pd.DataFrame({"code": codes, "lon": lons, "lat": lats, "line": lines})
-    if len(df):
-        prov = _province_geom()
-        inside = shapely.contains_xy(prov, df["lon"].to_numpy(), df["lat"].to_numpy())
-        if not inside.all():
-            pts = shapely.points(df["lon"].to_numpy()[~inside], df["lat"].to_numpy()[~inside])
-            near = shapely.distance(prov, pts) <= _OVERRIDE_TOLERANCE_DEG
-            bad = np.flatnonzero(~inside)[~near]
-            if len(bad):
-                r = df.iloc[bad[0]]
-                hint = " (lon and lat swapped?)" if _in_bbox(r["lat"], r["lon"]) else ""
-                raise InputError(
-                    f"point ({r['lon']}, {r['lat']}) for code {r['code']} is outside Zhejiang{hint}; "
-                    "give WGS-84 lon,lat inside the province",
-                    source=src, where=f"line {int(r['line'])}",
-                )
+    _check_overrides_inside(df, src)
     return df
+
+
+def _override_rows(path: Path, src: str) -> list[list[str]]:
+    """The rows of an overrides CSV, its header checked."""
+    if not path.is_file():
+        raise InputError("file not found; give the path of a CSV with header code,lon,lat", source=src)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason}); save the CSV as UTF-8", source=src) from None
+    if not rows:
+        raise InputError("empty file; expected a header line code,lon,lat", source=src, where="line 1")
+    header = [h.strip().lower() for h in rows[0]]
+    if header != ["code", "lon", "lat"]:
+        raise InputError(
+            f"header is {','.join(rows[0])!r}; it must be exactly code,lon,lat (WGS-84 degrees)",
+            source=src, where="line 1",
+        )
+    return rows
+
+
+def _check_overrides_inside(df: pd.DataFrame, src: str) -> None:
+    """Refuse an override point outside the province polygon (beyond the coast tolerance)."""
+    import shapely
+
+    if not len(df):
+        return
+    prov = _province_geom()
+    inside = shapely.contains_xy(prov, df["lon"].to_numpy(), df["lat"].to_numpy())
+    if inside.all():
+        return
+    pts = shapely.points(df["lon"].to_numpy()[~inside], df["lat"].to_numpy()[~inside])
+    near = shapely.distance(prov, pts) <= _OVERRIDE_TOLERANCE_DEG
+    bad = np.flatnonzero(~inside)[~near]
+    if len(bad):
+        r = df.iloc[bad[0]]
+        hint = " (lon and lat swapped?)" if _in_bbox(r["lat"], r["lon"]) else ""
+        raise InputError(
+            f"point ({r['lon']}, {r['lat']}) for code {r['code']} is outside Zhejiang{hint}; "
+            "give WGS-84 lon,lat inside the province",
+            source=src, where=f"line {int(r['line'])}",
+        )
 
 
 def _in_bbox(lon: float, lat: float) -> bool:
@@ -649,37 +664,9 @@ def _county_points(
     village point farther than :data:`VILLAGE_MAX_KM` from its town's final
     point is dropped and generated instead.
     """
-    import shapely
-
     rng = np.random.default_rng((int(seed), int(county)))
     kx = math.cos(math.radians(geom.centroid.y))
-    towns = town_lonlat.copy()
-    todo = np.flatnonzero(np.isnan(towns[:, 0]))
-    if len(todo):
-        cx, cy = _sample_in(geom, max(400, 40 * len(todo)), rng)
-        placed = [p for p in fixed_xy] + [t for t in towns[~np.isnan(towns[:, 0])]]
-        placed_arr = np.array(placed, dtype=float).reshape(-1, 2)
-        placed_arr = np.unique(placed_arr, axis=0) if len(placed_arr) else placed_arr
-        d_seat = np.hypot((cx - seat_xy[0]) * kx, cy - seat_xy[1])
-        near_order = np.argsort(d_seat, kind="stable")
-        share_jd = max(0.05, float(town_is_jd.sum()) / len(towns))
-        core = near_order[: max(_TOWN_K_CANDIDATES, int(round(share_jd * len(cx))))]
-        # Distance to the border counts double, so a town keeps at least half
-        # the usual spacing from the border instead of being pushed onto it.
-        d_border = 2.0 * kx * shapely.distance(geom.boundary, shapely.points(cx, cy))
-        pts = list(placed_arr)
-        for i in todo:
-            pool = core if town_is_jd[i] else np.arange(len(cx))
-            pick = pool[rng.integers(0, len(pool), _TOWN_K_CANDIDATES)]
-            d = d_border[pick]
-            if pts:
-                p = np.asarray(pts)
-                d = np.minimum(d, np.hypot((cx[pick, None] - p[None, :, 0]) * kx, cy[pick, None] - p[None, :, 1]).min(axis=1))
-            best = pick[int(np.argmax(d))]
-            towns[i] = (cx[best], cy[best])
-            pts.append(towns[i])
-
-    nv = len(village_town_idx)
+    towns = _place_towns(rng, geom, kx, town_lonlat, fixed_xy, town_is_jd, seat_xy)
     villages = village_lonlat.copy()
     kept = ~np.isnan(villages[:, 0])
     if kept.any():
@@ -687,40 +674,93 @@ def _county_points(
         far = haversine_m(villages[kept, 0], villages[kept, 1], t[:, 0], t[:, 1]) > VILLAGE_MAX_KM * 1000.0
         kept[np.flatnonzero(kept)[far]] = False
         villages[~kept] = np.nan
-    if nv and not kept.all():
-        s_km = math.sqrt(area_km2 / max(len(towns), 1))
-        s_deg = s_km / 111.195
-        sigma = np.where(village_urban, _VILLAGE_SIGMA_URBAN, _VILLAGE_SIGMA_RURAL) * s_deg
-        max_deg = VILLAGE_MAX_KM / 111.195
-        # polygon part (island) holding each town
-        parts = list(getattr(geom, "geoms", [geom]))
-        town_part = np.zeros(len(towns), dtype=int)
-        if len(parts) > 1:
-            town_part[:] = -1
-            for j, part in enumerate(parts):
-                hit = (town_part < 0) & shapely.contains_xy(part, towns[:, 0], towns[:, 1])
-                town_part[hit] = j
-            if (town_part < 0).any():  # on a border/vertex: nearest part
-                for i in np.flatnonzero(town_part < 0):
-                    pt = shapely.Point(towns[i])
-                    town_part[i] = int(np.argmin([part.distance(pt) for part in parts]))
-        vpart = town_part[village_town_idx]
-        base = towns[village_town_idx]
-        todo_v = np.flatnonzero(~kept)
-        for _ in range(_VILLAGE_MAX_REDRAWS):
-            off = rng.normal(size=(len(todo_v), 2)) * sigma[todo_v, None]
-            ok = np.hypot(off[:, 0], off[:, 1]) <= max_deg
-            off[:, 0] /= kx
-            cand = base[todo_v] + off
-            for j in np.unique(vpart[todo_v]):
-                m = vpart[todo_v] == j
-                ok[m] &= shapely.contains_xy(parts[j], cand[m, 0], cand[m, 1])
-            villages[todo_v[ok]] = cand[ok]
-            todo_v = todo_v[~ok]
-            if not len(todo_v):
-                break
-        villages[todo_v] = base[todo_v]
+    if len(village_town_idx) and not kept.all():
+        _place_villages(rng, geom, kx, area_km2, towns, village_town_idx, village_urban, villages, kept)
     return towns, villages, kept
+
+
+def _place_towns(rng: np.random.Generator, geom, kx: float, town_lonlat: np.ndarray, fixed_xy: np.ndarray,
+                 town_is_jd: np.ndarray, seat_xy: tuple[float, float]) -> np.ndarray:
+    """``town_lonlat`` with its NaN rows filled: each new town at the candidate
+    point farthest from the towns placed so far and the border (subdistricts
+    near the seat)."""
+    import shapely
+
+    towns = town_lonlat.copy()
+    todo = np.flatnonzero(np.isnan(towns[:, 0]))
+    if not len(todo):
+        return towns
+    cx, cy = _sample_in(geom, max(400, 40 * len(todo)), rng)
+    placed = [p for p in fixed_xy] + [t for t in towns[~np.isnan(towns[:, 0])]]
+    placed_arr = np.array(placed, dtype=float).reshape(-1, 2)
+    placed_arr = np.unique(placed_arr, axis=0) if len(placed_arr) else placed_arr
+    d_seat = np.hypot((cx - seat_xy[0]) * kx, cy - seat_xy[1])
+    near_order = np.argsort(d_seat, kind="stable")
+    share_jd = max(0.05, float(town_is_jd.sum()) / len(towns))
+    core = near_order[: max(_TOWN_K_CANDIDATES, int(round(share_jd * len(cx))))]
+    # Distance to the border counts double, so a town keeps at least half
+    # the usual spacing from the border instead of being pushed onto it.
+    d_border = 2.0 * kx * shapely.distance(geom.boundary, shapely.points(cx, cy))
+    pts = list(placed_arr)
+    for i in todo:
+        pool = core if town_is_jd[i] else np.arange(len(cx))
+        pick = pool[rng.integers(0, len(pool), _TOWN_K_CANDIDATES)]
+        d = d_border[pick]
+        if pts:
+            p = np.asarray(pts)
+            d = np.minimum(d, np.hypot((cx[pick, None] - p[None, :, 0]) * kx, cy[pick, None] - p[None, :, 1]).min(axis=1))
+        best = pick[int(np.argmax(d))]
+        towns[i] = (cx[best], cy[best])
+        pts.append(towns[i])
+    return towns
+
+
+def _town_parts(geom, towns: np.ndarray) -> tuple[list, np.ndarray]:
+    """Polygon parts (islands) of a county and the part holding each town."""
+    import shapely
+
+    parts = list(getattr(geom, "geoms", [geom]))
+    town_part = np.zeros(len(towns), dtype=int)
+    if len(parts) > 1:
+        town_part[:] = -1
+        for j, part in enumerate(parts):
+            hit = (town_part < 0) & shapely.contains_xy(part, towns[:, 0], towns[:, 1])
+            town_part[hit] = j
+        if (town_part < 0).any():  # on a border/vertex: nearest part
+            for i in np.flatnonzero(town_part < 0):
+                pt = shapely.Point(towns[i])
+                town_part[i] = int(np.argmin([part.distance(pt) for part in parts]))
+    return parts, town_part
+
+
+def _place_villages(rng: np.random.Generator, geom, kx: float, area_km2: float, towns: np.ndarray,
+                    village_town_idx: np.ndarray, village_urban: np.ndarray, villages: np.ndarray,
+                    kept: np.ndarray) -> None:
+    """Fill the villages not ``kept`` (in place) with points drawn around their
+    own town's point, on the town's polygon part, within :data:`VILLAGE_MAX_KM`."""
+    import shapely
+
+    s_km = math.sqrt(area_km2 / max(len(towns), 1))
+    s_deg = s_km / 111.195
+    sigma = np.where(village_urban, _VILLAGE_SIGMA_URBAN, _VILLAGE_SIGMA_RURAL) * s_deg
+    max_deg = VILLAGE_MAX_KM / 111.195
+    parts, town_part = _town_parts(geom, towns)
+    vpart = town_part[village_town_idx]
+    base = towns[village_town_idx]
+    todo_v = np.flatnonzero(~kept)
+    for _ in range(_VILLAGE_MAX_REDRAWS):
+        off = rng.normal(size=(len(todo_v), 2)) * sigma[todo_v, None]
+        ok = np.hypot(off[:, 0], off[:, 1]) <= max_deg
+        off[:, 0] /= kx
+        cand = base[todo_v] + off
+        for j in np.unique(vpart[todo_v]):
+            m = vpart[todo_v] == j
+            ok[m] &= shapely.contains_xy(parts[j], cand[m, 0], cand[m, 1])
+        villages[todo_v[ok]] = cand[ok]
+        todo_v = todo_v[~ok]
+        if not len(todo_v):
+            break
+    villages[todo_v] = base[todo_v]
 
 
 @lru_cache(maxsize=32)
@@ -968,13 +1008,24 @@ def load_regions(*, seed: int = 0, overrides: str | Path | None = None, census_y
 
 
 def _build_frame(census_year: int, town_xy, town_origin, village_xy, village_origin) -> pd.DataFrame:
-    div = _divisions()
-    towns = _towns()
-    villages = _villages()
-    cp = _county_population(census_year)
     vu, vr = _allocate_villages(census_year)
+    vdf = _village_frame(village_xy, village_origin, vu, vr)
+    tdf = _town_frame(vdf, town_xy, town_origin)
+    ddf = _division_frame(census_year)
+    for x in (ddf, tdf, vdf):
+        for col in ("population", "population_urban", "population_rural"):
+            x[col] = x[col].astype(np.int64)
+        x["urban"] = x["urban"].astype(bool)
+    df = pd.concat([ddf, tdf, vdf], ignore_index=True)
+    df.index = pd.Index(df["code"].to_numpy(), name="code")
+    return df[list(SETTLEMENT_COLUMNS)]
 
-    # villages
+
+
+
+def _village_frame(village_xy, village_origin, vu, vr) -> pd.DataFrame:
+    """Village rows of the settlements frame (population ``vu`` urban + ``vr`` rural)."""
+    villages = _villages()
     v_urban = _village_is_urban(villages["code12"])
     vdf = pd.DataFrame({
         "code": villages["code12"].to_numpy(),
@@ -995,7 +1046,12 @@ def _build_frame(census_year: int, town_xy, town_origin, village_xy, village_ori
         "urban": v_urban,
         "kind": np.where(v_urban, "居委会", "村委会"),
     })
-    # towns: sums of villages
+    return vdf
+
+
+def _town_frame(vdf: pd.DataFrame, town_xy, town_origin) -> pd.DataFrame:
+    """Town rows: populations are the sums of their villages."""
+    towns = _towns()
     tsum = vdf.groupby("town_code")[["population", "population_urban", "population_rural"]].sum()
     tcode = towns["code9_nbs"]
     tdf = pd.DataFrame({
@@ -1017,7 +1073,13 @@ def _build_frame(census_year: int, town_xy, town_origin, village_xy, village_ori
         "urban": tcode.str[6:9].astype(int).to_numpy() < 100,
         "kind": towns["kind"].to_numpy(),
     })
-    # divisions
+    return tdf
+
+
+def _division_frame(census_year: int) -> pd.DataFrame:
+    """Province, city and county rows (census populations; a city's is the sum of its counties)."""
+    div = _divisions()
+    cp = _county_population(census_year)
     d = div.set_index("adcode")
     is_prov = d.index == "330000"
     is_city = d.index.str.endswith("00") & ~is_prov
@@ -1049,13 +1111,7 @@ def _build_frame(census_year: int, town_xy, town_origin, village_xy, village_ori
         "urban": np.where(county_mask, d["level"].to_numpy() == "district", True),
         "kind": np.where(is_prov, "province", np.where(is_city, "city", d["level"].to_numpy())),
     })
-    for x in (ddf, tdf, vdf):
-        for col in ("population", "population_urban", "population_rural"):
-            x[col] = x[col].astype(np.int64)
-        x["urban"] = x["urban"].astype(bool)
-    df = pd.concat([ddf, tdf, vdf], ignore_index=True)
-    df.index = pd.Index(df["code"].to_numpy(), name="code")
-    return df[list(SETTLEMENT_COLUMNS)]
+    return ddf
 
 
 # --------------------------------------------------------------------------- tables for the CLI

@@ -12,20 +12,10 @@ import shapely
 from shapely.geometry import MultiPolygon, box
 
 from citylogistics.errors import InputError
-from citylogistics.network.graph import (
-    NODE_KINDS,
-    ROAD_CLASSES,
-    NetworkParams,
-    build_city_network,
-    build_province_backbone,
-    compose_networks,
-    haversine_m,
-    load_graphml,
-    nearest_nodes,
-    save_graphml,
-    sea_crossing_edges,
-    validate_network,
-)
+from citylogistics.network.generate import NetworkParams, build_city_network, build_province_backbone, compose_networks
+from citylogistics.network.graph import NODE_KINDS, ROAD_CLASSES, haversine_m, load_graphml, save_graphml, validate_network
+from citylogistics.network.land import sea_crossing_edges
+from citylogistics.network.snap import nearest_nodes
 
 REPO = Path(__file__).resolve().parents[1]
 NETWORKS = REPO / "networks"
@@ -340,7 +330,8 @@ def _frame(rows):
 
 
 def test_plan_network_must_lie_in_zhejiang_and_reach_the_city():
-    from citylogistics.network.graph import check_plan_network, load_graphml
+    from citylogistics.network.graph import load_graphml
+    from citylogistics.network.snap import check_plan_network
 
     G = load_graphml(INVALID_NET / "valid_small.graphml")
     near = _frame([("330900", 122.202939, 29.987949, "330900"), ("330902001", 122.11, 30.03, "330900")])

@@ -13,7 +13,8 @@ from shapely.geometry import LineString, MultiLineString
 
 from citylogistics.errors import InputError
 from citylogistics.network.matrix import travel_matrix
-from citylogistics.network.graph import NetworkParams, haversine_m, save_graphml, validate_network
+from citylogistics.network.generate import NetworkParams
+from citylogistics.network.graph import haversine_m, save_graphml, validate_network
 from citylogistics.network.osm_import import (
     attach_settlements,
     import_osm,

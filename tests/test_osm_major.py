@@ -8,9 +8,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from citylogistics.network.graph import nearest_nodes, validate_network
+from citylogistics.network.graph import validate_network
 from citylogistics.network.osm_major import OSM_ATTRIBUTION, SpeedRule, load_major_roads, major_roads_files
 from citylogistics.network.osm_build import build_province_road_backbone
+from citylogistics.network.snap import nearest_nodes
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_backbone_valid_and_sourced(backbone, regions):
     assert len(pts) == 101 and all(c in backbone for c in pts)
     assert {backbone.nodes[c]["kind"] for c in pts} == {"hub", "county"}
     land = regions.province_polygon()
-    from citylogistics.network.graph import sea_crossing_edges
+    from citylogistics.network.land import sea_crossing_edges
 
     assert sea_crossing_edges(backbone, land) == []
 

@@ -42,7 +42,7 @@ def test_route_run_on_osm_fixture(tmp_path: Path, cli, root: Path):
     # Every leg follows OSM roads: a route's distance is the sum of OSM shortest paths between the
     # road nodes its stops snapped to.
     from citylogistics.network.matrix import od_matrices
-    from citylogistics.network.graph import nearest_nodes
+    from citylogistics.network.snap import nearest_nodes
     from citylogistics.regions import load_regions
 
     st = load_regions().settlements

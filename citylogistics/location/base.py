@@ -336,7 +336,7 @@ class _SitingModel:
             Passed to :meth:`from_cost_matrix`.
         """
         from citylogistics.network.matrix import travel_matrix
-        from citylogistics.network.graph import settlement_nodes
+        from citylogistics.network.snap import settlement_nodes
 
         demand = regions.of_level(demand_level, city=city, county=county)
         sites = regions.of_level(site_level, city=city, county=county)

@@ -3,8 +3,12 @@ the import of real roads (OpenStreetMap XML, road lines, the packaged OSM major
 roads) and travel matrices on the graphs.
 
 Modules
-    ``graph``       the graph model (documented node/edge attributes), the generator of the
-                    shipped networks, GraphML save/load/validation, snapping settlements
+    ``graph``       the graph model (documented node/edge attributes, road classes, speeds),
+                    GraphML save/load, validation
+    ``generate``    the generator of the shipped networks (settlement points joined on land,
+                    bridges and ferries): NetworkParams, build_city_network, build_all
+    ``land``        land parts and sea tests used by the generator (segment on land, sea crossings)
+    ``snap``        nearest road nodes, settlement nodes, checks of a plan's network
     ``osm_import``  OSM XML and road-line files → a drivable graph; snapping and attaching settlements
     ``osm_major``   the packaged OSM major roads of Zhejiang (extracted once from scgraph-data)
     ``osm_build``   city and province networks built on the OSM major roads
@@ -17,17 +21,17 @@ May import: ``errors``, ``geo``, ``regions``, ``demand``, ``config``, ``fileio``
 from __future__ import annotations
 
 _EXPORTS = {
-    "NetworkParams": "graph",
-    "build_city_network": "graph",
-    "build_province_backbone": "graph",
-    "build_all": "graph",
-    "compose_networks": "graph",
+    "NetworkParams": "generate",
+    "build_city_network": "generate",
+    "build_province_backbone": "generate",
+    "build_all": "generate",
+    "compose_networks": "generate",
     "save_graphml": "graph",
     "load_graphml": "graph",
     "validate_network": "graph",
-    "nearest_nodes": "graph",
-    "settlement_nodes": "graph",
-    "haversine_m": "graph",
+    "nearest_nodes": "snap",
+    "settlement_nodes": "snap",
+    "check_plan_network": "snap",
     "import_osm": "osm_import",
     "import_road_lines": "osm_import",
     "load_network": "osm_import",

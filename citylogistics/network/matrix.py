@@ -332,7 +332,7 @@ def _indices(index: dict, ids: Sequence, what: str, G: nx.Graph) -> np.ndarray:
         i = index.get(n)
         if i is None:
             raise InputError(f"{what} node {n!r} is not in the network; snap points to it first with "
-                             "citylogistics.network.graph.nearest_nodes", source=G.graph.get("name", "<graph>"),
+                             "citylogistics.network.snap.nearest_nodes", source=G.graph.get("name", "<graph>"),
                              where=f"{what}[{k}]")
         out[k] = i
     return out
@@ -517,47 +517,10 @@ def nearest_k(G: nx.Graph, origins: Sequence, destinations: Sequence, *, k: int 
     d_idx = np.zeros(0, dtype=np.int64)
     vals = np.zeros(0)
     if no and nd and kk == 1:
-        # one multi-source search (scipy min_only) gives every node its nearest destination
-        from scipy.sparse.csgraph import dijkstra
-
-        rev = csr.T.tocsr() if directed else csr
-        dist, _pred, src = dijkstra(rev, directed=True, indices=di, min_only=True, return_predecessors=True,
-                                    limit=radius_limit)
-        dpos = np.full(csr.shape[0], -1, dtype=np.int64)
-        dpos[di[::-1]] = np.arange(nd)[::-1]  # duplicate destinations: the first one
-        v1, s1 = dist[oi], src[oi]
-        ok = np.isfinite(v1) & (s1 >= 0)
-        o_idx, d_idx, vals = np.flatnonzero(ok), dpos[s1[ok]], v1[ok]
+        o_idx, d_idx, vals = _nearest_one(csr, directed, oi, di, radius_limit)
     elif no and nd and kk:
         if nd <= no:
-            # phase 1: bounded searches from the destinations over the reversed graph
-            rev = csr.T.tocsr() if directed else csr
-            limit = radius_limit if radius is not None else _estimate_limit(csr, oi, di, kk)
-            acc = _TopK(no, kk)
-            unique_origins = len(np.unique(oi)) == no
-            pos = np.full(csr.shape[0], -1, dtype=np.int64)
-            pos[oi] = np.arange(no)
-            for sl, block in _dijkstra_rows(rev, di, limit=limit, cols=None if unique_origins else oi):
-                jj, nn = np.nonzero(np.isfinite(block))
-                if unique_origins:
-                    # work on the full rows (no column copy): keep the origin nodes
-                    ii = pos[nn]
-                    ok = ii >= 0
-                    jj, nn, ii = jj[ok], nn[ok], ii[ok]
-                else:
-                    ii = nn
-                acc.add(ii, jj + sl.start, block[jj, nn])
-            o_idx, d_idx, vals = acc.result()
-            if radius is None and np.isfinite(limit):
-                # phase 2: origins with fewer than k found inside the bound: exact full searches
-                found = np.bincount(o_idx, minlength=no)
-                short = np.flatnonzero(found < kk)
-                if len(short):
-                    o2, d2, v2 = _forward_topk(csr, oi[short], di, kk, np.inf)
-                    keep = ~np.isin(o_idx, short)
-                    o_idx = np.concatenate([o_idx[keep], short[o2]])
-                    d_idx = np.concatenate([d_idx[keep], d2])
-                    vals = np.concatenate([vals[keep], v2])
+            o_idx, d_idx, vals = _reverse_topk(csr, directed, oi, di, kk, radius)
         else:
             o_idx, d_idx, vals = _forward_topk(csr, oi, di, kk, radius_limit)
         order = np.lexsort((d_idx, vals, o_idx))
@@ -567,6 +530,59 @@ def nearest_k(G: nx.Graph, origins: Sequence, destinations: Sequence, *, k: int 
     return SparseTravelMatrix(origins=tuple(origins), destinations=tuple(destinations), indptr=indptr,
                               indices=d_idx, values=vals, weight=weight,
                               k=None if k is None else int(k), radius=radius)
+
+
+def _nearest_one(csr, directed: bool, oi: np.ndarray, di: np.ndarray, radius_limit: float):
+    """Each origin's nearest destination by one multi-source search (scipy ``min_only``), as triplets."""
+    from scipy.sparse.csgraph import dijkstra
+
+    nd = len(di)
+    rev = csr.T.tocsr() if directed else csr
+    dist, _pred, src = dijkstra(rev, directed=True, indices=di, min_only=True, return_predecessors=True,
+                                limit=radius_limit)
+    dpos = np.full(csr.shape[0], -1, dtype=np.int64)
+    dpos[di[::-1]] = np.arange(nd)[::-1]  # duplicate destinations: the first one
+    v1, s1 = dist[oi], src[oi]
+    ok = np.isfinite(v1) & (s1 >= 0)
+    return np.flatnonzero(ok), dpos[s1[ok]], v1[ok]
+
+
+def _reverse_topk(csr, directed: bool, oi: np.ndarray, di: np.ndarray, kk: int, radius: float | None):
+    """k nearest destinations of each origin, searching from the destinations (triplets, unsorted).
+
+    Phase 1: searches from the destinations over the reversed graph, bounded by
+    ``radius`` or by :func:`_estimate_limit`; phase 2: exact full searches for
+    the origins with fewer than ``kk`` found inside an estimated bound.
+    """
+    no = len(oi)
+    radius_limit = np.inf if radius is None else float(radius)
+    rev = csr.T.tocsr() if directed else csr
+    limit = radius_limit if radius is not None else _estimate_limit(csr, oi, di, kk)
+    acc = _TopK(no, kk)
+    unique_origins = len(np.unique(oi)) == no
+    pos = np.full(csr.shape[0], -1, dtype=np.int64)
+    pos[oi] = np.arange(no)
+    for sl, block in _dijkstra_rows(rev, di, limit=limit, cols=None if unique_origins else oi):
+        jj, nn = np.nonzero(np.isfinite(block))
+        if unique_origins:
+            # work on the full rows (no column copy): keep the origin nodes
+            ii = pos[nn]
+            ok = ii >= 0
+            jj, nn, ii = jj[ok], nn[ok], ii[ok]
+        else:
+            ii = nn
+        acc.add(ii, jj + sl.start, block[jj, nn])
+    o_idx, d_idx, vals = acc.result()
+    if radius is None and np.isfinite(limit):
+        found = np.bincount(o_idx, minlength=no)
+        short = np.flatnonzero(found < kk)
+        if len(short):
+            o2, d2, v2 = _forward_topk(csr, oi[short], di, kk, np.inf)
+            keep = ~np.isin(o_idx, short)
+            o_idx = np.concatenate([o_idx[keep], short[o2]])
+            d_idx = np.concatenate([d_idx[keep], d2])
+            vals = np.concatenate([vals[keep], v2])
+    return o_idx, d_idx, vals
 
 
 class _TopK:

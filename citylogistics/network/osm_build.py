@@ -27,7 +27,7 @@ Method
    ``NetworkParams.min_edge_m``; speed of class ``county`` (40 km/h) for hubs,
    seats and towns, ``village`` (25 km/h) for villages, times
    ``mountain_speed_factor`` (0.8) in the mountain zone. ``source = "generated"``.
-3. **Village links** of the generated network (:func:`citylogistics.network.graph.build_city_network`:
+3. **Village links** of the generated network (:func:`citylogistics.network.generate.build_city_network`:
    village–town, village–village and village–seat, and any ferry to a village)
    stay, ``source = "generated"``: the major roads do not reach villages.
 4. **Fallback.** The generated links between hubs, seats and towns (and their
@@ -40,7 +40,7 @@ Method
 
 Node ids: settlements by code (``kind`` hub|county|town|village), road
 junctions ``"m<id>"`` (ids of the packaged extract, the same in every city
-network and the backbone, so :func:`citylogistics.network.graph.compose_networks`
+network and the backbone, so :func:`citylogistics.network.generate.compose_networks`
 joins them), split points ``"a<code>"`` and generated junctions
 ``"j<city code>-<n>"`` (kind ``junction``).
 """
@@ -55,7 +55,8 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.network.graph import NetworkParams, build_city_network, build_province_backbone, haversine_m, validate_network
+from citylogistics.network.generate import NetworkParams, build_city_network, build_province_backbone
+from citylogistics.network.graph import haversine_m, validate_network
 from citylogistics.network.osm_major import OSM_ATTRIBUTION
 
 __all__ = ["OsmBuildParams", "build_city_road_network", "build_province_road_backbone", "SEA_BOXES"]
@@ -267,8 +268,23 @@ def _assemble(major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, 
 
     shapely.prepare(land_buffered)
     R = _clip_roads(major, area, land_buffered, np_)
+    G, settle, held = _layers(R, gen, p=p, name=name, tag=tag, extra=extra)
+    _add_access_links(G, R, gen, settle, land_buffered, p)
+    _put_back_fallback(G, held)
+    _drop_unused(G, gen)
+    validate_network(G, source=name)
+    missing = [n for n in settle if n not in G]
+    if missing:  # pragma: no cover - the generated layer is connected
+        raise InputError(f"settlement {missing[0]} lost while building", source=name)
+    return _ordered(G)
 
-    # generated layer: settlements, junctions (renamed per network), edges kept or held back
+
+def _layers(R: nx.Graph, gen: nx.Graph, *, p: OsmBuildParams, name: str, tag: str, extra: dict):
+    """The roads plus the generated layer: settlements, junctions (renamed per
+    network), village edges; the other generated edges are held back.
+
+    Returns ``(G, settlement ids, held-back edges as (time, u, v, attrs))``.
+    """
     rename = {n: (f"j{tag}-{n[1:]}" if d.get("kind") == "junction" else n) for n, d in gen.nodes(data=True)}
     G = nx.Graph()
     G.graph.update({
@@ -294,8 +310,13 @@ def _assemble(major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, 
             G.add_edge(rename[u], rename[v], **d)
         else:
             held.append((d["travel_time_s"], rename[u], rename[v], d))
+    return G, settle, held
 
-    # access links
+
+def _add_access_links(G: nx.Graph, R: nx.Graph, gen: nx.Graph, settle: list, land_buffered,
+                      p: OsmBuildParams) -> None:
+    """Join each settlement to its nearest road (node or split point), in place."""
+    np_ = p.network
     sx = np.array([gen.nodes[n]["x"] for n in settle])
     sy = np.array([gen.nodes[n]["y"] for n in settle])
     kinds = [gen.nodes[n]["kind"] for n in settle]
@@ -313,6 +334,19 @@ def _assemble(major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, 
         else:
             node = target
         links.append((code, kind, node, straight))
+    _split_edges(G, splits)
+    for code, kind, node, straight in links:
+        cls = p.village_access_class if kind == "village" else p.access_class
+        zkey = code if kind == "hub" else gen.nodes[code].get("county_code", "")
+        zone = np_.zone(zkey)
+        length = max(straight * np_.detour(zone), np_.min_edge_m)
+        speed = np_.speed_kmh(cls) / 3.6 * (np_.mountain_speed_factor if zone == "mountain" else 1.0)
+        G.add_edge(code, node, length_m=round(length, 1), travel_time_s=round(length / speed, 1),
+                   road_class=cls, source="generated")
+
+
+def _split_edges(G: nx.Graph, splits: dict) -> None:
+    """Split road edges ``(u, v)`` at the points ``[(t, node, lon, lat)]``, lengths in proportion."""
     for (u, v), pts in sorted(splits.items()):
         d = G.edges[u, v]
         G.remove_edge(u, v)
@@ -325,16 +359,10 @@ def _assemble(major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, 
             frac = max(t1 - t0, 1e-6)
             G.add_edge(a, b, **dict(d, length_m=round(max(L * frac, 1.0), 1),
                                     travel_time_s=round(max(T * frac, 0.1), 1)))
-    for code, kind, node, straight in links:
-        cls = p.village_access_class if kind == "village" else p.access_class
-        zkey = code if kind == "hub" else gen.nodes[code].get("county_code", "")
-        zone = np_.zone(zkey)
-        length = max(straight * np_.detour(zone), np_.min_edge_m)
-        speed = np_.speed_kmh(cls) / 3.6 * (np_.mountain_speed_factor if zone == "mountain" else 1.0)
-        G.add_edge(code, node, length_m=round(length, 1), travel_time_s=round(length / speed, 1),
-                   road_class=cls, source="generated")
 
-    # fallback: put back the fastest held-back generated links that join parts
+
+def _put_back_fallback(G: nx.Graph, held: list) -> None:
+    """Put back the fastest held-back generated links that join parts (Kruskal), in place."""
     comp = {}
     for k, cc in enumerate(nx.connected_components(G)):
         for n in cc:
@@ -352,7 +380,10 @@ def _assemble(major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, 
         if a != b:
             parent[max(a, b)] = min(a, b)
             G.add_edge(u, v, **d)
-    # drop parts without settlements, then dangling generated junctions
+
+
+def _drop_unused(G: nx.Graph, gen: nx.Graph) -> None:
+    """Drop parts without settlements, then dangling generated junctions, in place."""
     keep = set()
     for cc in nx.connected_components(G):
         if any(n in gen and G.nodes[n]["kind"] in _SETTLEMENT_KINDS for n in cc):
@@ -363,11 +394,6 @@ def _assemble(major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, 
         if not dangling:
             break
         G.remove_nodes_from(dangling)
-    validate_network(G, source=name)
-    missing = [n for n in settle if n not in G]
-    if missing:  # pragma: no cover - the generated layer is connected
-        raise InputError(f"settlement {missing[0]} lost while building", source=name)
-    return _ordered(G)
 
 
 def _ordered(G: nx.Graph) -> nx.Graph:

@@ -1,7 +1,7 @@
 """Import real roads: OpenStreetMap XML extracts and road-line files; snap settlements.
 
-The result is a road network with the same attributes as the generated ones
-(:mod:`citylogistics.network.graph`), so a scenario can use it instead:
+The result is a road network with the attributes of :mod:`citylogistics.network.graph`,
+like the generated ones, so a scenario can use it instead:
 
 * :func:`import_osm` reads an ``.osm`` XML extract (e.g. cut with osmium or
   exported from openstreetmap.org) with the standard library's streaming XML
@@ -36,8 +36,10 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.network.graph import (NetworkParams, ROAD_CLASSES, short_repr, check_file_size, haversine_m, nearest_nodes,
-                      validate_network, xml_error)
+from citylogistics.network.generate import NetworkParams
+from citylogistics.network.graph import (LEVEL_KIND, ROAD_CLASSES, check_file_size, haversine_m, short_repr,
+                                         validate_network, xml_error)
+from citylogistics.network.snap import nearest_nodes
 
 __all__ = [
     "OSM_HIGHWAY_CLASS",
@@ -63,8 +65,6 @@ OSM_HIGHWAY_CLASS = {
 #: Largest OpenStreetMap XML file read (streamed, but every node's point is
 #: kept): about a province's drivable extract.
 MAX_OSM_BYTES = 2_000_000_000
-
-_LEVEL_KIND = {"city": "hub", "county": "county", "town": "town", "village": "village"}
 
 
 def _osm_id(value) -> str:
@@ -185,8 +185,6 @@ def import_osm(
         Missing or malformed file, a way referring to a node not in the file,
         no drivable roads.
     """
-    import xml.parsers.expat as expat
-
     params = NetworkParams() if params is None else params
     classes = dict(OSM_HIGHWAY_CLASS if highway_classes is None else highway_classes)
     bad = {v for v in classes.values() if v not in ROAD_CLASSES}
@@ -198,6 +196,16 @@ def import_osm(
     if not path.is_file():
         raise InputError("file not found; give the path of an OpenStreetMap .osm XML extract", source=src)
     check_file_size(path, MAX_OSM_BYTES, what="OpenStreetMap extracts")
+    coords, raw_ways = _parse_osm_xml(path, src)
+    ways = _osm_ways(raw_ways, coords, classes=classes, params=params, src=src)
+    return ways.graph(name=path.stem, source="osm", params=params, directed=directed,
+                      node_id=lambda k: f"osm{k}", keep_largest=keep_largest, src=src)
+
+
+def _parse_osm_xml(path: Path, src: str) -> tuple[dict, list]:
+    """Node points ``{id: (lon, lat)}`` and ways ``[(id, refs, tags, line)]`` of an OSM XML file."""
+    import xml.parsers.expat as expat
+
     coords: dict[str, tuple[float, float]] = {}
     raw_ways: list[tuple[str, list[str], dict, int]] = []
     way: list | None = None  # [id, refs, tags, line] of the way being read
@@ -214,8 +222,9 @@ def import_osm(
                 raise InputError("node without numeric lon/lat; fix or re-export the extract", source=src,
                                  where=where) from None
             if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-                raise InputError(f"node at lon {short_repr(attrs.get('lon'))}, lat {short_repr(attrs.get('lat'))}; give WGS-84 "
-                                 "degrees (lon in [-180, 180], lat in [-90, 90])", source=src, where=where)
+                raise InputError(f"node at lon {short_repr(attrs.get('lon'))}, lat {short_repr(attrs.get('lat'))}; "
+                                 "give WGS-84 degrees (lon in [-180, 180], lat in [-90, 90])", source=src,
+                                 where=where)
             coords[nid] = (lon, lat)
         elif name == "way":
             way = [attrs.get("id"), [], {}, parser.CurrentLineNumber]
@@ -240,6 +249,11 @@ def import_osm(
                          "truncated or binary file ends like this)", source=src, where=f"line {exc.lineno}") from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror}); check the path", source=src) from None
+    return coords, raw_ways
+
+
+def _osm_ways(raw_ways: list, coords: dict, *, classes: dict, params: NetworkParams, src: str) -> _Ways:
+    """The drivable ways (and ferries) with their class, speed and one-way direction."""
     ways = _Ways()
     for wid, refs, tags, line in raw_ways:
         hw = tags.get("highway")
@@ -269,8 +283,7 @@ def import_osm(
         lat = np.array([coords[r][1] for r in refs])
         ways.add(refs, lon, lat, {"road_class": cls, "speed_kmh": speed, "oneway": oneway,
                                   "name": tags.get("name", "")})
-    return ways.graph(name=path.stem, source="osm", params=params, directed=directed,
-                      node_id=lambda k: f"osm{k}", keep_largest=keep_largest, src=src)
+    return ways
 
 
 def import_road_lines(
@@ -313,13 +326,49 @@ def import_road_lines(
     networkx.Graph
         Undirected; node ids ``"r<n>"``; ``G.graph["source"] == "road-lines"``.
     """
-    import geopandas as gpd
-
     params = NetworkParams() if params is None else params
     if default_class not in ROAD_CLASSES:
         raise InputError(f"default_class {default_class!r} is not a road class; use one of {ROAD_CLASSES}",
                          source="import_road_lines", where="default_class")
     path = Path(path)
+    src = str(path)
+    gdf = _read_lines_frame(path, layer=layer, columns=(class_column, speed_column))
+    grid = vertex_tolerance_m / 111_195.0
+    keys_seen: dict[tuple[int, int], str] = {}
+
+    def key_of(x: float, y: float) -> str:
+        k = (int(round(x / grid)), int(round(y / grid)))
+        if k not in keys_seen:
+            keys_seen[k] = f"r{len(keys_seen)}"
+        return keys_seen[k]
+
+    ways = _Ways()
+    for row_no, (geom, row) in enumerate(zip(gdf.geometry, gdf.itertuples(index=False))):
+        if geom is None or geom.is_empty:
+            continue
+        if geom.geom_type not in ("LineString", "MultiLineString"):
+            raise InputError(f"geometry is {geom.geom_type}; road lines must be LineString or MultiLineString",
+                             source=src, where=f"feature {row_no}")
+        cls, speed = _line_class_speed(row, class_column=class_column, speed_column=speed_column,
+                                       default_class=default_class, params=params)
+        parts = geom.geoms if geom.geom_type == "MultiLineString" else [geom]
+        for part in parts:
+            xy = _line_vertices(part, src=src, where=f"feature {row_no}")
+            if xy is None:
+                continue
+            keys = [key_of(x, y) for x, y in xy]
+            # drop consecutive duplicates (vertices merged by the tolerance)
+            keep = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]]
+            ways.add([keys[i] for i in keep], xy[keep, 0], xy[keep, 1],
+                     {"road_class": cls, "speed_kmh": speed, "oneway": None, "name": ""})
+    return ways.graph(name=path.stem, source="road-lines", params=params, directed=False,
+                      node_id=lambda k: k, keep_largest=keep_largest, src=src)
+
+
+def _read_lines_frame(path: Path, *, layer: str | None, columns: tuple):
+    """The layer as a GeoDataFrame in WGS-84, with the named columns present."""
+    import geopandas as gpd
+
     src = str(path)
     if not path.exists():
         raise InputError("file not found; give a GeoPackage, GeoJSON or Shapefile of road lines", source=src)
@@ -337,60 +386,46 @@ def import_road_lines(
         text, _ = xml_error(exc)
         raise InputError(f"cannot reproject to WGS-84 ({type(exc).__name__}: {text}); set a valid CRS",
                          source=src, where="crs") from None
-    for col in (class_column, speed_column):
+    for col in columns:
         if col is not None and col not in gdf.columns:
             raise InputError(f"column {col!r} not found; columns are {list(gdf.columns)}", source=src, where=col)
-    grid = vertex_tolerance_m / 111_195.0
-    keys_seen: dict[tuple[int, int], str] = {}
+    return gdf
 
-    def key_of(x: float, y: float) -> str:
-        k = (int(round(x / grid)), int(round(y / grid)))
-        if k not in keys_seen:
-            keys_seen[k] = f"r{len(keys_seen)}"
-        return keys_seen[k]
 
-    ways = _Ways()
-    for row_no, (geom, row) in enumerate(zip(gdf.geometry, gdf.itertuples(index=False))):
-        if geom is None or geom.is_empty:
-            continue
-        if geom.geom_type not in ("LineString", "MultiLineString"):
-            raise InputError(f"geometry is {geom.geom_type}; road lines must be LineString or MultiLineString",
-                             source=src, where=f"feature {row_no}")
-        cls = default_class
-        if class_column is not None:
-            v = getattr(row, class_column)
-            v = None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-            if v in ROAD_CLASSES:
-                cls = v
-            elif v in OSM_HIGHWAY_CLASS:
-                cls = OSM_HIGHWAY_CLASS[v]
-        speed = params.speed_kmh(cls)
-        if speed_column is not None:
-            sv = getattr(row, speed_column)
-            try:
-                sv = float(sv)
-                if sv > 0 and math.isfinite(sv):
-                    speed = sv
-            except (TypeError, ValueError):
-                pass
-        parts = geom.geoms if geom.geom_type == "MultiLineString" else [geom]
-        for part in parts:
-            xy = np.asarray(part.coords, dtype=float)
-            if xy.ndim != 2 or len(xy) < 2:
-                continue
-            xy = xy[:, :2]
-            ok = np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
-            if not ok.all():
-                x, y = xy[int(np.argmin(ok))]
-                raise InputError(f"vertex at ({x:g}, {y:g}) after reprojection to WGS-84 is not a valid lon/lat; "
-                                 "fix the geometry or the layer's CRS", source=src, where=f"feature {row_no}")
-            keys = [key_of(x, y) for x, y in xy]
-            # drop consecutive duplicates (vertices merged by the tolerance)
-            keep = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]]
-            ways.add([keys[i] for i in keep], xy[keep, 0], xy[keep, 1],
-                     {"road_class": cls, "speed_kmh": speed, "oneway": None, "name": ""})
-    return ways.graph(name=path.stem, source="road-lines", params=params, directed=False,
-                      node_id=lambda k: k, keep_largest=keep_largest, src=src)
+def _line_class_speed(row, *, class_column, speed_column, default_class: str, params: NetworkParams):
+    """Road class and speed (km/h) of one feature from its class and speed columns."""
+    cls = default_class
+    if class_column is not None:
+        v = getattr(row, class_column)
+        v = None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+        if v in ROAD_CLASSES:
+            cls = v
+        elif v in OSM_HIGHWAY_CLASS:
+            cls = OSM_HIGHWAY_CLASS[v]
+    speed = params.speed_kmh(cls)
+    if speed_column is not None:
+        sv = getattr(row, speed_column)
+        try:
+            sv = float(sv)
+            if sv > 0 and math.isfinite(sv):
+                speed = sv
+        except (TypeError, ValueError):
+            pass
+    return cls, speed
+
+
+def _line_vertices(part, *, src: str, where: str):
+    """(n, 2) lon/lat vertices of a LineString (None if it has fewer than 2); refuses invalid ones."""
+    xy = np.asarray(part.coords, dtype=float)
+    if xy.ndim != 2 or len(xy) < 2:
+        return None
+    xy = xy[:, :2]
+    ok = np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
+    if not ok.all():
+        x, y = xy[int(np.argmin(ok))]
+        raise InputError(f"vertex at ({x:g}, {y:g}) after reprojection to WGS-84 is not a valid lon/lat; "
+                         "fix the geometry or the layer's CRS", source=src, where=where)
+    return xy
 
 
 def load_network(path: str | os.PathLike, **kwargs) -> nx.Graph:
@@ -491,7 +526,7 @@ def attach_settlements(
         if code in H or not snap.loc[code, "within"]:
             continue
         level = str(r.get("level", "village"))
-        H.add_node(code, x=float(r["lon"]), y=float(r["lat"]), kind=_LEVEL_KIND.get(level, "village"), code=code,
+        H.add_node(code, x=float(r["lon"]), y=float(r["lat"]), kind=LEVEL_KIND.get(level, "village"), code=code,
                    name=str(r.get("name", "")), city_code=str(r.get("city_code", "") or ""),
                    county_code=str(r.get("county_code", "") or ""))
         length = max(float(snap.loc[code, "dist_m"]) * params.detour_plain, params.min_edge_m)

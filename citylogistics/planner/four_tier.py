@@ -289,7 +289,7 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
             else:
                 out[i] = j
         if missing:
-            from citylogistics.network.graph import nearest_nodes
+            from citylogistics.network.snap import nearest_nodes
 
             near = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing])
             for i, n in zip(missing, near):

@@ -92,7 +92,7 @@ def _stops_frame(scenario: Scenario, regions, city_code: str):
 
 
 def _network(scenario: Scenario, regions, city_code: str):
-    from citylogistics.network.graph import build_city_network
+    from citylogistics.network.generate import build_city_network
     from citylogistics.network.osm_import import load_network
 
     path = scenario.resolve(scenario.network.file)
@@ -104,7 +104,7 @@ def _network(scenario: Scenario, regions, city_code: str):
 def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):
     """The routing problem of a scenario: hub depot, one stop per load, the fleet."""
     from citylogistics.network.matrix import od_matrices
-    from citylogistics.network.graph import settlement_nodes
+    from citylogistics.network.snap import settlement_nodes
     from citylogistics.routing.problem import RoutingProblem, Stop
 
     stop_nodes = settlement_nodes(G, stops_frame)
@@ -190,7 +190,7 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     ``manifest.json`` into ``out_dir`` atomically."""
     from citylogistics.fileio import check_output_dir, staged_output_dir
     from citylogistics.outputs.maps import map_routes, new_map, save_map
-    from citylogistics.network.graph import settlement_nodes
+    from citylogistics.network.snap import settlement_nodes
     from citylogistics.regions import CITY_CODES, DATA_NOTICE, load_regions, resolve_city
     from citylogistics.routing.solver import SolveParams, solve
 
@@ -293,7 +293,8 @@ def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
     A network read from a file must lie in Zhejiang and reach the city (its hub
     within ``max_snap_m`` of a node, see :func:`citylogistics.network.graph.check_plan_network`);
     otherwise it is refused, naming the file, before any planning."""
-    from citylogistics.network.graph import build_city_network, check_plan_network
+    from citylogistics.network.generate import build_city_network
+    from citylogistics.network.snap import check_plan_network
     from citylogistics.network.osm_import import load_network
     from citylogistics.regions import CITY_CODES
 
