@@ -69,12 +69,20 @@ def data():
     return _plan_data()
 
 
+def _plan(data, tiles="none"):
+    from citylogistics.planner.coverage_plan import CoveragePlan, PlanInfo
+
+    sites, villages, routes, coords, kpis, counties = data
+    info = PlanInfo(title=HOSTILE, city="330900", cities=("330900",), years=(2011, 2012), seed=0,
+                    coverage_limit_s=1800.0, tiles=tiles, hubs=(("330900", "舟山市", *coords["T0-330900"]),))
+    return CoveragePlan(info=info, sites=sites, villages=villages, routes=tuple(routes), kpis=kpis, siting={},
+                        unassigned=())
+
+
 def _map(data, tiles="none", **kw):
     from citylogistics.outputs.plan_map import map_plan
 
-    sites, villages, routes, coords, kpis, counties = data
-    return map_plan(None, sites, villages, routes, coords, title=HOSTILE, tiles=tiles, year=2012, first_year=2011,
-                    hubs=["330900"], kpis=kpis, years=[2011, 2012], county_polygons=counties, **kw)
+    return map_plan(_plan(data, tiles), county_polygons=data[5], **kw)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +155,7 @@ def test_choropleth_legend_attribution(html):
 def test_service_areas_contain_their_villages(data):
     from shapely.geometry import Point
 
-    from citylogistics.outputs.plan_map import service_areas
+    from citylogistics.outputs.geometry import service_areas
 
     sites, villages = data[0], data[1]
     areas = service_areas(sites, villages).set_index("id")

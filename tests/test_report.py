@@ -105,7 +105,7 @@ def test_geopackage_round_trip(run_dir):
 
 
 def test_svg_chart_escapes_labels():
-    from citylogistics.outputs.report import svg_chart
+    from citylogistics.outputs.charts import svg_chart
 
     svg = svg_chart([2011, 2012], {"<b>x</b>": [1, 2]}, title="<script>alert(1)</script>", x_label="year",
                     y_label="&", kind="line")

@@ -1,11 +1,13 @@
 """What a run hands to people: files, maps, reports.
 
 Modules
-    ``maps``       the map toolkit (Leaflet inlined, tiles, legends) and the route-run map
-    ``plan_map``   the plan map and its service areas (add a map layer here)
-    ``export``     plan.json, CSV and GeoPackage exports of a plan
-    ``report``     the HTML report
-    ``write``      writes every output of a plan run
+    ``geometry``   route lines and station service areas (shared by maps and the GeoPackage)
+    ``maps``       the map toolkit (Leaflet inlined, tiles, legends, iframe embedding) and the route-run map
+    ``plan_map``   the coverage plan map (add a map layer here)
+    ``export``     the plan.json writer, CSV tables and GeoPackage layers of a plan
+    ``charts``     inline SVG charts (the report's and the sweep's frontier)
+    ``report``     the HTML report, rendered from ``templates/report.html.j2`` (Jinja2, autoescaped)
+    ``write``      writes every output file of a coverage plan, atomically
     ``notebook``   display in Jupyter
 
 May import everything below it: ``errors``, ``geo``, ``regions``, ``demand``, ``config``,

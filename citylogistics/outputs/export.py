@@ -1,4 +1,4 @@
-"""Export a coverage plan: CSV tables, GeoPackage layers, plan.json and the map.
+"""Export a coverage plan: CSV tables, GeoPackage layers and the plan.json text.
 
 Column sets are part of the product's interface (later versions add columns,
 never rename these):
@@ -13,12 +13,13 @@ never rename these):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from citylogistics.outputs.geometry import route_points, service_areas
 
 SITES_COLUMNS = ("id", "tier", "code", "name", "lon", "lat", "open_year", "county_code", "city_code", "pinyin")
 VILLAGES_COLUMNS = ("code", "name", "county_code", "lon", "lat", "population", "demand_parcels", "served_by",
@@ -57,82 +58,62 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     return kpis[list(KPI_LEAD) + rest]
 
 
-def plan_document(*, scenario_info: Mapping[str, Any], routes: Sequence[dict], unassigned: Sequence[dict],
-                  final_year: int, villages: pd.DataFrame, phases: Sequence[dict], siting: Mapping) -> dict:
-    """plan.json: the issue-2 schema (summary of the final year) plus phases, legs and siting."""
-    final = [r for r in routes if r["year"] == final_year]
-    cost = sum(r.get("fixed_cost_cny", 0) + r.get("distance_cost_cny", 0) + r.get("time_cost_cny", 0) for r in final)
-    served = int((villages["reason"] == "").sum())
-    return {
-        "scenario": dict(scenario_info),
-        "units": {"distance": "m", "time": "s", "load": "parcels", "cost": "CNY"},
-        "summary": {"year": final_year, "cost": round(cost, 2), "distance_m": round(sum(r["distance_m"] for r in final), 1),
-                    "duration_s": round(sum(r["duration_s"] for r in final), 1), "routes": len(final),
-                    "served": served, "unassigned": len(villages) - served},
-        "phases": list(phases),
-        "siting": dict(siting),
-        "routes": [{k: v for k, v in r.items() if k != "geometry"} for r in routes],
-        "unassigned": list(unassigned),
-    }
-
-
 def dump_plan_json(doc: Mapping) -> str:
+    """The one plan.json writer (route runs and coverage plans): indented, compact above 2,000 routes."""
     big = len(doc.get("routes", ())) > 2000
     if big:
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
-def route_points(route: Mapping, coords: Mapping[str, tuple[float, float]]) -> list[tuple[float, float]]:
-    """(lon, lat) along the road network when the route carries its geometry, else through its stops."""
-    geom = route.get("geometry")
-    if geom and len(geom) >= 2:
-        return [tuple(p) for p in geom]
-    return [coords[s["id"].split("~")[0]] for s in route["steps"] if s["id"].split("~")[0] in coords]
-
-
-def write_geopackage(path: Path, sites: pd.DataFrame, villages: pd.DataFrame, routes: Sequence[dict],
-                     coords: Mapping[str, tuple[float, float]], *, kpis: pd.DataFrame | None = None,
-                     county_polygons=None, with_service_areas: bool = True) -> None:
-    """Write ``plan.gpkg``; every layer in EPSG:4326 (WGS-84), readable by QGIS.
-
-    Layers: ``sites`` and ``villages`` (points, the columns of sites.csv and
-    villages.csv), ``routes`` (lines along the road network where the route
-    carries its geometry, else through its stops), ``service_areas`` (a
-    polygon per station around its villages, final year) and, with ``kpis``
-    and ``county_polygons``, ``county_coverage`` (one county polygon per year
-    with its coverage KPIs).
-    """
+def plan_geodataframes(plan) -> dict:
+    """The layers of a :class:`~citylogistics.planner.coverage_plan.CoveragePlan`
+    as GeoDataFrames in EPSG:4326: ``sites`` and ``villages`` (points, the
+    columns of sites.csv and villages.csv), ``routes`` (lines along the road
+    network where the route carries its geometry, else through its stops) and
+    ``service_areas`` (a polygon per station around its villages, final year)."""
     import geopandas as gpd
     from shapely import LineString
 
-    s = sites_table(sites)
-    gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs="EPSG:4326").to_file(
-        path, layer="sites", driver="GPKG")
-    v = villages_table(villages)
-    gpd.GeoDataFrame(v, geometry=gpd.points_from_xy(v["lon"], v["lat"]), crs="EPSG:4326").to_file(
-        path, layer="villages", driver="GPKG", mode="a")
+    s = sites_table(plan.sites)
+    v = villages_table(plan.villages)
+    coords = plan.coords
     rows, geoms = [], []
-    for r in routes:
+    for r in plan.routes:
         pts = route_points(r, coords)
         if len(pts) < 2:
             continue
         rows.append({"year": r["year"], "city": r["city"], "leg": r["leg"], "vehicle": str(r["vehicle"]),
                      "vehicle_type": r.get("vehicle_type", ""), "depot": r["depot"],
-                     "stops": sum(1 for s in r["steps"] if s["type"] in ("delivery", "pickup")),
+                     "stops": sum(1 for st in r["steps"] if st["type"] in ("delivery", "pickup")),
                      "distance_m": r["distance_m"], "duration_s": r["duration_s"], "co2_kg": r.get("co2_kg", 0.0)})
         geoms.append(LineString(pts))
-    gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(ROUTE_LAYER_COLUMNS)), geometry=geoms, crs="EPSG:4326")
-    gdf.to_file(path, layer="routes", driver="GPKG", mode="a")
-    if with_service_areas:
-        from citylogistics.outputs.plan_map import service_areas
+    areas = service_areas(plan.sites, plan.villages)
+    names = dict(zip(plan.sites["id"], plan.sites["name"]))
+    areas.insert(1, "name", [names.get(i, "") for i in areas["id"]])
+    return {
+        "sites": gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs="EPSG:4326"),
+        "villages": gpd.GeoDataFrame(v, geometry=gpd.points_from_xy(v["lon"], v["lat"]), crs="EPSG:4326"),
+        "routes": gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(ROUTE_LAYER_COLUMNS)), geometry=geoms,
+                                   crs="EPSG:4326"),
+        "service_areas": gpd.GeoDataFrame(areas.drop(columns="geometry"), geometry=list(areas["geometry"]),
+                                          crs="EPSG:4326"),
+    }
 
-        areas = service_areas(sites, villages)
-        names = dict(zip(sites["id"], sites["name"]))
-        areas.insert(1, "name", [names.get(i, "") for i in areas["id"]])
-        gpd.GeoDataFrame(areas.drop(columns="geometry"), geometry=list(areas["geometry"]), crs="EPSG:4326").to_file(
-            path, layer="service_areas", driver="GPKG", mode="a", promote_to_multi=True)
-    if kpis is not None and county_polygons is not None:
+
+def write_geopackage(path: Path, plan, *, county_polygons=None) -> None:
+    """Write ``plan.gpkg``; every layer in EPSG:4326 (WGS-84), readable by QGIS.
+
+    Layers: those of :func:`plan_geodataframes` and, with ``county_polygons``,
+    ``county_coverage`` (one county polygon per year with its coverage KPIs).
+    """
+    import geopandas as gpd
+
+    for i, (layer, gdf) in enumerate(plan_geodataframes(plan).items()):
+        extra = {"promote_to_multi": True} if layer == "service_areas" else {}
+        gdf.to_file(path, layer=layer, driver="GPKG", mode="w" if i == 0 else "a", **extra)
+    kpis = plan.kpis
+    if county_polygons is not None:
         k = kpis[kpis["scope"].astype(str).str.startswith("county:")].copy()
         k.insert(0, "county_code", k["scope"].str.split(":", n=1).str[1])
         k = k[k["county_code"].isin(county_polygons.index)]
@@ -146,7 +127,8 @@ ROUTE_LAYER_COLUMNS = ("year", "city", "leg", "vehicle", "vehicle_type", "depot"
                        "co2_kg")
 
 
-def write_csvs(stage: Path, sites: pd.DataFrame, villages: pd.DataFrame, kpis: pd.DataFrame) -> None:
-    (stage / "sites.csv").write_text(_csv(sites_table(sites)), encoding="utf-8")
-    (stage / "villages.csv").write_text(_csv(villages_table(villages)), encoding="utf-8")
-    (stage / "kpis.csv").write_text(_csv(kpi_table(kpis)), encoding="utf-8")
+def write_csvs(stage: Path, plan) -> None:
+    """``sites.csv``, ``villages.csv`` and ``kpis.csv`` of a plan."""
+    (stage / "sites.csv").write_text(_csv(sites_table(plan.sites)), encoding="utf-8")
+    (stage / "villages.csv").write_text(_csv(villages_table(plan.villages)), encoding="utf-8")
+    (stage / "kpis.csv").write_text(_csv(kpi_table(plan.kpis)), encoding="utf-8")

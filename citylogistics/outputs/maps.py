@@ -423,3 +423,14 @@ def save_map(m, path) -> None:
     from citylogistics.fileio import atomic_write_text
 
     atomic_write_text(path, render_map(m))
+
+
+def iframe_html(page: str, *, element_id: str = "", title: str = "map", style: str = "") -> str:
+    """``page`` (a whole HTML document, e.g. a rendered map) embedded as a
+    sandboxed ``<iframe srcdoc>``: its scripts run, but in an opaque origin.
+    The one place the report and the notebook display embed a map."""
+    import html
+
+    attrs = "".join(f" {name}='{html.escape(value, quote=True)}'"
+                    for name, value in (("id", element_id), ("title", title), ("style", style)) if value)
+    return f"<iframe sandbox='allow-scripts'{attrs} srcdoc=\"{html.escape(page, quote=True)}\"></iframe>"

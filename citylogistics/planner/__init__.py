@@ -2,8 +2,10 @@
 village points, phased over years, with its KPIs.
 
 Modules
-    ``four_tier``  :func:`plan_city`: siting by year, assignment, trunk/shuttle/last-mile routing
-    ``kpis``       the KPI table by year and scope (add a KPI here)
+    ``four_tier``      :func:`plan_city`: siting by year, assignment, trunk/shuttle/last-mile routing
+    ``coverage_plan``  :class:`CoveragePlan`, the planner's result (the cities combined); its views
+                       (``map()``, ``report()``, ``write()``) call :mod:`citylogistics.outputs` when used
+    ``kpis``           the KPI table by year and scope (add a KPI here)
 
 May import: ``errors``, ``geo``, ``regions``, ``demand``, ``config``, ``network``, ``routing``,
 ``location``. Nothing from ``outputs``, ``scenario`` or ``cli``.
@@ -13,6 +15,9 @@ from __future__ import annotations
 
 _EXPORTS = {
     "plan_city": "four_tier",
+    "CityPlan": "four_tier",
+    "CoveragePlan": "coverage_plan",
+    "PlanInfo": "coverage_plan",
     "PlannerSettings": "four_tier",
     "compute_kpis": "kpis",
 }

@@ -153,3 +153,26 @@ def compute_kpis(villages: pd.DataFrame, yearly: pd.DataFrame, sites: pd.DataFra
                 row[f"unserved_{rc}"] = int(reasons.get(rc, 0))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def summary_rows(k) -> list[tuple[str, str]]:
+    """The headline figures of one KPI row (a mapping), as (label, text) pairs:
+    the one list the plan summary, the report and the notebook display share."""
+    def num(key: str, fmt: str) -> str:
+        v = k.get(key, float("nan"))
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return ""
+        return fmt.format(v) if np.isfinite(v) else "–"
+
+    return [
+        ("villages covered", f"{int(k['villages_covered']):,} of {int(k['villages']):,}"),
+        ("population covered", num("population_covered_share", "{:.1%}").replace("%", " %")),
+        ("next-day share", num("next_day_share", "{:.1%}").replace("%", " %")),
+        ("hubs / stations open", f"{int(k.get('t1_open', 0))} / {int(k.get('t2_open', 0))}"),
+        ("cost (CNY/year)", num("cost_cny", "{:,.0f}")),
+        ("cost per parcel (CNY)", num("cost_per_parcel_cny", "{:.3f}")),
+        ("vehicle-km (per year)", num("vehicle_km", "{:,.0f}")),
+        ("CO2 (kg/year)", num("co2_kg", "{:,.0f}")),
+    ]

@@ -35,6 +35,8 @@ class RunResult:
     plan: dict
     kpis: dict
     timings_s: dict
+    #: The coverage plan of a ``[plan]`` run (None for a route run).
+    coverage: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def _repr_html_(self) -> str:
         from citylogistics.outputs.notebook import run_result_html
@@ -44,17 +46,9 @@ class RunResult:
     def summary(self) -> str:
         k = self.kpis
         if "population_covered_share" in k:
-            rows = [
-                ("scope", k["scope"]), ("year", k["year"]),
-                ("villages covered", f"{k['villages_covered']:,} of {k['villages']:,}"),
-                ("population covered", f"{100 * k['population_covered_share']:.1f} %"),
-                ("next-day share", f"{100 * k['next_day_share']:.1f} %"),
-                ("hubs / stations open", f"{k['t1_open']} / {k['t2_open']}"),
-                ("cost (CNY/year)", f"{k['cost_cny']:,.0f}"),
-                ("cost per parcel (CNY)", f"{k['cost_per_parcel_cny']:.3f}"),
-                ("vehicle-km (per year)", f"{k['vehicle_km']:,.0f}"), ("CO2 (kg/year)", f"{k['co2_kg']:,.0f}"),
-                ("output", str(self.out_dir)),
-            ]
+            from citylogistics.planner.kpis import summary_rows
+
+            rows = [("scope", k["scope"]), ("year", k["year"]), *summary_rows(k), ("output", str(self.out_dir))]
             width = max(len(r[0]) for r in rows)
             return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
         rows = [
@@ -189,9 +183,15 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     """Run ``scenario`` and write ``plan.json``, ``kpis.csv``, ``map.html`` and
     ``manifest.json`` into ``out_dir`` atomically."""
     from citylogistics.fileio import check_output_dir, staged_output_dir
-    from citylogistics.outputs.maps import map_routes, new_map, save_map
     from citylogistics.network.snap import settlement_nodes
-    from citylogistics.regions import CITY_CODES, DATA_NOTICE, load_regions, resolve_city
+    from citylogistics.outputs.export import dump_plan_json
+    from citylogistics.outputs.maps import map_routes, new_map, save_map
+    from citylogistics.regions import (
+        CITY_CODES,
+        DATA_NOTICE,
+        load_regions,
+        resolve_city,
+    )
     from citylogistics.routing.solver import SolveParams, solve
 
     if scenario.plan is not None:
@@ -246,7 +246,7 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     doc = {"scenario": {"title": scenario.title, "city": city_code, "year": scenario.year, "seed": scenario.seed}}
     doc.update(plan)
     with staged_output_dir(out_dir) as stage:
-        (stage / "plan.json").write_text(dump_json(doc), encoding="utf-8")
+        (stage / "plan.json").write_text(dump_plan_json(doc), encoding="utf-8")
         (stage / "kpis.csv").write_text(csv_text([kpis], KPI_FIELDS), encoding="utf-8")
         save_map(m, stage / "map.html")
         lap("outputs")
@@ -294,8 +294,8 @@ def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
     within ``max_snap_m`` of a node, see :func:`citylogistics.network.graph.check_plan_network`);
     otherwise it is refused, naming the file, before any planning."""
     from citylogistics.network.generate import build_city_network
-    from citylogistics.network.snap import check_plan_network
     from citylogistics.network.osm_import import load_network
+    from citylogistics.network.snap import check_plan_network
     from citylogistics.regions import CITY_CODES
 
     p = None
@@ -313,21 +313,13 @@ def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
     return G, p
 
 
-def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None,
-             overwrite: bool = False) -> RunResult:
-    """Run a coverage-extension scenario (a ``[plan]`` table) and write its outputs atomically."""
-    import pandas as pd
-
+def _plan_coverage(scenario: Scenario, say: Callable[[str], Any]):
+    """Plan every city of a ``[plan]`` scenario and combine them: (plan, timings, input files)."""
     from citylogistics.demand import DemandParams
-    from citylogistics.fileio import check_output_dir, staged_output_dir
-    from citylogistics.planner.kpis import compute_kpis
+    from citylogistics.planner.coverage_plan import CoveragePlan, PlanInfo
     from citylogistics.planner.four_tier import plan_city
     from citylogistics.regions import CITY_CODES, load_regions
-    from citylogistics.outputs.write import write_plan_outputs
-    from citylogistics.outputs.export import kpi_table, plan_document
 
-    check_output_dir(out_dir, overwrite=overwrite)
-    say = progress or (lambda _msg: None)
     settings = planner_settings(scenario)
     top, cities = scenario_cities(scenario)
     timings: dict[str, float] = {}
@@ -358,36 +350,46 @@ def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str
             timings[f"{k}_{city}"] = v
         plans.append(plan)
     t = time.perf_counter()
-    sites = pd.concat([p.sites for p in plans], ignore_index=True)
-    villages = pd.concat([p.villages for p in plans])
-    yearly = pd.concat([p.yearly for p in plans], ignore_index=True)
-    routes = [r for p in plans for r in p.routes]
-    unassigned = [u for p in plans for u in p.unassigned]
-    kpis = compute_kpis(villages, yearly, sites, routes, years=settings.years,
-                        top_scope="province" if top == "province" else "city", settings=settings)
+    s = regions.settlements
+    counties = s.loc[s["level"] == "county", "name"].to_dict() if "level" in s else {}
+    info = PlanInfo(title=scenario.title, city=top, cities=cities, years=settings.years, seed=scenario.seed,
+                    coverage_limit_s=settings.coverage_limit_s, tiles=scenario.map.tiles,
+                    hubs=tuple((c, str(s.at[c, "name"]), float(s.at[c, "lon"]), float(s.at[c, "lat"]))
+                               for c in cities),
+                    county_names={c: str(counties[c]) for p in plans for c in sorted(set(p.villages["county_code"]))
+                                  if c in counties})
+    coverage = CoveragePlan.from_city_plans(plans, info=info, settings=settings, regions=regions)
     timings["kpis"] = time.perf_counter() - t
-    phases = []
-    for year in settings.years:
-        row = kpis[(kpis["year"] == year) & (kpis["scope"] == ("province" if top == "province" else "city"))].iloc[0]
-        phases.append({"year": year, "sites_opened": sorted(sites.loc[sites["open_year"] == year, "id"]),
-                       "villages_covered": int(row["villages_covered"]),
-                       "population_covered_share": float(row["population_covered_share"]),
-                       "cost_cny": float(row["cost_cny"]), "routes": sum(1 for r in routes if r["year"] == year)})
-    info = {"title": scenario.title, "city": top, "years": list(settings.years), "seed": scenario.seed,
-            "coverage_limit_s": settings.coverage_limit_s}
-    doc = plan_document(scenario_info=info, routes=routes, unassigned=unassigned, final_year=settings.years[-1],
-                        villages=villages, phases=phases, siting={p.city_code: p.siting for p in plans})
-    coords = {f"T0-{c}": (float(regions.settlements.at[c, "lon"]), float(regions.settlements.at[c, "lat"])) for c in cities}
-    coords.update({sid: (float(x), float(y)) for sid, x, y in zip(sites["id"], sites["lon"], sites["lat"])})
-    coords.update({c: (float(x), float(y)) for c, x, y in zip(villages.index, villages["lon"], villages["lat"])})
+    timings["total_planning"] = time.perf_counter() - t0
+    return coverage, timings, inputs
+
+
+def plan_coverage(scenario: Scenario, *, progress: Callable[[str], Any] | None = None):
+    """The :class:`~citylogistics.planner.coverage_plan.CoveragePlan` of a scenario with a ``[plan]`` table."""
+    if scenario.plan is None:
+        raise InputError("this scenario has no [plan] table; add one (see the README) or run it with "
+                         "'citylogistics run' as a route run", source=scenario.path, where="plan")
+    return _plan_coverage(scenario, progress or (lambda _msg: None))[0]
+
+
+def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None,
+             overwrite: bool = False) -> RunResult:
+    """Run a coverage-extension scenario (a ``[plan]`` table) and write its outputs atomically."""
+    from citylogistics.fileio import check_output_dir
+    from citylogistics.outputs.export import kpi_table
+
+    check_output_dir(out_dir, overwrite=overwrite)
+    say = progress or (lambda _msg: None)
+    coverage, timings, inputs = _plan_coverage(scenario, say)
     say("writing outputs")
-    with staged_output_dir(out_dir) as stage:
-        write_plan_outputs(stage, scenario=scenario, regions=regions, sites=sites, villages=villages, routes=routes,
-                           kpis=kpis, coords=coords, doc=doc, years=settings.years, cities=cities)
-        timings["outputs"] = time.perf_counter() - t
-        timings["total"] = time.perf_counter() - t0
-        (stage / "manifest.json").write_text(dump_json(manifest(scenario, timings, inputs)), encoding="utf-8")
-    top_row = kpi_table(kpis)
-    scope = "province" if top == "province" else "city"
-    final = top_row[(top_row["year"] == settings.years[-1]) & (top_row["scope"] == scope)].iloc[0].to_dict()
-    return RunResult(out_dir=Path(out_dir), plan=doc, kpis=final, timings_s=timings)
+
+    def manifest_doc(write_timings: dict[str, float]) -> dict:
+        timings.update(write_timings)
+        timings["total"] = timings.pop("total_planning") + write_timings["outputs"]
+        return manifest(scenario, timings, inputs)
+
+    coverage.write(out_dir, overwrite=overwrite, manifest=manifest_doc)
+    kpis = kpi_table(coverage.kpis)
+    top = kpis[(kpis["year"] == coverage.final_year) & (kpis["scope"] == coverage.info.top_scope)]
+    return RunResult(out_dir=Path(out_dir), plan=coverage.plan_document(), kpis=top.iloc[0].to_dict(),
+                     timings_s=timings, coverage=coverage)

@@ -751,61 +751,15 @@ def _write_outputs(result: SweepResult, plan: SweepPlan, atomic_write_text) -> N
 
 def frontier_svg(table, frontier: Frontier, *, title: str = "", width: int = 640, height: int = 420) -> str:
     """An SVG scatter of cost against coverage: every ok point, the frontier as a
-    line and the knee circled.  No plotting library needed."""
-    from html import escape
+    line and the knee circled (drawn by :func:`citylogistics.outputs.charts.frontier_chart`)."""
+    from citylogistics.outputs.charts import frontier_chart
 
     ck, vk = frontier.cost_key, frontier.coverage_key
     ok = table[table["status"] == "ok"] if ck in table.columns and vk in table.columns else table.iloc[0:0]
     pts = [(str(p), float(c), float(v)) for p, c, v in ok[["point_id", ck, vk]].dropna().itertuples(index=False)] \
         if len(ok) else []
-    ml, mr, mt, mb = 80, 20, 40, 50
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>']
-    if not pts:
-        out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">no successful points</text></svg>')
-        return "\n".join(out) + "\n"
-    cs, vs = [p[1] for p in pts], [p[2] for p in pts]
-    c0, c1 = min(cs), max(cs)
-    v0, v1 = min(vs), max(vs)
-    if c1 == c0:
-        c0, c1 = c0 - 1, c1 + 1
-    if v1 == v0:
-        v0, v1 = v0 - 0.01, v1 + 0.01
-    pw, ph = width - ml - mr, height - mt - mb
-
-    def xy(c, v):
-        return ml + (c - c0) / (c1 - c0) * pw, mt + ph - (v - v0) / (v1 - v0) * ph
-
-    out.append(f'<line x1="{ml}" y1="{mt + ph}" x2="{ml + pw}" y2="{mt + ph}" stroke="black"/>')
-    out.append(f'<line x1="{ml}" y1="{mt}" x2="{ml}" y2="{mt + ph}" stroke="black"/>')
-    for i in range(5):
-        c = c0 + (c1 - c0) * i / 4
-        v = v0 + (v1 - v0) * i / 4
-        x, _ = xy(c, v0)
-        _, y = xy(c0, v)
-        out.append(f'<text x="{x:.1f}" y="{mt + ph + 16}" text-anchor="middle">{c:,.4g}</text>')
-        out.append(f'<text x="{ml - 6}" y="{y + 4:.1f}" text-anchor="end">{v:.4g}</text>')
-    out.append(f'<text x="{ml + pw / 2}" y="{height - 10}" text-anchor="middle">{escape(ck)} (minimise)</text>')
-    out.append(f'<text transform="translate(16,{mt + ph / 2}) rotate(-90)" text-anchor="middle">'
-               f'{escape(vk)} (maximise)</text>')
-    on = set(frontier.ids)
-    if frontier.points:
-        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(c, v) for _, c, v in frontier.points))
-        out.append(f'<polyline points="{line}" fill="none" stroke="#d62728" stroke-width="2"/>')
-    for pid, c, v in pts:
-        x, y = xy(c, v)
-        colour = "#d62728" if pid in on else "#7f7f7f"
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"><title>{pid}: {c:,.2f}, {v:.4f}'
-                   f'</title></circle>')
-    if frontier.knee_id:
-        _, c, v = next(p for p in frontier.points if p[0] == frontier.knee_id)
-        x, y = xy(c, v)
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="none" stroke="black" stroke-width="2"/>')
-        out.append(f'<text x="{x + 12:.1f}" y="{y - 8:.1f}">knee {frontier.knee_id}</text>')
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return frontier_chart(pts, frontier.points, knee_id=frontier.knee_id, x_label=f"{ck} (minimise)",
+                          y_label=f"{vk} (maximise)", title=title, width=width, height=height)
 
 
 def _md_table(df) -> str:
