@@ -155,3 +155,46 @@ def test_binary_and_long_values_are_refused_short(tmp_path):
     with pytest.raises(InputError) as err:
         read_instance(p)
     assert len(err.value.one_line()) <= 300 and "\u2026" in err.value.one_line()
+
+
+# --------------------------------------------------------------------------- vrplib parses, the checks name lines
+
+def test_cvrplib_nodes_in_any_order_read_as_in_order(tmp_path):
+    """vrplib drops node numbers; the reader maps its rows back by the numbers the line check read."""
+    body = "NODE_COORD_SECTION\n3 0 1.6\n1 0 0\n2 3 4\nDEMAND_SECTION\n2 2\n3 3\n1 0\nDEPOT_SECTION\n1\n-1\nEOF\n"
+    shuffled, ordered = tmp_path / "s.vrp", tmp_path / "o.vrp"
+    shuffled.write_text(_HDR.format(dim=3, cap=5) + body)
+    ordered.write_text(_HDR.format(dim=3, cap=5) + _BODY + "DEPOT_SECTION\n1\n-1\nEOF\n")
+    a, b = read_instance(shuffled).problem, read_instance(ordered).problem
+    assert a.stops == b.stops and a.node_ids == b.node_ids and (a.distance_m == b.distance_m).all()
+
+
+def test_vrplib_reading_differently_from_the_line_check_is_refused_with_the_line(tmp_path, monkeypatch):
+    """The product builds problems from vrplib's parse; if it disagrees with the checked lines the file is
+    refused naming the section's line, never read half-right."""
+    import vrplib.parse
+
+    real = vrplib.parse.parse_vrplib
+
+    def shifted(text, compute_edge_weights=True):
+        data = real(text, compute_edge_weights=compute_edge_weights)
+        data["node_coord"] = data["node_coord"] + 1
+        return data
+
+    p = tmp_path / "t.vrp"
+    p.write_text(_HDR.format(dim=3, cap=5) + _BODY + "DEPOT_SECTION\n1\n-1\nEOF\n")
+    monkeypatch.setattr(vrplib.parse, "parse_vrplib", shifted)
+    with pytest.raises(InputError, match="line 6: NODE_COORD_SECTION: vrplib reads NODE_COORD_SECTION"):
+        read_instance(p)
+
+
+def test_solomon_decimal_values_are_refused_with_their_line(tmp_path):
+    """vrplib's Solomon reader takes whole numbers; a decimal value is refused on its line, not truncated."""
+    head = "C1\nVEHICLE\nNUMBER     CAPACITY\n  2         10\nCUSTOMER\n" \
+           "CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME\n"
+    p = tmp_path / "d.txt"
+    p.write_text(head + " 0 0 0 0 0 100 0\n 1 1 1 1 0 50 0\n")
+    assert [s.id for s in read_instance(p).problem.stops] == ["1"]
+    p.write_text(head + " 0 0 0 0 0 100 0\n 1 1.5 1 1 0 50 0\n")
+    with pytest.raises(InputError, match="line 8"):
+        read_instance(p)
