@@ -49,8 +49,8 @@ TIME_LIMIT_S = 10                   # per siting solve (they take well under a s
 ("code", '''import numpy as np
 import pandas as pd
 
-from citylogistics.location.models import MaxCoverage
-from citylogistics.network.graph import load_graphml
+from citylogistics.location import MaxCoverage
+from citylogistics.network import load_graphml
 from citylogistics.regions import CITY_CODES, load_regions, resolve_city
 
 city = resolve_city(CITY)
@@ -139,32 +139,26 @@ To keep the notebook under a minute, routing is switched off here (`route_legs =
 coverage and site costs only); `citylogistics run scenarios/lishui.toml --out out/lishui` runs
 the full plan with trunk, shuttle and last-mile routes (about 30 s)."""),
 ("code", ROOT_CELL),
-("code", '''import dataclasses
-import tempfile
+("code", '''import pandas as pd
 
-import pandas as pd
-
-from citylogistics.scenario.run import run_scenario
-from citylogistics.scenario.files import load_scenario
+import citylogistics
 
 SCENARIO = ROOT / "scenarios" / "lishui.toml"   # or quzhou.toml
 BUDGETS_CNY = (3_000_000, 6_000_000)            # opening budget per year, two variants
-ROUTE_LEGS = ()                                 # ("trunk", "shuttle", "lastmile") for the full plan (slower)
-
-base = load_scenario(SCENARIO)
-print(base.title, "| years", base.plan.years, "| coverage limit", base.plan.coverage_limit_s / 60, "min")'''),
-("code", '''out_root = Path(tempfile.mkdtemp(prefix="rollout-"))
+ROUTE_LEGS = []                                 # ["trunk", "shuttle", "lastmile"] for the full plan (slower)'''),
+("code", '''# One plan per budget; the overrides are dotted scenario keys, checked like the file's own keys.
 runs = {}
 for budget in BUDGETS_CNY:
-    plan = dataclasses.replace(base.plan, budget_cny=(float(budget),), route_legs=tuple(ROUTE_LEGS))
-    scenario = dataclasses.replace(base, plan=plan)
-    runs[budget] = run_scenario(scenario, out_root / f"budget_{budget}")
+    runs[budget] = citylogistics.plan_scenario(SCENARIO, {"plan.budget_cny": [float(budget)],
+                                                          "plan.route_legs": ROUTE_LEGS})
     print(f"budget {budget:,} CNY/year")
-    print(runs[budget].summary(), end="\\n\\n")'''),
+    print(runs[budget].summary(), end="\\n\\n")
+low = runs[BUDGETS_CNY[0]]
+years = list(low.years)
+low  # a CoveragePlan shows its summary and phases in the notebook'''),
 ("md", "## Year by year\n\nCoverage grows as stations open; the budget caps how fast."),
-("code", '''def yearly(result):
-    k = pd.read_csv(result.out_dir / "kpis.csv", dtype={"scope": str})
-    return k[k["scope"] == "city"].set_index("year")
+("code", '''def yearly(plan):
+    return plan.top_kpis().set_index("year")
 
 cols = ["villages_covered", "population_covered_share", "t2_open", "sites_opened", "opening_cost_cny", "cost_cny"]
 rollout = pd.concat({f"{b / 1e6:g} M/yr": yearly(r)[cols] for b, r in runs.items()}, axis=1)
@@ -175,29 +169,23 @@ for b, r in runs.items():
     assert share.is_monotonic_increasing, b
 pd.concat({f"{b / 1e6:g} M/yr": yearly(r)["population_covered_share"] for b, r in runs.items()}, axis=1).style.format("{:.1%}")'''),
 ("md", "## Coverage by county in 2015\n\nMountain counties lag: their villages are far from any town on winding roads."),
-("code", '''from citylogistics.regions import load_regions
-
-regions = load_regions(seed=base.seed)
-names = regions.settlements["name"]
+("code", '''names = low.info.county_names
 frames = {}
 for b, r in runs.items():
-    k = pd.read_csv(r.out_dir / "kpis.csv", dtype={"scope": str})
-    k = k[(k["year"] == base.plan.end_year) & k["scope"].str.startswith("county:")]
+    k = r.kpis
+    k = k[(k["year"] == r.final_year) & k["scope"].str.startswith("county:")]
     frames[f"{b / 1e6:g} M/yr"] = k.set_index(k["scope"].str.slice(7))["population_covered_share"]
 by_county = pd.concat(frames, axis=1)
 by_county.index = [f"{names.get(c, c)} {c}" for c in by_county.index]
 by_county.style.format("{:.1%}")'''),
 ("md", "## Villages still not covered in 2015, and why\n\n`budget`: a station within the limit exists but was not opened; `too_far`: no candidate site within the limit."),
-("code", '''low = runs[BUDGETS_CNY[0]]
-villages = pd.read_csv(low.out_dir / "villages.csv", dtype={"code": str, "county_code": str})
-villages["reason"] = villages["reason"].fillna("")
+("code", '''villages, sites = low.villages, low.sites
 print(villages["reason"].replace("", "covered").value_counts().to_string())
-sites = pd.read_csv(low.out_dir / "sites.csv", dtype={"code": str})
 sites.groupby(["tier", "open_year"]).size().rename("sites").to_frame()'''),
 ("md", "## Map: stations by opening year, villages by the year they were first covered"),
-("code", '''import folium
+("code", '''# The plan's own map (low.map()) has every layer; this one shows only the rollout.
+import folium
 
-years = list(base.plan.years)
 palette = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
 colour = {y: palette[i % len(palette)] for i, y in enumerate(years)}
 m = folium.Map(location=[villages["lat"].mean(), villages["lon"].mean()], zoom_start=8, tiles="OpenStreetMap")
@@ -234,11 +222,9 @@ Then we fix the fleet and route again."""),
 import pandas as pd
 
 from citylogistics.demand import DemandParams, settlement_demand
-from citylogistics.network.matrix import od_matrices
-from citylogistics.network.graph import load_graphml
-from citylogistics.routing.problem import RoutingProblem, Stop, VehicleType
+from citylogistics.network import load_graphml, od_matrices
 from citylogistics.regions import load_regions
-from citylogistics.routing.solver import SolveParams, solve
+from citylogistics.routing import RoutingProblem, SolveParams, Stop, VehicleType, solve
 
 COUNTY = "331125"      # Yunhe; any Lishui county code works with the Lishui network
 YEAR = 2015
