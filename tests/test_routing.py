@@ -135,6 +135,7 @@ def test_tiny_matches_brute_force(engine, seed):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_same_seed_same_plan(engine):
+    """Deterministic mode: the same problem and seed give the same plan, stopped by the work limit, not the clock."""
     prob = random_problem(21, n=20, tw=True, pickups=True)
     p = SolveParams(time_limit_s=3, engine=engine, seed=5)
     a, b = solve(prob, p), solve(prob, p)

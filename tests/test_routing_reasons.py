@@ -82,6 +82,7 @@ def test_no_vehicle_types_usable():
 
 
 def test_reloading_multiple_trips():
+    """One vehicle with max_trips=3 serves three full loads by reloading at its depot, load within capacity."""
     stops = [Stop(f"s{i}", i, delivery=8, pickup=3) for i in range(1, 4)]
     prob = line_problem(stops, [VehicleType("van", 1, 10, max_trips=3, shift_end_s=50_000)])
     plan = solve(prob, SolveParams(time_limit_s=1))

@@ -29,6 +29,7 @@ def _sol_routes(path):
 @needs_bench
 @pytest.mark.parametrize("name", ["C101", "R101", "RC205"])
 def test_solomon_optimal_solution_costs_bks(name):
+    """Reader conventions (truncated distances, fleet, windows): the published optimum is feasible at the BKS cost."""
     inst = read_solomon(BENCH / "solomon" / f"{name}.txt")
     prob = inst.problem
     assert len(prob.stops) == 100 and prob.vehicle_types[0].capacity in (200, 1000)
@@ -42,6 +43,7 @@ def test_solomon_optimal_solution_costs_bks(name):
 @needs_bench
 @pytest.mark.parametrize("name", ["X-n101-k25", "X-n120-k6"])
 def test_cvrp_optimal_solution_costs_bks(name):
+    """Reader conventions (nint distances, node numbering): the published optimum is feasible at the BKS cost."""
     inst = read_cvrplib(BENCH / "cvrp_x" / f"{name}.vrp")
     prob = inst.problem
     # .sol numbers customers 1..n; the file's node 1 is the depot, so customer c is node c + 1.
