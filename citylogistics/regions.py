@@ -124,7 +124,7 @@ import numpy as np
 import pandas as pd
 
 from citylogistics.errors import InputError
-from citylogistics.geo import haversine_m
+from citylogistics.geo import M_PER_DEG, haversine_m
 
 __all__ = [
     "CITY_CODES",
@@ -741,9 +741,9 @@ def _place_villages(rng: np.random.Generator, geom, kx: float, area_km2: float, 
     import shapely
 
     s_km = math.sqrt(area_km2 / max(len(towns), 1))
-    s_deg = s_km / 111.195
+    s_deg = s_km / (M_PER_DEG / 1000.0)
     sigma = np.where(village_urban, _VILLAGE_SIGMA_URBAN, _VILLAGE_SIGMA_RURAL) * s_deg
-    max_deg = VILLAGE_MAX_KM / 111.195
+    max_deg = VILLAGE_MAX_KM / (M_PER_DEG / 1000.0)
     parts, town_part = _town_parts(geom, towns)
     vpart = town_part[village_town_idx]
     base = towns[village_town_idx]

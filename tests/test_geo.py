@@ -76,3 +76,30 @@ def test_inverse_agrees_with_shipped_prcoords_conversion():
     wlon, wlat = gcj02_to_wgs84(d["seat_lon_gcj02"].to_numpy(), d["seat_lat_gcj02"].to_numpy())
     assert np.abs(wlon - d["seat_lon_wgs84"].to_numpy()).max() < 2e-6
     assert np.abs(wlat - d["seat_lat_wgs84"].to_numpy()).max() < 2e-6
+
+
+def test_geodesic_matches_the_wgs84_ellipsoid_and_haversine_within_half_a_percent():
+    """geodesic_m is pyproj's WGS-84 distance; the sphere is within 0.5 % of it in Zhejiang."""
+    from citylogistics.geo import geodesic_m
+
+    # one degree of latitude at 30°N on WGS-84 is 110.85 km (meridian arc), shorter than the sphere's
+    assert geodesic_m(120.0, 29.5, 120.0, 30.5) == pytest.approx(110_854, abs=5)
+    rng = np.random.default_rng(3)
+    lon1, lon2 = rng.uniform(118.0, 123.0, (2, 200))
+    lat1, lat2 = rng.uniform(27.0, 31.2, (2, 200))
+    g = geodesic_m(lon1, lat1, lon2, lat2)
+    h = haversine_m(lon1, lat1, lon2, lat2)
+    assert g.shape == (200,) and isinstance(geodesic_m(120.0, 30.0, 121.0, 30.0), float)
+    assert np.all(np.abs(h / g - 1.0) < 0.005)
+    assert geodesic_m(120.15, 30.27, 120.15, 30.27) == 0.0
+
+
+def test_metres_per_degree_and_local_plane_round_trip():
+    from citylogistics.geo import M_PER_DEG, local_lonlat
+
+    assert M_PER_DEG == pytest.approx(haversine_m(0.0, 0.0, 0.0, 1.0), rel=1e-6)
+    lon = np.array([120.1, 120.4, 119.9])
+    lat = np.array([30.2, 29.8, 30.0])
+    x, y = local_xy_m(lon, lat, lon0=120.0, lat0=30.0)
+    back_lon, back_lat = local_lonlat(x, y, lon0=120.0, lat0=30.0)
+    assert np.allclose(back_lon, lon, atol=1e-12) and np.allclose(back_lat, lat, atol=1e-12)

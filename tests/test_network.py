@@ -12,8 +12,9 @@ import shapely
 from shapely.geometry import MultiPolygon, box
 
 from citylogistics.errors import InputError
+from citylogistics.geo import haversine_m
 from citylogistics.network.generate import NetworkParams, build_city_network, build_province_backbone, compose_networks
-from citylogistics.network.graph import NODE_KINDS, ROAD_CLASSES, haversine_m, load_graphml, save_graphml, validate_network
+from citylogistics.network.graph import NODE_KINDS, ROAD_CLASSES, load_graphml, save_graphml, validate_network
 from citylogistics.network.land import sea_crossing_edges
 from citylogistics.network.snap import nearest_nodes
 

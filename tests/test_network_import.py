@@ -12,9 +12,10 @@ import pytest
 from shapely.geometry import LineString, MultiLineString
 
 from citylogistics.errors import InputError
-from citylogistics.network.matrix import travel_matrix
+from citylogistics.geo import geodesic_m
 from citylogistics.network.generate import NetworkParams
-from citylogistics.network.graph import haversine_m, save_graphml, validate_network
+from citylogistics.network.graph import save_graphml, validate_network
+from citylogistics.network.matrix import travel_matrix
 from citylogistics.network.osm_import import (
     attach_settlements,
     import_osm,
@@ -43,7 +44,7 @@ def test_osm_fixture_imports(osm):
     assert osm.edges["osm3", "osm7"]["road_class"] == "county"
     p = NetworkParams()
     n2, n3 = osm.nodes["osm2"], osm.nodes["osm3"]
-    straight = float(haversine_m(n2["x"], n2["y"], n3["x"], n3["y"]))
+    straight = float(geodesic_m(n2["x"], n2["y"], n3["x"], n3["y"]))  # measured roads: WGS-84 ellipsoid
     e = osm.edges["osm2", "osm3"]
     assert e["length_m"] == pytest.approx(straight, abs=0.2)
     assert e["travel_time_s"] == pytest.approx(straight / (60 / 3.6), abs=0.2)  # maxspeed 60

@@ -47,8 +47,9 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.network.graph import (DEFAULT_SPEEDS_KMH, LEVEL_KIND, ROAD_CLASSES, WATER_CLASSES, _local_xy,
-                                         haversine_m, save_graphml, validate_network)
+from citylogistics.geo import haversine_m
+from citylogistics.network.graph import (DEFAULT_SPEEDS_KMH, LEVEL_KIND, ROAD_CLASSES, WATER_CLASSES, plane_xy,
+                                         save_graphml, validate_network)
 from citylogistics.network.land import Land
 
 __all__ = [
@@ -401,7 +402,7 @@ def _build_graph(nodes, *, name: str, land, params: NetworkParams, extra: dict) 
     # a point off all land is its own component (negative labels, unique)
     off = np.flatnonzero(comp < 0)
     comp[off] = -1 - np.arange(len(off))
-    xy = _local_xy(b.lon, b.lat)
+    xy = plane_xy(b.lon, b.lat)
 
     # 1) candidate land edges: administrative parent + nearest same-or-higher tier
     cand: list[tuple[int, int]] = []

@@ -37,6 +37,7 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
+from citylogistics.geo import local_xy_m
 
 __all__ = [
     "ROAD_CLASSES",
@@ -51,7 +52,7 @@ __all__ = [
     "short_repr",
     "check_file_size",
     "xml_error",
-    "haversine_m",
+    "plane_xy",
 ]
 
 ROAD_CLASSES = ("expressway", "national", "provincial", "county", "village", "bridge", "ferry")
@@ -75,22 +76,15 @@ DEFAULT_SPEEDS_KMH = MappingProxyType(
     }
 )
 
-_EARTH_R_M = 6_371_008.8
-_M_PER_DEG = 111_195.0
-
-
-def haversine_m(lon1, lat1, lon2, lat2):
-    """Great-circle distance (m) between WGS-84 points; vectorised."""
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * _EARTH_R_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-def _local_xy(lon: np.ndarray, lat: np.ndarray, lat0: float | None = None) -> np.ndarray:
-    """Equirectangular metres around ``lat0`` (for nearest-neighbour searches)."""
+def plane_xy(lon, lat, lat0: float | None = None) -> np.ndarray:
+    """(n, 2) local plane metres of WGS-84 points (:func:`citylogistics.geo.local_xy_m`
+    with origin ``(0, lat0)``, default the mean latitude), for nearest-neighbour searches."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
     if lat0 is None:
         lat0 = float(np.mean(lat)) if len(lat) else 0.0
-    return np.column_stack([lon * _M_PER_DEG * math.cos(math.radians(lat0)), lat * _M_PER_DEG])
+    x, y = local_xy_m(lon, lat, lon0=0.0, lat0=lat0)
+    return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
 
 
 # ---------------------------------------------------------------------------

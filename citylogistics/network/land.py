@@ -10,7 +10,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from citylogistics.network.graph import _M_PER_DEG, WATER_CLASSES
+from citylogistics.geo import M_PER_DEG
+from citylogistics.network.graph import WATER_CLASSES
 
 __all__ = ["Land", "land_parts", "sea_crossing_edges"]
 
@@ -31,7 +32,7 @@ class Land:
         import shapely
 
         self.parts = land_parts(land)
-        self.tol_deg = tolerance_m / _M_PER_DEG
+        self.tol_deg = tolerance_m / M_PER_DEG
         if self.parts:
             self.buffered_parts = [p.buffer(self.tol_deg) for p in self.parts]
             self.union = shapely.union_all(self.buffered_parts)

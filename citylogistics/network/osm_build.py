@@ -56,12 +56,12 @@ import numpy as np
 
 from citylogistics.errors import InputError
 from citylogistics.network.generate import NetworkParams, build_city_network, build_province_backbone
-from citylogistics.network.graph import haversine_m, validate_network
+from citylogistics.geo import M_PER_DEG, haversine_m
+from citylogistics.network.graph import plane_xy, validate_network
 from citylogistics.network.osm_major import OSM_ATTRIBUTION
 
 __all__ = ["OsmBuildParams", "build_city_road_network", "build_province_road_backbone", "SEA_BOXES"]
 
-_M_PER_DEG = 111_195.0
 #: Outside the province polygon, these boxes are sea (lon0, lat0, lon1, lat1);
 #: anything else outside is a neighbouring province (Shanghai, Jiangsu,
 #: Anhui, Jiangxi, Fujian). The coast from the Hangzhou Bay mouth to the
@@ -176,11 +176,6 @@ def _clip_roads(major: nx.Graph, area, land_buffered, speeds: NetworkParams) -> 
 # access links
 # ---------------------------------------------------------------------------
 
-def _local(x, y, lat0: float) -> np.ndarray:
-    return np.column_stack([np.asarray(x, float) * _M_PER_DEG * math.cos(math.radians(lat0)),
-                            np.asarray(y, float) * _M_PER_DEG])
-
-
 def _access_targets(R: nx.Graph, sx, sy, limits, land_buffered, p: OsmBuildParams):
     """For each settlement: ``None`` or ``(kind, target, t, lon, lat, straight_m)``.
 
@@ -198,8 +193,8 @@ def _access_targets(R: nx.Graph, sx, sy, limits, land_buffered, p: OsmBuildParam
     x = np.array([R.nodes[k]["x"] for k in ids])
     y = np.array([R.nodes[k]["y"] for k in ids])
     lat0 = float(np.mean(y))
-    XY = _local(x, y, lat0)
-    S = _local(sx, sy, lat0)
+    XY = plane_xy(x, y, lat0)
+    S = plane_xy(sx, sy, lat0)
     pos = {k: i for i, k in enumerate(ids)}
     elist = [(u, v, d) for u, v, d in R.edges(data=True)
              if d["road_class"] != "bridge"]
@@ -263,7 +258,7 @@ def _access_targets(R: nx.Graph, sx, sy, limits, land_buffered, p: OsmBuildParam
 def _assemble(major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, name: str, tag: str,
               extra: dict) -> nx.Graph:
     np_ = p.network
-    land_buffered = land.buffer(np_.coast_tolerance_m / _M_PER_DEG)
+    land_buffered = land.buffer(np_.coast_tolerance_m / M_PER_DEG)
     import shapely
 
     shapely.prepare(land_buffered)
@@ -463,7 +458,7 @@ def build_city_road_network(
     if land is None:
         land = _geoms(settlements).province_polygon()
     gen = build_city_network(settlements, city_code=city_code, land=land, params=p.network, levels=levels)
-    area = polygon.buffer(p.buffer_m / _M_PER_DEG)
+    area = polygon.buffer(p.buffer_m / M_PER_DEG)
     return _assemble(major, gen, area=area, land=land, p=p, name=CITY_CODES.get(city_code, city_code),
                      tag=city_code, extra={"city_code": city_code})
 
@@ -480,6 +475,6 @@ def build_province_road_backbone(major: nx.Graph, settlements, *, land=None,
     if land is None:
         land = _geoms(settlements).province_polygon()
     gen = build_province_backbone(settlements, land=land, params=p.network)
-    area = land.buffer(p.buffer_m / _M_PER_DEG)
+    area = land.buffer(p.buffer_m / M_PER_DEG)
     return _assemble(major, gen, area=area, land=land, p=p, name="zhejiang", tag="330000",
                      extra={"city_code": "330000"})

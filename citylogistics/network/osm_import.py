@@ -37,8 +37,8 @@ import numpy as np
 
 from citylogistics.errors import InputError
 from citylogistics.network.generate import NetworkParams
-from citylogistics.network.graph import (LEVEL_KIND, ROAD_CLASSES, check_file_size, haversine_m, short_repr,
-                                         validate_network, xml_error)
+from citylogistics.geo import M_PER_DEG, geodesic_m
+from citylogistics.network.graph import LEVEL_KIND, ROAD_CLASSES, check_file_size, short_repr, validate_network, xml_error
 from citylogistics.network.snap import nearest_nodes
 
 __all__ = [
@@ -107,7 +107,7 @@ class _Ways:
         G.graph.update({"crs": "EPSG:4326", "name": name, "source": source, "file": os.path.basename(src)})
         for keys, lon, lat, attrs in self.ways:
             cut = [0] + [i for i in range(1, len(keys) - 1) if uses[keys[i]] > 1] + [len(keys) - 1]
-            seg = haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:])
+            seg = geodesic_m(lon[:-1], lat[:-1], lon[1:], lat[1:])
             cum = np.concatenate([[0.0], np.cumsum(seg)])
             for a, b in zip(cut[:-1], cut[1:]):
                 ka, kb = keys[a], keys[b]
@@ -333,7 +333,7 @@ def import_road_lines(
     path = Path(path)
     src = str(path)
     gdf = _read_lines_frame(path, layer=layer, columns=(class_column, speed_column))
-    grid = vertex_tolerance_m / 111_195.0
+    grid = vertex_tolerance_m / M_PER_DEG
     keys_seen: dict[tuple[int, int], str] = {}
 
     def key_of(x: float, y: float) -> str:

@@ -70,6 +70,7 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
+from citylogistics.geo import haversine_m
 
 __all__ = [
     "OSM_ATTRIBUTION",
@@ -91,7 +92,6 @@ EDGES_FILE = "zj_major_roads_edges.csv.gz"
 _PROVINCE_GEOJSON = Path(__file__).resolve().parents[1] / "data" / "zhejiang" / "zj_boundary_province.geojson"
 _OSM_DIR = Path(__file__).resolve().parents[1] / "data" / "osm"
 _HEADER = f"# OpenStreetMap major roads of Zhejiang via scgraph-data; {OSM_ATTRIBUTION}\n"
-_EARTH_R_M = 6_371_008.8
 
 
 def major_roads_files(folder: str | os.PathLike | None = None) -> tuple[Path, Path]:
@@ -253,12 +253,6 @@ class SpeedRule:
         return asdict(self)
 
 
-def _haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * _EARTH_R_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def _read_gzip_csv(path: Path, columns: tuple[str, ...]):
     import pandas as pd
 
@@ -322,7 +316,7 @@ def load_major_roads(*, folder: str | os.PathLike | None = None, rule: SpeedRule
         k = int(np.argmax(bad))
         raise InputError(f"edge {u[k]}-{v[k]} is broken (unknown node or length {length[k]}); rebuild the extract",
                          source=str(edges_path), where=f"row {k + 1}")
-    straight = _haversine_m(lon[u], lat[u], lon[v], lat[v])
+    straight = haversine_m(lon[u], lat[u], lon[v], lat[v])
     # coordinates are rounded to 0.001°, so a short edge can look straighter than the road
     s = np.minimum(straight / length, 1.0)
     classes = rule.classify(length, s)

@@ -10,7 +10,8 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.network.graph import _local_xy, haversine_m, short_repr
+from citylogistics.geo import haversine_m
+from citylogistics.network.graph import plane_xy, short_repr
 
 __all__ = ["DEFAULT_MAX_SNAP_M", "PLAN_BOUNDS_MARGIN_DEG", "nearest_nodes", "settlement_nodes", "plan_bounds",
            "check_plan_network"]
@@ -141,8 +142,8 @@ def nearest_nodes(G: nx.Graph, lon, lat, *, kinds: Sequence[str] | None = None, 
     nx_ = np.array([G.nodes[n]["x"] for n in ids], dtype=float)
     ny_ = np.array([G.nodes[n]["y"] for n in ids], dtype=float)
     lat0 = float(np.mean(ny_))
-    tree = cKDTree(_local_xy(nx_, ny_, lat0))
-    _, idx = tree.query(_local_xy(qx, qy, lat0), k=1)
+    tree = cKDTree(plane_xy(nx_, ny_, lat0))
+    _, idx = tree.query(plane_xy(qx, qy, lat0), k=1)
     arr = np.empty(len(idx), dtype=object)
     arr[:] = [ids[i] for i in idx]
     if return_dist:
