@@ -6,7 +6,6 @@ import ast
 from pathlib import Path
 
 import networkx as nx
-import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "citylogistics"
 
@@ -76,8 +75,6 @@ def test_imports_run_one_way():
     assert wrong == [], "imports against the layers:\n" + "\n".join(wrong)
 
 
-@pytest.mark.xfail(strict=True, reason="two cycles left from the flat package (outputs.plan_map <-> outputs.export, "
-                   "routing.solver <-> routing.pyvrp_engine); remove this mark when both are gone")
 def test_no_import_cycles():
     cycles = list(nx.simple_cycles(_graph()))
     assert cycles == [], cycles[:5]

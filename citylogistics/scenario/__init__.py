@@ -6,6 +6,7 @@ Modules
     ``orders_run``  routing an order list (``citylogistics route``) and its outputs
     ``sweep``       grids of scenario variants on Dask
     ``compare``     KPI deltas between two runs
+    ``distributed`` independent tasks (cities, sweep points) on Dask, results in input order
 
 May import every other subpackage. Only ``cli`` imports it.
 """

@@ -214,6 +214,20 @@ class OrdersSection:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class HubsSection:
+    """City hubs (T0) chosen from candidate land parcels instead of fixed at the city seat."""
+
+    candidates: str = spec(doc="CSV of candidate parcels (relative to the scenario): id, lon, lat, area_m2, land_cost_cny, "
+                               "capacity_parcels_per_day (or derived from area), annual_cost_cny, existing")
+    min_open: int = spec(1, min=1, max=MAX_COUNT, doc="at least this many hubs open in every year")
+    max_open: int | None = spec(None, min=1, max=MAX_COUNT, doc="at most this many hubs open in any year (default: no limit)")
+    opening_years: tuple[int, ...] = spec((), min=2000, max=2100, doc="years in which a new hub may open (default: every year of the plan)")
+    cost_per_parcel_km_cny: float = spec(0.0013, min=0, max=100, doc="trunk transport cost per parcel-km (a 3.2 CNY/km truck of 3,000 parcels, 80 % full); checked against the routed trunk legs")
+    throughput_parcels_per_m2_day: float = spec(10.0, gt=0, max=1000, doc="daily capacity per m² of a parcel without capacity_parcels_per_day")
+    allow_reassignment: bool = spec(True, doc="a county hub may change its city hub when a new one opens")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A validated scenario.  Build it with :func:`load_scenario`."""
 
@@ -229,6 +243,7 @@ class Scenario:
     plan: PlanSection | None = spec(None, doc="present: run the four-tier coverage-extension planner")
     sites: SitesSection = spec(SitesSection())
     map: MapSection = spec(MapSection())
+    hubs: HubsSection | None = spec(None, doc="present: choose the city hubs (T0) from candidate land parcels (plan scenarios)")
     orders: OrdersSection | None = spec(None, doc="present: route this order list (same-city delivery and pickup) instead of settlements")
     path: str = dataclasses.field(default="<scenario>", compare=False, metadata={"internal": True})
 
@@ -241,6 +256,9 @@ class Scenario:
         if self.orders is not None and self.plan is not None:
             raise InputError("a scenario routes either an order list ([orders]) or a coverage plan ([plan]), not "
                              "both; drop one of the two tables", where="orders")
+        if self.hubs is not None and self.plan is None:
+            raise InputError("[hubs] chooses the city hubs of a coverage plan; add a [plan] table or drop [hubs]",
+                             where="hubs")
         if self.plan is not None:
             for leg in self.plan.route_legs:
                 if not any(v.leg == leg for v in self.vehicles):
@@ -326,6 +344,8 @@ def load_scenario(path: str | Path) -> Scenario:
     checked = [("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)]
     if scenario.orders is not None:
         checked += [("orders.file", scenario.orders.file), ("orders.depots", scenario.orders.depots)]
+    if scenario.hubs is not None:
+        checked += [("hubs.candidates", scenario.hubs.candidates)]
     for key, rel in checked:
         p = scenario.resolve(rel)
         if p is not None and p.is_dir():
@@ -353,6 +373,8 @@ def input_files(scenario: Scenario) -> dict[str, Path]:
     files = [("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)]
     if scenario.orders is not None:
         files += [("orders.file", scenario.orders.file), ("orders.depots", scenario.orders.depots)]
+    if scenario.hubs is not None:
+        files += [("hubs.candidates", scenario.hubs.candidates)]
     for key, rel in files:
         p = scenario.resolve(rel)
         if p is not None:
