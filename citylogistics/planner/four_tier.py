@@ -103,7 +103,7 @@ class _Graph:
     length_table: tuple  # matrix.edge_table of length_m
 
     @classmethod
-    def of(cls, G) -> "_Graph":
+    def of(cls, G) -> _Graph:
         from citylogistics.network.matrix import edge_table, graph_to_csr
 
         time_csr, length_csr, nodes, index = graph_to_csr(G, "travel_time_s", also="length_m")
@@ -262,42 +262,46 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
     return plan["routes"], unassigned
 
 
-def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_params=None,
-              progress: Callable[[str], Any] | None = None) -> CityPlan:
-    """Plan one city over the horizon (see the module docstring)."""
-    from citylogistics.demand import DemandParams, settlement_demand
-    from citylogistics.location.phased import solve_phased_siting
+def _node_of(graph: _Graph, G, codes: Sequence[str], frame: pd.DataFrame) -> np.ndarray:
+    """Graph node index of each settlement: its own node, else the nearest road node to its point."""
+    out = np.empty(len(codes), dtype=np.int64)
+    missing = []
+    for i, c in enumerate(codes):
+        j = graph.index.get(c)
+        if j is None:
+            missing.append(i)
+        else:
+            out[i] = j
+    if missing:
+        from citylogistics.network.snap import nearest_nodes
 
-    say = progress or (lambda _m: None)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    params = demand_params or DemandParams()
-    graph = _Graph.of(G)
+        near = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing])
+        for i, n in zip(missing, near):
+            out[i] = graph.index[n]
+    return out
+
+
+@dataclasses.dataclass
+class _City:
+    """One city's planning data, shared by the siting, yearly and final steps of :func:`plan_city`."""
+
+    code: str
+    settings: PlannerSettings
+    graph: _Graph
+    villages: pd.DataFrame
+    village_nodes: np.ndarray
+    hub_node: int
+    cand: pd.DataFrame        # candidate sites (T1 at county seats, T2 at towns)
+    is_t1: np.ndarray
+    parent: np.ndarray        # the county hub of each T2 (-1: none)
+    sid_index: Mapping[str, int]
+    cand_by_node: Mapping[int, list[int]] = dataclasses.field(default_factory=dict)
+
+
+def _candidates(regions, G, graph: _Graph, city_code: str, settings: PlannerSettings) -> pd.DataFrame:
+    """Candidate sites: T1 at county seats, T2 at towns (surveyed ones only with ``surveyed_towns``)."""
     counties = regions.of_level("county", city=city_code)
     towns = regions.of_level("town", city=city_code)
-    villages = regions.of_level("village", city=city_code).sort_index()
-    if villages.empty:
-        raise InputError(f"city {city_code} has no villages in the regions data", where="city")
-
-    def node_of(codes, frame) -> np.ndarray:
-        out = np.empty(len(codes), dtype=np.int64)
-        missing = []
-        for i, c in enumerate(codes):
-            j = graph.index.get(c)
-            if j is None:
-                missing.append(i)
-            else:
-                out[i] = j
-        if missing:
-            from citylogistics.network.snap import nearest_nodes
-
-            near = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing])
-            for i, n in zip(missing, near):
-                out[i] = graph.index[n]
-        return out
-
-    hub_node = node_of([city_code], regions.settlements.loc[[city_code]])[0]
-    # Candidates: T1 at county seats, T2 at towns.
     if settings.t2_candidates == "surveyed_towns":
         towns = towns[towns["point_source"].isin(("surveyed", "user"))]
     cand = pd.concat([
@@ -308,166 +312,216 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
                       "lon": towns["lon"].to_numpy(), "lat": towns["lat"].to_numpy(),
                       "county_code": towns["county_code"].to_numpy(), "pinyin": towns["pinyin"].to_numpy()}),
     ], ignore_index=True)
-    cand["node"] = np.concatenate([node_of(list(counties.index), counties), node_of(list(towns.index), towns)])
+    cand["node"] = np.concatenate([_node_of(graph, G, list(counties.index), counties),
+                                   _node_of(graph, G, list(towns.index), towns)])
     cand["id"] = cand["tier"] + "-" + cand["code"]
     cand["city_code"] = city_code
-    sid_index = {sid: i for i, sid in enumerate(cand["id"])}
-    n_c = len(cand)
+    return cand
+
+
+def _prepare(regions, G, city_code: str, settings: PlannerSettings) -> _City:
+    graph = _Graph.of(G)
+    villages = regions.of_level("village", city=city_code).sort_index()
+    if villages.empty:
+        raise InputError(f"city {city_code} has no villages in the regions data", where="city")
+    hub_node = _node_of(graph, G, [city_code], regions.settlements.loc[[city_code]])[0]
+    cand = _candidates(regions, G, graph, city_code, settings)
     is_t1 = (cand["tier"] == "T1").to_numpy()
     t1_of_county = {c: i for i, c in enumerate(cand["code"]) if is_t1[i]}
-    parent = np.array([-1 if is_t1[i] else t1_of_county.get(cand["county_code"].iat[i], -1) for i in range(n_c)])
+    parent = np.array([-1 if is_t1[i] else t1_of_county.get(cand["county_code"].iat[i], -1)
+                       for i in range(len(cand))])
+    return _City(code=city_code, settings=settings, graph=graph, villages=villages,
+                 village_nodes=_node_of(graph, G, list(villages.index), villages), hub_node=hub_node, cand=cand,
+                 is_t1=is_t1, parent=parent, sid_index={sid: i for i, sid in enumerate(cand["id"])})
+
+
+def _siting(city: _City, say: Callable[[str], Any]) -> tuple[Any, np.ndarray]:
+    """Solve the phased siting model; set ``open_year`` on the candidates. Returns (result, village covered-by-any)."""
+    from citylogistics.location.phased import solve_phased_siting
+
+    settings, cand, is_t1 = city.settings, city.cand, city.is_t1
     existing = is_t1 & settings.county_hubs_exist
     open_cost = np.where(is_t1, settings.t1_open_cost_cny, settings.t2_open_cost_cny).astype(float)
-    village_nodes = node_of(list(villages.index), villages)
-    timings["prepare"] = time.perf_counter() - t0
-
-    # Coverage sets: candidates within the limit of each village.
-    t1 = time.perf_counter()
-    times = graph.from_sources(cand["node"].to_numpy(), limit=settings.coverage_limit_s)
-    within = np.isfinite(times[:, village_nodes]) & (times[:, village_nodes] <= settings.coverage_limit_s)
-    cover = [np.flatnonzero(within[:, i]) for i in range(len(villages))]
-    pop = villages["population"].to_numpy(dtype=float)
-    weights = pop if settings.weight == "population" else np.ones(len(villages))
-    say(f"{city_code}: siting {n_c} candidates for {len(villages)} villages")
+    times = city.graph.from_sources(cand["node"].to_numpy(), limit=settings.coverage_limit_s)
+    vn = city.village_nodes
+    within = np.isfinite(times[:, vn]) & (times[:, vn] <= settings.coverage_limit_s)
+    cover = [np.flatnonzero(within[:, i]) for i in range(len(city.villages))]
+    pop = city.villages["population"].to_numpy(dtype=float)
+    weights = pop if settings.weight == "population" else np.ones(len(city.villages))
+    say(f"{city.code}: siting {len(cand)} candidates for {len(city.villages)} villages")
     res = solve_phased_siting(cover, weights, years=settings.years, open_cost=open_cost, existing=existing,
-                              parent=parent, budgets=settings.budgets, targets=settings.targets,
+                              parent=city.parent, budgets=settings.budgets, targets=settings.targets,
                               time_limit_s=settings.siting_time_limit_s)
     cand["open_year"] = [np.nan if y is None else y for y in res.open_year]
+    return res, within.any(axis=0)
+
+
+def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_params=None,
+              progress: Callable[[str], Any] | None = None) -> CityPlan:
+    """Plan one city over the horizon (see the module docstring)."""
+    from citylogistics.demand import DemandParams
+
+    say = progress or (lambda _m: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    params = demand_params or DemandParams()
+    city = _prepare(regions, G, city_code, settings)
+    timings["prepare"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    res, any_cover = _siting(city, say)
     timings["siting"] = time.perf_counter() - t1
 
-    # Year by year: assignment, routing.
     t2 = time.perf_counter()
-    any_cover = within.any(axis=0)
-    reach = graph.from_sources([hub_node])[0]
-    yearly_rows = []
+    reach = city.graph.from_sources([city.hub_node])[0]
+    for i, n in enumerate(city.cand["node"]):
+        city.cand_by_node.setdefault(int(n), []).append(i)
+    yearly_rows: list[tuple] = []
     routes: list[dict] = []
     unassigned: list[dict] = []
-    cand_by_node: dict[int, list[int]] = {}
-    for i, n in enumerate(cand["node"]):
-        cand_by_node.setdefault(int(n), []).append(i)
     for year in settings.years:
         say(f"{city_code}: {year} assignment and routes")
-        opened = np.flatnonzero(cand["open_year"].fillna(10_000).to_numpy() <= year)
-        open_nodes = cand["node"].to_numpy()[opened]
-        access, src = graph.nearest_source(open_nodes)
-        v_access = access[village_nodes]
-        v_src = src[village_nodes]
-        dem = settlement_demand(villages, year=year, params=params)
-        delivery = dem["delivery_parcels"].to_numpy()
-        pickup = dem["pickup_parcels"].to_numpy() if settings.pickups else np.zeros(len(villages))
-        covered = np.isfinite(v_access) & (v_access <= settings.coverage_limit_s)
-        # The station serving a village: prefer a T2 at that node over the T1 at the same seat.
-        station_of = np.full(len(villages), -1)
-        open_set = set(opened.tolist())
-        for i in np.flatnonzero(covered):
-            options = [c for c in cand_by_node[int(v_src[i])] if c in open_set]
-            station_of[i] = max(options, key=lambda c: (not is_t1[c], -c))
-        # Not covered: no road from the city hub at all; else a candidate within the limit
-        # exists but was not opened (budget); else none exists (too far).
-        reason = np.where(covered, "", np.where(~np.isfinite(reach[village_nodes]), "unreachable",
-                                                 np.where(any_cover, "budget", "too_far")))
-        reason = reason.astype(object)
-        served = covered.copy()
-        # Last mile: each open station to its villages.
-        year_routes: list[dict] = []
-        if "lastmile" in settings.route_legs:
-            for c in sorted(set(station_of[covered].tolist())):
-                members = np.flatnonzero(station_of == c)
-                stops = [(villages.index[i], int(village_nodes[i]), float(delivery[i]), float(pickup[i]))
-                         for i in members]
-                r, u = _route(graph, int(cand["node"].iat[c]), cand["id"].iat[c], stops, leg="lastmile", settings=settings,
-                              start_s=settings.day_start_s, split=True)
-                for route in r:
-                    route.update(leg="lastmile", year=year, city=city_code, depot=cand["id"].iat[c])
-                year_routes += r
-                for item in u:
-                    code = item["id"].split("~")[0]
-                    i = villages.index.get_loc(code)
-                    served[i] = False
-                    reason[i] = item["reason"]
-        # Station loads (served demand).
-        station_load = {}
-        for i in np.flatnonzero(served):
-            c = int(station_of[i])
-            d, p = station_load.get(c, (0.0, 0.0))
-            station_load[c] = (d + delivery[i], p + pickup[i])
-        county_load: dict[int, tuple[float, float]] = {}
-        shuttle_stops: dict[int, list] = {}
-        for c, (d, p) in station_load.items():
-            hub_c = c if is_t1[c] else int(parent[c])
-            if hub_c < 0:
-                continue
-            hd, hp = county_load.get(hub_c, (0.0, 0.0))
-            county_load[hub_c] = (hd + d, hp + p)
-            if not is_t1[c]:
-                shuttle_stops.setdefault(hub_c, []).append((cand["id"].iat[c], int(cand["node"].iat[c]), d, p))
-        upstream: list[tuple[str, dict]] = []  # (leg, unassigned piece) of trunk and shuttle
-        if "shuttle" in settings.route_legs:
-            for hub_c in sorted(shuttle_stops):
-                r, u = _route(graph, int(cand["node"].iat[hub_c]), cand["id"].iat[hub_c], shuttle_stops[hub_c],
-                              leg="shuttle",
-                              settings=settings, start_s=settings.day_start_s, split=True)
-                for route in r:
-                    route.update(leg="shuttle", year=year, city=city_code, depot=cand["id"].iat[hub_c])
-                year_routes += r
-                for item in u:
-                    unassigned.append({**item, "leg": "shuttle", "year": year, "city": city_code})
-                    upstream.append(("shuttle", item))
-        if "trunk" in settings.route_legs:
-            stops = [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p) for c, (d, p) in sorted(county_load.items())]
-            r, u = _route(graph, int(hub_node), f"T0-{city_code}", stops, leg="trunk", settings=settings,
-                          start_s=settings.day_start_s, split=True)
-            for route in r:
-                route.update(leg="trunk", year=year, city=city_code, depot=f"T0-{city_code}")
-            year_routes += r
-            for item in u:
-                unassigned.append({**item, "leg": "trunk", "year": year, "city": city_code})
-                upstream.append(("trunk", item))
-        if upstream:
-            _drop_upstream(upstream, served=served, reason=reason, station_of=station_of, v_access=v_access,
-                           delivery=delivery, pickup=pickup, station_load=station_load, parent=parent, is_t1=is_t1,
-                           sid_index=sid_index)
+        rows, year_routes, year_unassigned = _plan_year(city, year, params=params, any_cover=any_cover, reach=reach)
+        yearly_rows += rows
         routes += year_routes
-        # Next-day feasibility: the village's last-mile arrival is before the cutoff, counting the
-        # trunk and shuttle arrivals plus handling before each leg leaves.
-        arrive_station = _arrivals(year_routes, "trunk", "shuttle", settings=settings)
-        lastmile_arrival = _leg_arrivals(year_routes, "lastmile", arrive_station, settings=settings, after_s=0.0)
-        for i, code in enumerate(villages.index):
-            yearly_rows.append((code, year, cand["id"].iat[station_of[i]] if served[i] else "",
-                                float(v_access[i]), bool(covered[i]), bool(served[i]), reason[i] if not served[i] else "",
-                                float(delivery[i]), float(pickup[i]), lastmile_arrival.get(code, np.nan)))
+        unassigned += year_unassigned
     timings["assign_route"] = time.perf_counter() - t2
     yearly = pd.DataFrame(yearly_rows, columns=["code", "year", "served_by", "access_time_s", "covered", "served",
                                                 "reason", "delivery_parcels", "pickup_parcels", "arrival_s"])
     yearly["next_day"] = yearly["served"] & (yearly["arrival_s"] <= settings.next_day_cutoff_s)
-    last = yearly[yearly["year"] == settings.years[-1]].set_index("code")
+    v, final_unassigned = _final_villages(city, yearly)
+    siting = {"status": res.status, "objective": res.objective, "bound": res.bound, "gap": res.gap,
+              "shortfall": list(res.shortfall),
+              "groups_villages": len(city.villages)}
+    timings["total"] = time.perf_counter() - t0
+    return CityPlan(city_code=city_code, sites=city.cand.copy(), villages=v, yearly=yearly, routes=tuple(routes),
+                    unassigned=tuple(final_unassigned + unassigned), siting=siting, timings_s=timings,
+                    paths={})
+
+
+def _assign(city: _City, year: int, *, any_cover: np.ndarray, reach: np.ndarray):
+    """Each village's nearest open station this year: (access time, covered, station index or -1, reason)."""
+    cand, is_t1 = city.cand, city.is_t1
+    opened = np.flatnonzero(cand["open_year"].fillna(10_000).to_numpy() <= year)
+    access, src = city.graph.nearest_source(cand["node"].to_numpy()[opened])
+    v_access = access[city.village_nodes]
+    v_src = src[city.village_nodes]
+    covered = np.isfinite(v_access) & (v_access <= city.settings.coverage_limit_s)
+    # The station serving a village: prefer a T2 at that node over the T1 at the same seat.
+    station_of = np.full(len(city.villages), -1)
+    open_set = set(opened.tolist())
+    for i in np.flatnonzero(covered):
+        options = [c for c in city.cand_by_node[int(v_src[i])] if c in open_set]
+        station_of[i] = max(options, key=lambda c: (not is_t1[c], -c))
+    # Not covered: no road from the city hub at all; else a candidate within the limit
+    # exists but was not opened (budget); else none exists (too far).
+    reason = np.where(covered, "", np.where(~np.isfinite(reach[city.village_nodes]), "unreachable",
+                                             np.where(any_cover, "budget", "too_far")))
+    return v_access, covered, station_of, reason.astype(object)
+
+
+def _route_leg(city: _City, depot: int | None, stops, *, leg: str, year: int) -> tuple[list[dict], list[dict]]:
+    """Route one leg from candidate ``depot`` (None: the city hub) and label its routes."""
+    settings = city.settings
+    node = int(city.hub_node) if depot is None else int(city.cand["node"].iat[depot])
+    depot_id = f"T0-{city.code}" if depot is None else city.cand["id"].iat[depot]
+    r, u = _route(city.graph, node, depot_id, stops, leg=leg, settings=settings, start_s=settings.day_start_s,
+                  split=True)
+    for route in r:
+        route.update(leg=leg, year=year, city=city.code, depot=depot_id)
+    return r, u
+
+
+def _plan_year(city: _City, year: int, *, params, any_cover: np.ndarray, reach: np.ndarray):
+    """Assignment and the three legs of one year: (yearly rows, routes, unassigned route pieces)."""
+    from citylogistics.demand import settlement_demand
+
+    settings, cand, is_t1, villages = city.settings, city.cand, city.is_t1, city.villages
+    v_access, covered, station_of, reason = _assign(city, year, any_cover=any_cover, reach=reach)
+    dem = settlement_demand(villages, year=year, params=params)
+    delivery = dem["delivery_parcels"].to_numpy()
+    pickup = dem["pickup_parcels"].to_numpy() if settings.pickups else np.zeros(len(villages))
+    served = covered.copy()
+    year_routes: list[dict] = []
+    unassigned: list[dict] = []
+    if "lastmile" in settings.route_legs:  # each open station to its villages
+        for c in sorted(set(station_of[covered].tolist())):
+            members = np.flatnonzero(station_of == c)
+            stops = [(villages.index[i], int(city.village_nodes[i]), float(delivery[i]), float(pickup[i]))
+                     for i in members]
+            r, u = _route_leg(city, c, stops, leg="lastmile", year=year)
+            year_routes += r
+            for item in u:
+                i = villages.index.get_loc(item["id"].split("~")[0])
+                served[i] = False
+                reason[i] = item["reason"]
+    station_load = {}  # served demand
+    for i in np.flatnonzero(served):
+        c = int(station_of[i])
+        d, p = station_load.get(c, (0.0, 0.0))
+        station_load[c] = (d + delivery[i], p + pickup[i])
+    county_load: dict[int, tuple[float, float]] = {}
+    shuttle_stops: dict[int, list] = {}
+    for c, (d, p) in station_load.items():
+        hub_c = c if is_t1[c] else int(city.parent[c])
+        if hub_c < 0:
+            continue
+        hd, hp = county_load.get(hub_c, (0.0, 0.0))
+        county_load[hub_c] = (hd + d, hp + p)
+        if not is_t1[c]:
+            shuttle_stops.setdefault(hub_c, []).append((cand["id"].iat[c], int(cand["node"].iat[c]), d, p))
+    upstream: list[tuple[str, dict]] = []  # (leg, unassigned piece) of trunk and shuttle
+    legs = []
+    if "shuttle" in settings.route_legs:
+        legs += [("shuttle", hub_c, shuttle_stops[hub_c]) for hub_c in sorted(shuttle_stops)]
+    if "trunk" in settings.route_legs:
+        legs.append(("trunk", None, [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p)
+                                     for c, (d, p) in sorted(county_load.items())]))
+    for leg, depot, stops in legs:
+        r, u = _route_leg(city, depot, stops, leg=leg, year=year)
+        year_routes += r
+        for item in u:
+            unassigned.append({**item, "leg": leg, "year": year, "city": city.code})
+            upstream.append((leg, item))
+    if upstream:
+        _drop_upstream(upstream, served=served, reason=reason, station_of=station_of, v_access=v_access,
+                       delivery=delivery, pickup=pickup, station_load=station_load, parent=city.parent, is_t1=is_t1,
+                       sid_index=city.sid_index)
+    # Next-day feasibility: the village's last-mile arrival is before the cutoff, counting the
+    # trunk and shuttle arrivals plus handling before each leg leaves.
+    arrive_station = _arrivals(year_routes, "trunk", "shuttle", settings=settings)
+    lastmile_arrival = _leg_arrivals(year_routes, "lastmile", arrive_station, settings=settings, after_s=0.0)
+    rows = [(code, year, cand["id"].iat[station_of[i]] if served[i] else "", float(v_access[i]), bool(covered[i]),
+             bool(served[i]), reason[i] if not served[i] else "", float(delivery[i]), float(pickup[i]),
+             lastmile_arrival.get(code, np.nan)) for i, code in enumerate(villages.index)]
+    return rows, year_routes, unassigned
+
+
+def _final_villages(city: _City, yearly: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """The villages with their final-year state and first covered year, and the final year's unserved."""
+    final_year = city.settings.years[-1]
+    last = yearly[yearly["year"] == final_year].set_index("code")
     first_cov = yearly[yearly["covered"]].groupby("code")["year"].min()
-    # Access distance along the fastest path from the final-year station.
-    v = villages.copy()
+    v = city.villages.copy()
     v["served_by"] = last["served_by"]
     v["access_time_s"] = last["access_time_s"]
     v["covered_year"] = first_cov.reindex(v.index)
     v["reason"] = last["reason"]
     v["demand_parcels"] = last["delivery_parcels"]
     v["pickup_parcels"] = last["pickup_parcels"]
-    v["node"] = village_nodes
+    v["node"] = city.village_nodes
+    # Access distance along the fastest path from the final-year station.
     access_km = np.full(len(v), np.inf)
-    final_station = np.array([-1 if not sid else sid_index[sid] for sid in v["served_by"].fillna("")])
+    final_station = np.array([-1 if not sid else city.sid_index[sid] for sid in v["served_by"].fillna("")])
     for c in sorted(set(final_station[final_station >= 0].tolist())):
         members = np.flatnonzero(final_station == c)
-        access_km[members] = graph.lengths_from(int(cand["node"].iat[c]), village_nodes[members]) / 1000.0
+        access_km[members] = city.graph.lengths_from(int(city.cand["node"].iat[c]),
+                                                     city.village_nodes[members]) / 1000.0
     v["access_km"] = access_km
     final_unassigned = [{"id": code, "reason": r, "leg": UPSTREAM_REASONS.get(r, "lastmile"),
-                         "year": settings.years[-1], "city": city_code}
+                         "year": final_year, "city": city.code}
                         for code, r in last["reason"].items() if r]
-    sites = cand.copy()
-    siting = {"status": res.status, "objective": res.objective, "bound": res.bound, "gap": res.gap,
-              "shortfall": list(res.shortfall),
-              "groups_villages": len(villages)}
-    timings["total"] = time.perf_counter() - t0
-    return CityPlan(city_code=city_code, sites=sites, villages=v, yearly=yearly, routes=tuple(routes),
-                    unassigned=tuple(final_unassigned + unassigned), siting=siting, timings_s=timings,
-                    paths={})
+    return v, final_unassigned
 
 
 # A village whose station's supply leg could not be routed: reason -> that leg.
