@@ -338,6 +338,23 @@ def map_routes(plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]],
 
     if m is None:
         m = new_map(tiles=tiles, title=title, attribution=attribution)
+    depots, stops = _stop_layers(m, plan, points)
+    _route_lines(m, plan, points, paths or {}).add_to(m)
+    stops.add_to(m)
+    depots.add_to(m)
+    add_legend(m, [("routes", [(f"background:{route_colour(0)};height:4px", "one colour per vehicle")]),
+                   ("stops", [("background:#3388ff;border-radius:50%", "served"),
+                              ("background:#fff;border:1px solid #000;border-radius:50%", "unassigned"),
+                              ("background:#000", "depot")])])
+    folium.LayerControl(collapsed=False).add_to(m)
+    fit_to(m, [float(p["lon"]) for p in points.values()], [float(p["lat"]) for p in points.values()])
+    return m
+
+
+def _stop_layers(m, plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]]):
+    """(depot layer, stop layer): a marker per depot, a circle per stop (unassigned ones white, with the reason)."""
+    import folium
+
     depots = folium.FeatureGroup(name="Depots", show=True)
     stops = folium.FeatureGroup(name="Stops", show=True)
     unassigned_ids = {u["id"]: u["reason"] for u in plan.get("unassigned", [])}
@@ -347,9 +364,7 @@ def map_routes(plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]],
             if s["type"] in ("delivery", "pickup"):
                 served_by[s["id"]] = str(r["vehicle"])
     ids = list(points)
-    lons = np.array([float(points[p]["lon"]) for p in ids])
-    lats = np.array([float(points[p]["lat"]) for p in ids])
-    dx, dy = to_display(m, lons, lats)
+    dx, dy = to_display(m, [float(points[p]["lon"]) for p in ids], [float(points[p]["lat"]) for p in ids])
     for pid, x, y in zip(ids, dx.tolist(), dy.tolist()):
         p = points[pid]
         fields = {"name": p.get("name", pid), "id": pid}
@@ -369,12 +384,20 @@ def map_routes(plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]],
                                  fill_color="#ffffff" if pid in unassigned_ids else "#3388ff", fill_opacity=0.9)
         bind_info(cm, tooltip=str(p.get("name", pid)), popup=fields)
         cm.add_to(stops)
-    route_layer = folium.FeatureGroup(name="Routes", show=True)
+    return depots, stops
+
+
+def _route_lines(m, plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]],
+                 paths: Mapping[tuple[str, str], Sequence[tuple[float, float]]]):
+    """One coloured line per route, along ``paths`` where a leg has one, else straight."""
+    import folium
+
+    layer = folium.FeatureGroup(name="Routes", show=True)
     for i, r in enumerate(plan.get("routes", [])):
         step_ids = [s["id"] for s in r["steps"]]
         coords: list[tuple[float, float]] = []
         for a, b in zip(step_ids, step_ids[1:]):
-            leg = (paths or {}).get((a, b))
+            leg = paths.get((a, b))
             if leg is None:
                 leg = [(points[a]["lon"], points[a]["lat"]), (points[b]["lon"], points[b]["lat"])]
             seg = [(float(x), float(y)) for x, y in leg]
@@ -389,17 +412,8 @@ def map_routes(plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]],
                                             "distance km": round(r["distance_m"] / 1000, 1),
                                             "duration h": round(r["duration_s"] / 3600, 2),
                                             "stops": len(step_ids) - 2})
-        pl.add_to(route_layer)
-    route_layer.add_to(m)
-    stops.add_to(m)
-    depots.add_to(m)
-    add_legend(m, [("routes", [(f"background:{route_colour(0)};height:4px", "one colour per vehicle")]),
-                   ("stops", [("background:#3388ff;border-radius:50%", "served"),
-                              ("background:#fff;border:1px solid #000;border-radius:50%", "unassigned"),
-                              ("background:#000", "depot")])])
-    folium.LayerControl(collapsed=False).add_to(m)
-    fit_to(m, lons, lats)
-    return m
+        pl.add_to(layer)
+    return layer
 
 
 _FOLIUM_ID = re.compile(r"\b([a-z][a-z0-9_]*?)_([0-9a-f]{32})(?![0-9a-zA-Z])")
