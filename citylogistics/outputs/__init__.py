@@ -7,6 +7,7 @@ Modules
     ``export``     the plan.json writer, CSV tables and GeoPackage layers of a plan
     ``charts``     inline SVG charts (the report's and the sweep's frontier)
     ``report``     the HTML report, rendered from ``templates/report.html.j2`` (Jinja2, autoescaped)
+    ``sweep_report``  a sweep's report.md and report.html (``templates/sweep_report.html.j2``)
     ``write``      writes every output file of a coverage plan, atomically
     ``notebook``   display in Jupyter
 

@@ -745,8 +745,10 @@ def _write_outputs(result: SweepResult, plan: SweepPlan, atomic_write_text) -> N
     atomic_write_text(out / "frontier.csv", front.to_csv(index=False, lineterminator="\n", float_format="%.10g"))
     svg = frontier_svg(table, fr, title=plan.title)
     atomic_write_text(out / "frontier.svg", svg)
-    atomic_write_text(out / "report.md", _report_md(result, plan, front))
-    atomic_write_text(out / "report.html", _report_html(result, plan, front, svg))
+    from citylogistics.outputs.sweep_report import sweep_report_html, sweep_report_md
+
+    atomic_write_text(out / "report.md", sweep_report_md(result, plan, front))
+    atomic_write_text(out / "report.html", sweep_report_html(result, plan, front, svg))
 
 
 def frontier_svg(table, frontier: Frontier, *, title: str = "", width: int = 640, height: int = 420) -> str:
@@ -760,61 +762,3 @@ def frontier_svg(table, frontier: Frontier, *, title: str = "", width: int = 640
         if len(ok) else []
     return frontier_chart(pts, frontier.points, knee_id=frontier.knee_id, x_label=f"{ck} (minimise)",
                           y_label=f"{vk} (maximise)", title=title, width=width, height=height)
-
-
-def _md_table(df) -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in df.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
-    return "\n".join(lines)
-
-
-def _cell(v: Any) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.6g}"
-    return str(v).replace("|", "\\|")
-
-
-def _report_md(result: SweepResult, plan: SweepPlan, front) -> str:
-    t = result.table
-    fr = result.frontier
-    lines = [f"# {plan.title}", "", f"Sweep file: `{plan.path}`  ", f"Base scenario: `{plan.base_path}` "
-             f"(sha256 {plan.base_sha256[:12]})  ",
-             f"Points: {len(t)} ({len(t) - result.failed} ok, {result.failed} failed)", "",
-             "## Cost–coverage frontier", "",
-             f"Minimise `{fr.cost_key}`, maximise `{fr.coverage_key}` (final year, top scope). "
-             "The knee is the frontier point farthest above the line between its two ends "
-             "(both axes scaled to 0–1).", "", "![frontier](frontier.svg)", ""]
-    if len(front):
-        lines += [_md_table(front), ""]
-    lines.append(f"Knee: **{fr.knee_id}**" if fr.knee_id else "Knee: none (fewer than three frontier points, "
-                 "or all on a line)")
-    lines += ["", "## All points", ""]
-    cols = ["point_id", *plan.keys, "status"] + [c for c in (fr.cost_key, fr.coverage_key) if c in t.columns] + \
-        ["on_frontier", "knee", "seconds"]
-    lines += [_md_table(t[cols]), ""]
-    bad = t[t["status"] != "ok"]
-    if len(bad):
-        lines += ["## Failed points", ""] + [f"- `{r.point_id}`: {r.error}" for r in bad.itertuples()] + [""]
-    return "\n".join(lines)
-
-
-def _report_html(result: SweepResult, plan: SweepPlan, front, svg: str) -> str:
-    from html import escape
-
-    t = result.table
-    fr = result.frontier
-    cols = ["point_id", *plan.keys, "status", "error"] + [c for c in (fr.cost_key, fr.coverage_key)
-                                                          if c in t.columns] + ["on_frontier", "knee", "seconds"]
-    knee = f"<p>Knee: <b>{escape(fr.knee_id)}</b></p>" if fr.knee_id else "<p>Knee: none</p>"
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>" + escape(plan.title) + "</title>"
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
-            f"<h1>{escape(plan.title)}</h1><p>Base scenario: {escape(plan.base_path)}; "
-            f"{len(t)} points, {result.failed} failed.</p><h2>Cost–coverage frontier</h2>"
-            + svg + knee + front.to_html(index=False, escape=True)
-            + "<h2>All points</h2>" + t[cols].to_html(index=False, escape=True, na_rep="")
-            + "</body></html>\n")
