@@ -13,7 +13,7 @@ from shapely.geometry import LineString, MultiLineString
 
 from citylogistics.errors import InputError
 from citylogistics.geo import geodesic_m
-from citylogistics.network.generate import NetworkParams
+from citylogistics.network.hierarchy import NetworkParams
 from citylogistics.network.graph import save_graphml, validate_network
 from citylogistics.network.matrix import travel_matrix
 from citylogistics.network.osm_import import (

@@ -5,8 +5,10 @@ roads) and travel matrices on the graphs.
 Modules
     ``graph``       the graph model (documented node/edge attributes, road classes, speeds),
                     GraphML save/load, validation
-    ``generate``    the generator of the shipped networks (settlement points joined on land,
-                    bridges and ferries): NetworkParams, build_city_network, build_all
+    ``hierarchy``   the generated networks (settlement points joined by straight links on land,
+                    bridges and ferries) and NetworkParams
+    ``generate``    the city networks and the backbone on the road source of choice
+                    (roads="osm"|"generated"): build_city_network, build_all, compose_networks
     ``land``        land parts and sea tests used by the generator (segment on land, sea crossings)
     ``snap``        nearest road nodes, settlement nodes, checks of a plan's network
     ``osm_import``  OSM XML and road-line files → a drivable graph; snapping and attaching settlements
@@ -21,7 +23,7 @@ May import: ``errors``, ``geo``, ``regions``, ``demand``, ``config``, ``fileio``
 from __future__ import annotations
 
 _EXPORTS = {
-    "NetworkParams": "generate",
+    "NetworkParams": "hierarchy",
     "build_city_network": "generate",
     "build_province_backbone": "generate",
     "build_all": "generate",

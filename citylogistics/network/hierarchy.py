@@ -1,8 +1,13 @@
-"""The generated road networks: city networks and the province backbone built
-from settlement points (no real roads), as shipped in ``networks/``.
+"""The generated hierarchical road networks: city networks and the province
+backbone built from settlement points alone (no real roads), and their
+parameters :class:`NetworkParams` (speeds, detour factors, ferries, bridges),
+which the OSM builds and imports share.
 
-The result has the schema of :mod:`citylogistics.network.graph`;
-:func:`build_all` is what ``citylogistics networks build`` runs.
+The result has the schema of :mod:`citylogistics.network.graph`. Choose
+between these and the networks on the OSM major roads with
+:func:`citylogistics.network.generate.build_city_network` (``roads=``);
+:func:`citylogistics.network.osm_build` uses these for its village links and
+fallback links.
 
 Method
 ------
@@ -37,10 +42,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from types import MappingProxyType
 
 import networkx as nx
@@ -48,8 +51,7 @@ import numpy as np
 
 from citylogistics.errors import InputError
 from citylogistics.geo import haversine_m
-from citylogistics.network.graph import (DEFAULT_SPEEDS_KMH, LEVEL_KIND, ROAD_CLASSES, WATER_CLASSES, plane_xy,
-                                         save_graphml, validate_network)
+from citylogistics.network.graph import DEFAULT_SPEEDS_KMH, LEVEL_KIND, ROAD_CLASSES, WATER_CLASSES, plane_xy
 from citylogistics.network.land import Land
 
 __all__ = [
@@ -58,10 +60,8 @@ __all__ = [
     "DEFAULT_HILLS",
     "DEFAULT_BRIDGED_ISLANDS",
     "DEFAULT_FIXED_BRIDGES",
-    "build_city_network",
-    "build_province_backbone",
-    "build_all",
-    "compose_networks",
+    "generated_city_network",
+    "generated_province_backbone",
 ]
 
 _KIND_RANK = {"hub": 0, "county": 1, "town": 2, "village": 3, "junction": 3}
@@ -617,7 +617,7 @@ def _to_graph(b: _Builder, *, name: str, params: NetworkParams, extra: dict) -> 
         "crs": "EPSG:4326",
         "name": name,
         "source": "generated",
-        "generator": "citylogistics.network.generate",
+        "generator": "citylogistics.network.hierarchy",
         "params": json.dumps(params.to_dict(), sort_keys=True, ensure_ascii=False),
     })
     G.graph.update(extra)
@@ -638,7 +638,7 @@ def _to_graph(b: _Builder, *, name: str, params: NetworkParams, extra: dict) -> 
     return G
 
 
-def build_city_network(
+def generated_city_network(
     settlements,
     *,
     city_code: str,
@@ -680,90 +680,16 @@ def build_city_network(
     return _build_graph(nodes, name=city_code, land=land, params=params, extra={"city_code": city_code})
 
 
-def build_province_backbone(settlements, *, land=None, params: NetworkParams | None = None) -> nx.Graph:
+def generated_province_backbone(settlements, *, land=None, params: NetworkParams | None = None) -> nx.Graph:
     """Generate the province backbone: city hubs and county seats.
 
     Expressways join each hub to its county seats and hubs to neighbouring
     hubs; national roads join neighbouring county seats; islands are reached
     by bridge or ferry, and ``params.fixed_bridges`` (Hangzhou Bay, Jiashao)
     are added. Node ids are shared with the city networks, so
-    :func:`compose_networks` of the backbone and city graphs is connected.
+    :func:`citylogistics.network.generate.compose_networks` of the backbone
+    and city graphs is connected.
     """
     params = NetworkParams() if params is None else params
     nodes = _node_table(settlements, ("city", "county"), source="settlements")
     return _build_graph(nodes, name="zhejiang", land=land, params=params, extra={"city_code": "330000"})
-
-
-def compose_networks(graphs: Iterable[nx.Graph], *, name: str = "zhejiang") -> nx.Graph:
-    """Union of networks that share node ids (backbone + city graphs).
-
-    Raises
-    ------
-    InputError
-        If the union is not connected.
-    """
-    graphs = list(graphs)
-    if not graphs:
-        raise InputError("no graphs to compose", source="compose_networks")
-    G = nx.compose_all(graphs)
-    G.graph = dict(graphs[0].graph)
-    G.graph["name"] = name
-    validate_network(G, source=f"compose_networks({name})")
-    return G
-
-
-def build_all(
-    out_dir: str | os.PathLike = "networks",
-    *,
-    regions=None,
-    params: NetworkParams | None = None,
-    progress: bool = True,
-) -> list[Path]:
-    """Build and save the 11 city networks and the province backbone.
-
-    Writes ``<city pinyin>.graphml`` for each city and ``zhejiang.graphml``;
-    the output is byte-identical for the same regions and params.
-
-    Parameters
-    ----------
-    out_dir
-        Folder to write to (created if needed).
-    regions
-        A ``Regions`` object (default ``citylogistics.regions.load_regions()``).
-    params
-        Network parameters.
-    progress
-        Show a progress bar on stderr.
-
-    Returns
-    -------
-    list of Path
-        Files written, cities in code order then the backbone.
-    """
-    from citylogistics import regions as regions_mod
-
-    params = NetworkParams() if params is None else params
-    if regions is None:
-        regions = regions_mod.load_regions()
-    settlements = regions.settlements
-    land = regions.province_polygon()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    cities = sorted(regions_mod.CITY_CODES.items())
-    jobs = [(code, f"{name.lower()}.graphml") for code, name in cities] + [(None, "zhejiang.graphml")]
-    it = jobs
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(jobs, desc="networks", unit="graph")
-    paths = []
-    for code, fname in it:
-        if code is None:
-            G = build_province_backbone(settlements, land=land, params=params)
-        else:
-            G = build_city_network(settlements, city_code=code, land=land, params=params)
-            G.graph["name"] = regions_mod.CITY_CODES[code]
-        path = out / fname
-        save_graphml(G, path)
-        paths.append(path)
-    return paths

@@ -27,7 +27,7 @@ Method
    ``NetworkParams.min_edge_m``; speed of class ``county`` (40 km/h) for hubs,
    seats and towns, ``village`` (25 km/h) for villages, times
    ``mountain_speed_factor`` (0.8) in the mountain zone. ``source = "generated"``.
-3. **Village links** of the generated network (:func:`citylogistics.network.generate.build_city_network`:
+3. **Village links** of the generated network (:func:`citylogistics.network.hierarchy.generated_city_network`:
    village–town, village–village and village–seat, and any ferry to a village)
    stay, ``source = "generated"``: the major roads do not reach villages.
 4. **Fallback.** The generated links between hubs, seats and towns (and their
@@ -55,7 +55,7 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.network.generate import NetworkParams, build_city_network, build_province_backbone
+from citylogistics.network.hierarchy import NetworkParams, generated_city_network, generated_province_backbone
 from citylogistics.geo import M_PER_DEG, haversine_m
 from citylogistics.network.graph import plane_xy, validate_network
 from citylogistics.network.osm_major import OSM_ATTRIBUTION
@@ -457,7 +457,7 @@ def build_city_road_network(
         polygon = polys.loc[city_code].geometry
     if land is None:
         land = _geoms(settlements).province_polygon()
-    gen = build_city_network(settlements, city_code=city_code, land=land, params=p.network, levels=levels)
+    gen = generated_city_network(settlements, city_code=city_code, land=land, params=p.network, levels=levels)
     area = polygon.buffer(p.buffer_m / M_PER_DEG)
     return _assemble(major, gen, area=area, land=land, p=p, name=CITY_CODES.get(city_code, city_code),
                      tag=city_code, extra={"city_code": city_code})
@@ -474,7 +474,7 @@ def build_province_road_backbone(major: nx.Graph, settlements, *, land=None,
     p = OsmBuildParams() if params is None else params
     if land is None:
         land = _geoms(settlements).province_polygon()
-    gen = build_province_backbone(settlements, land=land, params=p.network)
+    gen = generated_province_backbone(settlements, land=land, params=p.network)
     area = land.buffer(p.buffer_m / M_PER_DEG)
     return _assemble(major, gen, area=area, land=land, p=p, name="zhejiang", tag="330000",
                      extra={"city_code": "330000"})

@@ -36,7 +36,7 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.network.generate import NetworkParams
+from citylogistics.network.hierarchy import NetworkParams
 from citylogistics.geo import M_PER_DEG, geodesic_m
 from citylogistics.network.graph import LEVEL_KIND, ROAD_CLASSES, check_file_size, short_repr, validate_network, xml_error
 from citylogistics.network.snap import nearest_nodes
