@@ -28,6 +28,7 @@ import base64
 import dataclasses
 import functools
 import html
+import itertools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -396,7 +397,7 @@ def _route_lines(m, plan: Mapping[str, Any], points: Mapping[str, Mapping[str, A
     for i, r in enumerate(plan.get("routes", [])):
         step_ids = [s["id"] for s in r["steps"]]
         coords: list[tuple[float, float]] = []
-        for a, b in zip(step_ids, step_ids[1:]):
+        for a, b in itertools.pairwise(step_ids):
             leg = paths.get((a, b))
             if leg is None:
                 leg = [(points[a]["lon"], points[a]["lat"]), (points[b]["lon"], points[b]["lat"])]

@@ -36,13 +36,13 @@ def sweep_report_md(result, plan, front) -> str:
     """report.md: the frontier (chart, table, knee), every point and the failed ones."""
     t = result.table
     fr = result.frontier
-    lines = [f"# {plan.title}", "", f"Sweep file: `{plan.path}`  ", f"Base scenario: `{plan.base_path}` "
-             f"(sha256 {plan.base_sha256[:12]})  ",
+    lines = [f"# {plan.title}", "", f"Sweep file: `{plan.path}`  ",
+             f"Base scenario: `{plan.base_path}` (sha256 {plan.base_sha256[:12]})  ",
              f"Points: {len(t)} ({len(t) - result.failed} ok, {result.failed} failed)", "",
              "## Cost–coverage frontier", "",
-             f"Minimise `{fr.cost_key}`, maximise `{fr.coverage_key}` (final year, top scope). "
-             "The knee is the frontier point farthest above the line between its two ends "
-             "(both axes scaled to 0–1).", "", "![frontier](frontier.svg)", ""]
+             (f"Minimise `{fr.cost_key}`, maximise `{fr.coverage_key}` (final year, top scope). "
+              "The knee is the frontier point farthest above the line between its two ends "
+              "(both axes scaled to 0–1)."), "", "![frontier](frontier.svg)", ""]
     if len(front):
         lines += [_md_table(front), ""]
     lines.append(f"Knee: **{fr.knee_id}**" if fr.knee_id else "Knee: none (fewer than three frontier points, "

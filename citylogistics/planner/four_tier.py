@@ -34,6 +34,7 @@ its station.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -249,7 +250,7 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
         seq = [problem_stops_by_id[s["id"]] if s["id"] in problem_stops_by_id else nodes[node_ids.index(s["id"])]
                for s in route["steps"]]
         geom: list[tuple[float, float]] = []
-        for a, b in zip(seq, seq[1:]):
+        for a, b in itertools.pairwise(seq):
             if a == b:
                 continue
             seg = graph.path_from(pred[0 if a == depot_node else pos[a]], a, b)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -166,7 +167,7 @@ def _network_paths(G, plan: dict, node_of: dict) -> dict:
     paths = {}
     for r in plan["routes"]:
         ids = [s["id"] for s in r["steps"]]
-        for a, b in zip(ids, ids[1:]):
+        for a, b in itertools.pairwise(ids):
             if (a, b) in paths:
                 continue
             na, nb = node_of[a], node_of[b]
