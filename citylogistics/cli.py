@@ -22,14 +22,14 @@ def _quiet(args) -> bool:
     return bool(getattr(args, "quiet", False)) or os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _run_steps(scenario) -> int:
-    """How many progress messages a run sends (one per stage; per city and year for plans)."""
+def _run_steps(scenario, distributed: bool = False) -> int:
+    """How many progress messages a run sends (one per stage; per city and year for plans; per city on Dask)."""
     if scenario.plan is None:
         return 5
     from citylogistics.scenario.run import scenario_cities
 
     _, cities = scenario_cities(scenario)
-    return 2 + len(cities) * (2 + len(scenario.plan.years))
+    return 3 + len(cities) if distributed else 2 + len(cities) * (2 + len(scenario.plan.years))
 
 
 def _cmd_run(args) -> int:
@@ -40,6 +40,11 @@ def _cmd_run(args) -> int:
 
     scenario = load_scenario(args.scenario)
     check_output_dir(args.out, overwrite=args.overwrite)
+    if args.scheduler:
+        from citylogistics.scenario.distributed import check_scheduler
+
+        check_scheduler(args.scheduler)
+    dask = {"workers": args.workers, "scheduler": args.scheduler}
     if scenario.orders is not None:  # an order list: routes, drivers' sheet, map, KPIs
         from citylogistics.scenario.orders_run import run_orders_scenario
 
@@ -47,20 +52,20 @@ def _cmd_run(args) -> int:
         print(plan.summary())
         return 0
     if _quiet(args):
-        result = run_scenario(scenario, args.out, overwrite=args.overwrite)
+        result = run_scenario(scenario, args.out, overwrite=args.overwrite, **dask)
     elif not sys.stderr.isatty():  # a log file or pipe: one plain line per stage
-        result = run_scenario(scenario, args.out, overwrite=args.overwrite,
+        result = run_scenario(scenario, args.out, overwrite=args.overwrite, **dask,
                               progress=lambda msg: print(f"… {msg}", file=sys.stderr, flush=True))
     else:
         from tqdm import tqdm
 
-        with tqdm(total=_run_steps(scenario), unit="step", file=sys.stderr,
+        with tqdm(total=_run_steps(scenario, args.workers > 1 or bool(args.scheduler)), unit="step", file=sys.stderr,
                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]") as bar:
             def say(msg: str) -> None:
                 bar.set_description_str(msg[:60])
                 bar.update(1)
 
-            result = run_scenario(scenario, args.out, progress=say, overwrite=args.overwrite)
+            result = run_scenario(scenario, args.out, progress=say, overwrite=args.overwrite, **dask)
     print(result.summary())
     return 0
 
@@ -196,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="output directory (written atomically)")
     run.add_argument("--overwrite", action="store_true",
                      help="replace --out even if it holds files that are not a citylogistics output")
+    run.add_argument("--workers", type=_workers, default=1,
+                     help="plan the cities of a plan run on a local Dask cluster of N processes (default 1: no Dask)")
+    run.add_argument("--scheduler", default=None,
+                     help="address of a Dask scheduler (tcp://HOST:PORT) to plan the cities on; same outputs")
     run.add_argument("--quiet", action="store_true", help="no progress messages (also when CI is set)")
     run.set_defaults(func=_cmd_run)
 

@@ -180,7 +180,7 @@ def _network_paths(G, plan: dict, node_of: dict) -> dict:
 
 
 def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None,
-                 overwrite: bool = False) -> RunResult:
+                 overwrite: bool = False, workers: int = 1, scheduler: str | None = None) -> RunResult:
     """Run ``scenario`` and write ``plan.json``, ``kpis.csv``, ``map.html`` and
     ``manifest.json`` into ``out_dir`` atomically."""
     from citylogistics.fileio import check_output_dir, staged_output_dir
@@ -196,7 +196,8 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     from citylogistics.routing.solver import SolveParams, solve
 
     if scenario.plan is not None:
-        return run_plan(scenario, out_dir, progress=progress, overwrite=overwrite)
+        return run_plan(scenario, out_dir, progress=progress, overwrite=overwrite, workers=workers,
+                        scheduler=scheduler)
     check_output_dir(out_dir, overwrite=overwrite)
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -314,11 +315,26 @@ def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
     return G, p
 
 
-def _plan_coverage(scenario: Scenario, say: Callable[[str], Any]):
-    """Plan every city of a ``[plan]`` scenario and combine them: (plan, timings, input files)."""
+def plan_one_city(scenario: Scenario, city: str, settings, demand_params, multi: bool, *, regions,
+                  progress: Callable[[str], Any] | None = None):
+    """One city of a plan run (a Dask task in distributed runs): (CityPlan, network file, network seconds)."""
+    from citylogistics.planner.four_tier import plan_city
+
+    t = time.perf_counter()
+    G, net_path = _city_network(scenario, regions, city, multi=multi)
+    net_s = time.perf_counter() - t
+    plan = plan_city(regions, G, city, settings, demand_params=demand_params, progress=progress)
+    return plan, net_path, net_s
+
+
+def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: int = 1,
+                   scheduler: str | None = None):
+    """Plan every city of a ``[plan]`` scenario and combine them: (plan, timings, input files).
+
+    With ``workers`` > 1 or a ``scheduler`` the cities are Dask tasks (see
+    :mod:`citylogistics.scenario.distributed`); the plan is the same bytes."""
     from citylogistics.demand import DemandParams
     from citylogistics.planner.coverage_plan import CoveragePlan, PlanInfo
-    from citylogistics.planner.four_tier import plan_city
     from citylogistics.regions import CITY_CODES, load_regions
 
     settings = planner_settings(scenario)
@@ -339,14 +355,31 @@ def _plan_coverage(scenario: Scenario, say: Callable[[str], Any]):
         share = (rural / rural.sum()).to_dict()
         city_settings = {c: dataclasses.replace(settings, budgets=tuple(
             None if b is None else b * share.get(c, 0.0) for b in settings.budgets)) for c in cities}
-    for i, city in enumerate(cities):
-        t = time.perf_counter()
-        say(f"[{i + 1}/{len(cities)}] {CITY_CODES[city]}: network")
-        G, net_path = _city_network(scenario, regions, city, multi=len(cities) > 1)
+    multi = len(cities) > 1
+    if workers == 1 and scheduler is None:  # in this process, with progress from inside each city
+        results = []
+        for i, city in enumerate(cities):
+            say(f"[{i + 1}/{len(cities)}] {CITY_CODES[city]}: network")
+            results.append(plan_one_city(scenario, city, city_settings[city], demand_params, multi, regions=regions,
+                                         progress=lambda m, i=i: say(f"[{i + 1}/{len(cities)}] {m}")))
+    else:  # one Dask task per city, the largest first; results back in city order
+        from citylogistics.scenario.distributed import map_ordered
+
+        size = regions.of_level("village").groupby("city_code").size().to_dict()
+        order = sorted(range(len(cities)), key=lambda k: (-size.get(cities[k], 0), cities[k]))
+        done: list[int] = []
+        say(f"planning {len(cities)} cities on Dask ({scheduler or f'{workers} local workers'})")
+        got = map_ordered(plan_one_city, [(scenario, cities[k], city_settings[cities[k]], demand_params, multi)
+                                          for k in order],
+                          workers=workers, scheduler=scheduler, shared={"regions": regions}, key="plan-city",
+                          on_done=lambda j, _r: (done.append(j), say(f"[{len(done)}/{len(cities)}] "
+                                                                     f"{CITY_CODES[cities[order[j]]]} planned")))
+        results = [None] * len(cities)
+        for j, k in enumerate(order):
+            results[k] = got[j]
+    for city, (plan, net_path, net_s) in zip(cities, results):
         inputs[f"network_{city}"] = net_path
-        timings[f"network_{city}"] = time.perf_counter() - t
-        plan = plan_city(regions, G, city, city_settings[city], demand_params=demand_params,
-                         progress=lambda m, i=i: say(f"[{i + 1}/{len(cities)}] {m}"))
+        timings[f"network_{city}"] = net_s
         for k, v in plan.timings_s.items():
             timings[f"{k}_{city}"] = v
         plans.append(plan)
@@ -374,14 +407,21 @@ def plan_coverage(scenario: Scenario, *, progress: Callable[[str], Any] | None =
 
 
 def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None,
-             overwrite: bool = False) -> RunResult:
-    """Run a coverage-extension scenario (a ``[plan]`` table) and write its outputs atomically."""
+             overwrite: bool = False, workers: int = 1, scheduler: str | None = None) -> RunResult:
+    """Run a coverage-extension scenario (a ``[plan]`` table) and write its outputs atomically.
+
+    ``workers`` > 1 plans the cities on a local Dask cluster, ``scheduler`` on an
+    existing one; the outputs are the same bytes either way."""
     from citylogistics.fileio import check_output_dir
     from citylogistics.outputs.export import kpi_table
 
     check_output_dir(out_dir, overwrite=overwrite)
     say = progress or (lambda _msg: None)
-    coverage, timings, inputs = _plan_coverage(scenario, say)
+    if scheduler:
+        from citylogistics.scenario.distributed import check_scheduler
+
+        check_scheduler(scheduler)
+    coverage, timings, inputs = _plan_coverage(scenario, say, workers=workers, scheduler=scheduler)
     say("writing outputs")
 
     def manifest_doc(write_timings: dict[str, float]) -> dict:
