@@ -50,7 +50,11 @@ def check_scheduler(address: str, *, timeout_s: float = 5.0) -> None:
 
 def client(workers: int | None, scheduler: str | None):
     """A Dask client and the LocalCluster it owns (None with a remote scheduler); close both after use."""
-    from dask.distributed import Client, LocalCluster
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("needs Dask, an optional part of citylogistics: pip install 'citylogistics[sweep]'",
+                         source="--scheduler" if scheduler else "--workers") from None
 
     if scheduler:
         try:
