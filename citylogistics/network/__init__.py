@@ -11,7 +11,10 @@ Modules
                     (roads="osm"|"generated"): build_city_network, build_all, compose_networks
     ``land``        land parts and sea tests used by the generator (segment on land, sea crossings)
     ``snap``        nearest road nodes, settlement nodes, checks of a plan's network
-    ``osm_import``  OSM XML and road-line files → a drivable graph; snapping and attaching settlements
+    ``osm_import``  OSM XML and road-line files → a drivable graph; snapping and attaching settlements;
+                    city streets (import_streets, ``citylogistics networks import``)
+    ``simplify``    an imported graph tidied: largest strongly connected part, degree-2 chains merged
+                    keeping their geometry
     ``osm_major``   the packaged OSM major roads of Zhejiang (extracted once from scgraph-data)
     ``osm_build``   city and province networks built on the OSM major roads
     ``matrix``      travel-time and distance matrices (scipy Dijkstra on a CSR graph)
@@ -37,6 +40,7 @@ _EXPORTS = {
     "import_osm": "osm_import",
     "import_road_lines": "osm_import",
     "load_network": "osm_import",
+    "import_streets": "osm_import",
     "TravelMatrix": "matrix",
     "travel_matrix": "matrix",
     "od_matrices": "matrix",
