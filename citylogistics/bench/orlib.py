@@ -16,9 +16,9 @@ Conventions (see ``benchmarks/SOURCES.md`` of the shared benchmark set):
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

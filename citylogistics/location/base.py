@@ -15,8 +15,9 @@ capacitated facility-location model lives here too.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -287,7 +288,7 @@ class _SitingModel:
     # ----------------------------------------------------------- constructors
     @classmethod
     def from_cost_matrix(cls, demand_ids: Sequence, site_ids: Sequence, cost, *,
-                         weights=None, **options) -> "_SitingModel":
+                         weights=None, **options) -> _SitingModel:
         """Build the model from a cost matrix.
 
         Parameters
@@ -310,7 +311,7 @@ class _SitingModel:
     def from_regions(cls, regions, G, *, demand_level: str = "village", site_level: str = "town",
                      city: str | None = None, county: str | None = None,
                      weight_column: str = "population", travel_weight: str = "travel_time_s",
-                     max_snap_m: float = 5000.0, **options) -> "_SitingModel":
+                     max_snap_m: float = 5000.0, **options) -> _SitingModel:
         """Build the model from regions and a road network, then delegate to
         :meth:`from_cost_matrix`.
 

@@ -13,8 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.location.base import (_assignment_block, _BuildTimeout, _read_single, _readonly, _renamed,
-                                         _SitingModel)
+from citylogistics.location.base import (
+    _assignment_block,
+    _BuildTimeout,
+    _read_single,
+    _readonly,
+    _renamed,
+    _SitingModel,
+)
 from citylogistics.location.mip import Scip as _Scip
 from citylogistics.location.plan import LocationPlan
 

@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.location.plan import LocationPlan
 from citylogistics.location.mip import Scip
+from citylogistics.location.plan import LocationPlan
 
 __all__ = ["SparseCosts", "SparsePMedian"]
 
@@ -78,7 +78,7 @@ class SparseCosts:
 
     @classmethod
     def from_pairs(cls, rows, sites, costs, *, n_rows: int, n_sites: int,
-                   fallback=None) -> "SparseCosts":
+                   fallback=None) -> SparseCosts:
         """Build from (row, site, cost) triples; sorts rows by cost."""
         rows = np.asarray(rows, dtype=np.int64)
         sites = np.asarray(sites, dtype=np.int64)
@@ -94,7 +94,7 @@ class SparseCosts:
         return cls(indptr=indptr, site=sites, cost=costs, fallback=fb, n_sites=int(n_sites))
 
     @classmethod
-    def from_dense(cls, cost: np.ndarray, *, k: int | None = None) -> "SparseCosts":
+    def from_dense(cls, cost: np.ndarray, *, k: int | None = None) -> SparseCosts:
         """K smallest finite costs per row (all if ``k`` is None); fallback is
         the (k+1)-th smallest (a valid lower bound on the unlisted ones)."""
         cost = np.asarray(cost, dtype=float)
@@ -108,11 +108,11 @@ class SparseCosts:
         rows = np.repeat(np.arange(n), kk)
         return cls.from_pairs(rows, sel.ravel(), vals.ravel(), n_rows=n, n_sites=m, fallback=fb)
 
-    def restrict_rows(self, keep: np.ndarray) -> "SparseCosts":
+    def restrict_rows(self, keep: np.ndarray) -> SparseCosts:
         keep_idx = np.flatnonzero(keep)
         lens = np.diff(self.indptr)[keep_idx]
         starts = self.indptr[keep_idx]
-        pos = np.concatenate([np.arange(s, s + l) for s, l in zip(starts, lens)]) if len(keep_idx) else np.zeros(0, int)
+        pos = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lens)]) if len(keep_idx) else np.zeros(0, int)
         indptr = np.concatenate([[0], np.cumsum(lens)])
         return SparseCosts(indptr=indptr, site=self.site[pos], cost=self.cost[pos],
                            fallback=self.fallback[keep_idx], n_sites=self.n_sites)

@@ -14,8 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.location.base import (_assignment_block, _BuildTimeout, _dedup_rows, _loads, _read_single,
-                                         _SitingModel)
+from citylogistics.location.base import (
+    _assignment_block,
+    _BuildTimeout,
+    _dedup_rows,
+    _loads,
+    _read_single,
+    _SitingModel,
+)
 from citylogistics.location.coverage import solve_set_cover
 from citylogistics.location.mip import Scip as _Scip
 from citylogistics.location.plan import LocationPlan

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 STATUSES = ("optimal", "feasible", "infeasible", "timeout")
 
@@ -176,7 +177,7 @@ class LocationPlan:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "LocationPlan":
+    def from_dict(cls, d: Mapping) -> LocationPlan:
         """Inverse of :meth:`to_dict`."""
         try:
             s = d["summary"]
@@ -210,7 +211,7 @@ class LocationPlan:
         return atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=1))
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike) -> "LocationPlan":
+    def from_json(cls, path: str | os.PathLike) -> LocationPlan:
         """Read a plan written by :meth:`to_json`."""
         path = Path(path)
         try:

@@ -12,8 +12,8 @@ Unreachable pairs are ``numpy.inf`` in both matrices.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -292,7 +292,7 @@ class RoutingProblem:
         depots: Sequence[int],
         stops: Sequence[Stop],
         vehicle_types: Sequence[VehicleType],
-    ) -> "RoutingProblem":
+    ) -> RoutingProblem:
         """Build a problem from matrices over ``node_ids`` (see class docs)."""
         return cls(tuple(node_ids), np.asarray(distance_m, dtype=float), np.asarray(duration_s, dtype=float),
                    tuple(depots), tuple(stops), tuple(vehicle_types))

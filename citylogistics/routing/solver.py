@@ -113,7 +113,7 @@ def _schedule(problem: RoutingProblem, vt: VehicleType, trips: Sequence[Sequence
     # Savelsbergh forward slack: leave later to remove waiting, keeping every window.
     waits = 0.0
     slack = math.inf
-    for kind, node, si, arr, start, dep in sched:
+    for _kind, _node, si, arr, start, _dep in sched:
         waits += start - arr
         if si >= 0 and problem.stops[si].tw_end_s is not None:
             slack = min(slack, waits + problem.stops[si].tw_end_s - start)
@@ -160,7 +160,7 @@ def _route_steps(problem: RoutingProblem, vt: VehicleType, name: str, trips: Seq
                 violations.append(f"{name}: load {load:g} outside [0, {vt.capacity:g}] after {s.id}")
             if s.tw_end_s is not None and start > s.tw_end_s + 1e-3:
                 violations.append(f"{name}: {s.id} served at {start:.1f} s after window end {s.tw_end_s}")
-    if any(l > vt.capacity + tol for l in trip_loads):
+    if any(trip_load > vt.capacity + tol for trip_load in trip_loads):
         violations.append(f"{name}: trip deliveries exceed capacity {vt.capacity:g}")
     return steps, cum_d, trip_no
 
