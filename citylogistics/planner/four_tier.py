@@ -83,6 +83,8 @@ class PlannerSettings:
     engine: str
     seed: int
     pickups: bool
+    #: the ``[hubs]`` table (:class:`citylogistics.planner.hubs_stage.HubSettings`); None: the city hub is fixed
+    hubs: Any = None
 
     def fleet_of(self, leg: str) -> tuple:
         """The vehicle types (:class:`citylogistics.routing.problem.VehicleType`) that run ``leg``."""
@@ -297,6 +299,25 @@ class _City:
     parent: np.ndarray        # the county hub of each T2 (-1: none)
     sid_index: Mapping[str, int]
     cand_by_node: Mapping[int, list[int]] = dataclasses.field(default_factory=dict)
+    hubs: _Hubs | None = None  # the chosen T0 hubs ([hubs] scenarios)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Hubs:
+    """The T0 hubs chosen by the ``[hubs]`` stage: the plan, each candidate's road
+    node and the road distance (km) from each hub to each county hub."""
+
+    plan: Any                                  # citylogistics.location.hubs.HubSitingPlan
+    node_of: Mapping[str, int]                 # hub id -> graph node index
+    distance_km: Mapping[tuple[str, str], float]  # (hub id, county hub site id) -> km
+
+    def split(self, year: int, stops: Sequence[tuple[str, int, float, float]]) -> list[tuple[str, list]]:
+        """The trunk stops of ``year`` grouped by the T0 hub each county hub is assigned to."""
+        assigned = self.plan.assignment[year]
+        by_hub: dict[str, list] = {}
+        for stop in stops:
+            by_hub.setdefault(assigned[stop[0]], []).append(stop)
+        return sorted(by_hub.items())
 
 
 def _candidates(regions, G, graph: _Graph, city_code: str, settings: PlannerSettings) -> pd.DataFrame:
@@ -373,10 +394,15 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
     res, any_cover = _siting(city, say)
     timings["siting"] = time.perf_counter() - t1
 
-    t2 = time.perf_counter()
     reach = city.graph.from_sources([city.hub_node])[0]
     for i, n in enumerate(city.cand["node"]):
         city.cand_by_node.setdefault(int(n), []).append(i)
+    if settings.hubs is not None:
+        t = time.perf_counter()
+        city.hubs = _hub_siting(city, G, params=params, any_cover=any_cover, reach=reach, say=say)
+        timings["hub_siting"] = time.perf_counter() - t
+
+    t2 = time.perf_counter()
     yearly_rows: list[tuple] = []
     routes: list[dict] = []
     unassigned: list[dict] = []
@@ -394,10 +420,77 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
     siting = {"status": res.status, "objective": res.objective, "bound": res.bound, "gap": res.gap,
               "shortfall": list(res.shortfall),
               "groups_villages": len(city.villages)}
+    sites = city.cand.copy()
+    if city.hubs is not None:
+        sites = _with_hubs(city, sites, siting, routes)
     timings["total"] = time.perf_counter() - t0
-    return CityPlan(city_code=city_code, sites=city.cand.copy(), villages=v, yearly=yearly, routes=tuple(routes),
+    return CityPlan(city_code=city_code, sites=sites, villages=v, yearly=yearly, routes=tuple(routes),
                     unassigned=tuple(final_unassigned + unassigned), siting=siting, timings_s=timings,
                     paths={})
+
+
+def _county_hub_loads(city: _City, *, params, any_cover: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The county hubs that open in the horizon (candidate indices) and their daily
+    loads per year (counties x years): delivery plus pickup of every village an
+    open station covers that year, summed by the station's county hub."""
+    from citylogistics.demand import settlement_demand
+
+    settings, cand, is_t1 = city.settings, city.cand, city.is_t1
+    t1 = np.flatnonzero(is_t1 & cand["open_year"].notna().to_numpy())
+    row = {int(c): k for k, c in enumerate(t1)}
+    load = np.zeros((len(t1), len(settings.years)))
+    for t, year in enumerate(settings.years):
+        _access, covered, station_of, _reason = _assign(city, year, any_cover=any_cover, reach=reach)
+        dem = settlement_demand(city.villages, year=year, params=params)
+        parcels = dem["delivery_parcels"].to_numpy(dtype=float)
+        if settings.pickups:
+            parcels = parcels + dem["pickup_parcels"].to_numpy(dtype=float)
+        for i in np.flatnonzero(covered):
+            c = int(station_of[i])
+            hub_c = c if is_t1[c] else int(city.parent[c])
+            if hub_c in row:
+                load[row[hub_c], t] += parcels[i]
+    return t1, load
+
+
+def _hub_siting(city: _City, G, *, params, any_cover: np.ndarray, reach: np.ndarray,
+                say: Callable[[str], Any]) -> _Hubs:
+    """The ``[hubs]`` stage (:mod:`citylogistics.planner.hubs_stage`): T0 hubs chosen
+    and county hubs assigned, before any routing."""
+    from citylogistics.planner.hubs_stage import site_hubs, snap_candidates
+
+    settings, hubs = city.settings, city.settings.hubs
+    nodes = snap_candidates(G, city.graph.index, hubs)
+    t1, load = _county_hub_loads(city, params=params, any_cover=any_cover, reach=reach)
+    county_ids = [str(city.cand["id"].iat[c]) for c in t1]
+    t1_nodes = city.cand["node"].to_numpy()[t1].astype(np.int64)
+    dist = np.vstack([city.graph.lengths_from(int(n), t1_nodes) / 1000.0 for n in nodes]) if len(t1) else \
+        np.zeros((len(nodes), 0))
+    say(f"{city.code}: siting hubs from {len(hubs.candidates)} candidates for {len(county_ids)} county hubs")
+    plan = site_hubs(hubs, county_ids=county_ids, load_parcels_per_day=load, distance_km=dist,
+                     years=settings.years, time_limit_s=settings.siting_time_limit_s, seed=settings.seed)
+    ids = [c.id for c in hubs.candidates]
+    return _Hubs(plan=plan, node_of=dict(zip(ids, (int(n) for n in nodes))),
+                 distance_km={(h, c): float(dist[i, k]) for i, h in enumerate(ids) for k, c in enumerate(county_ids)})
+
+
+def _with_hubs(city: _City, sites: pd.DataFrame, siting: dict, routes: Sequence[dict]) -> pd.DataFrame:
+    """The sites with a T0 row per hub candidate, and ``siting["hubs"]`` (plan,
+    routed loads, per-km check). A hub's final-year load is the routed trunk
+    load when the trunk leg is routed, else the planned load."""
+    from citylogistics.planner.hubs_stage import hub_sites, hubs_block, routed_loads, trunk_check
+
+    settings, hubs = city.settings, city.settings.hubs
+    routed = routed_loads(routes, years=settings.years)
+    final = settings.years[-1]
+    final_load = routed[final] if "trunk" in settings.route_legs else dict(city.hubs.plan.load[final])
+    check = trunk_check(routes, years=settings.years, model_cny_per_parcel_km=hubs.cost_per_parcel_km_cny)
+    siting["hubs"] = hubs_block(hubs, city.hubs.plan, routed_load=routed, check=check)
+    nodes = [city.hubs.node_of[c.id] for c in hubs.candidates]
+    rows = pd.DataFrame(hub_sites(hubs, city.hubs.plan, nodes=np.asarray(nodes), city_code=city.code,
+                                  final_load=final_load))
+    return pd.concat([sites, rows[[c for c in rows.columns if c in sites.columns] +
+                                 [c for c in rows.columns if c not in sites.columns]]], ignore_index=True)
 
 
 def _assign(city: _City, year: int, *, any_cover: np.ndarray, reach: np.ndarray):
@@ -421,15 +514,25 @@ def _assign(city: _City, year: int, *, any_cover: np.ndarray, reach: np.ndarray)
     return v_access, covered, station_of, reason.astype(object)
 
 
-def _route_leg(city: _City, depot: int | None, stops, *, leg: str, year: int) -> tuple[list[dict], list[dict]]:
-    """Route one leg from candidate ``depot`` (None: the city hub) and label its routes."""
+def _route_leg(city: _City, depot: int | str | None, stops, *, leg: str,
+               year: int) -> tuple[list[dict], list[dict]]:
+    """Route one leg from candidate ``depot`` (None: the city hub; a string: a
+    T0 hub chosen by the ``[hubs]`` stage) and label its routes."""
     settings = city.settings
-    node = int(city.hub_node) if depot is None else int(city.cand["node"].iat[depot])
-    depot_id = f"T0-{city.code}" if depot is None else city.cand["id"].iat[depot]
+    if isinstance(depot, str):
+        node, depot_id = int(city.hubs.node_of[depot]), depot
+    else:
+        node = int(city.hub_node) if depot is None else int(city.cand["node"].iat[depot])
+        depot_id = f"T0-{city.code}" if depot is None else city.cand["id"].iat[depot]
     r, u = _route(city.graph, node, depot_id, stops, leg=leg, settings=settings, start_s=settings.day_start_s,
                   split=True)
     for route in r:
         route.update(leg=leg, year=year, city=city.code, depot=depot_id)
+    if isinstance(depot, str) and leg == "trunk":
+        from citylogistics.planner.hubs_stage import route_parcel_km
+
+        for route in r:
+            route["parcel_km"] = round(route_parcel_km(route, city.hubs.distance_km), 1)
     return r, u
 
 
@@ -476,8 +579,12 @@ def _plan_year(city: _City, year: int, *, params, any_cover: np.ndarray, reach: 
     if "shuttle" in settings.route_legs:
         legs += [("shuttle", hub_c, shuttle_stops[hub_c]) for hub_c in sorted(shuttle_stops)]
     if "trunk" in settings.route_legs:
-        legs.append(("trunk", None, [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p)
-                                     for c, (d, p) in sorted(county_load.items())]))
+        trunk_stops = [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p)
+                       for c, (d, p) in sorted(county_load.items())]
+        if city.hubs is None:
+            legs.append(("trunk", None, trunk_stops))
+        else:  # from each open T0 hub to the county hubs assigned to it this year
+            legs += [("trunk", hub, stops) for hub, stops in city.hubs.split(year, trunk_stops)]
     for leg, depot, stops in legs:
         r, u = _route_leg(city, depot, stops, leg=leg, year=year)
         year_routes += r

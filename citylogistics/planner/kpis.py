@@ -17,7 +17,19 @@ province scenario) and every county.  Every row is a year's figure:
   ``access_mean_s``, ``worst_tenth_access_s`` (mean access time of the worst
   served tenth), ``gini_access_time``; ``min_county_coverage`` (lowest county
   population coverage inside the scope);
-- ``unserved_<reason>`` counts.
+- ``unserved_<reason>`` counts;
+- with city hubs chosen from candidates (``[hubs]``; :data:`HUB_COLUMNS`, after
+  ``min_county_coverage``, only in such plans so other plans' kpis.csv keep
+  their bytes): ``hubs_open``, ``land_used_m2`` (area of the open hubs),
+  ``hub_utilisation_max`` / ``hub_utilisation_mean`` (over open hubs: the
+  parcels delivered and picked up on the hub's trunk routes of a day ÷ its
+  daily capacity; 0 when the trunk leg is not routed), and the check of the
+  transport estimate: ``trunk_cost_per_parcel_km_cny`` (routed trunk cost of
+  a day ÷ the parcel-km the hub model charges for the same parcels: parcels ×
+  road distance hub → county hub) next to ``trunk_cost_per_parcel_km_model_cny``
+  (``hubs.cost_per_parcel_km_cny``). Hubs' land cost counts in
+  ``opening_cost_cny`` in the opening year and their annual cost in
+  ``site_cost_cny``. County scopes hold no hubs: NaN there.
 
 County scope counts last-mile routes from the county's stations and shuttles
 from its hub; trunk routes count in the city and province scopes only.
@@ -42,11 +54,15 @@ BASE_COLUMNS = ("year", "scope", "villages", "villages_covered", "villages_serve
                 "sites_opened", "opening_cost_cny", "site_cost_cny", "vehicle_cost_cny", "cost_cny", "parcels",
                 "cost_per_parcel_cny", "vehicle_km", "co2_kg", "access_mean_s", "worst_tenth_access_s",
                 "gini_access_time", "min_county_coverage")
+#: columns of plans with city hubs chosen from candidates (``[hubs]``), after ``min_county_coverage``
+HUB_COLUMNS = ("hubs_open", "land_used_m2", "hub_utilisation_max", "hub_utilisation_mean",
+               "trunk_cost_per_parcel_km_cny", "trunk_cost_per_parcel_km_model_cny")
 
 
-def kpi_columns(vehicle_types: Sequence[str]) -> tuple[str, ...]:
-    """Every column :func:`compute_kpis` writes for a fleet of these vehicle type names."""
-    return (*BASE_COLUMNS, *(f"co2_kg_{vt}" for vt in sorted(vehicle_types)),
+def kpi_columns(vehicle_types: Sequence[str], *, hubs: bool = False) -> tuple[str, ...]:
+    """Every column :func:`compute_kpis` writes for a fleet of these vehicle type
+    names (``hubs``: a plan with city hubs chosen from candidates)."""
+    return (*BASE_COLUMNS, *(HUB_COLUMNS if hubs else ()), *(f"co2_kg_{vt}" for vt in sorted(vehicle_types)),
             *(f"unserved_{rc}" for rc in REASON_COLUMNS))
 
 
@@ -98,6 +114,7 @@ def compute_kpis(villages: pd.DataFrame, yearly: pd.DataFrame, sites: pd.DataFra
     if top_scope == "province":
         scopes += [(f"city:{c}", c, None) for c in cities]
     scopes += [(f"county:{c}", None, c) for c in sorted(villages["county_code"].unique())]
+    has_hubs = bool((sites["tier"] == "T0").any())
     rows = []
     for year in years:
         yy = y[y["year"] == year]
@@ -116,11 +133,17 @@ def compute_kpis(villages: pd.DataFrame, yearly: pd.DataFrame, sites: pd.DataFra
             pop = float(g["population"].sum())
             open_now = s[s["open_year"].fillna(10_000) <= year]
             opened = s[s["open_year"] == year]
+            if has_hubs:  # T0 rows: the hubs' own land and annual costs
+                hub_open, hub_now = opened[opened["tier"] == "T0"], open_now[open_now["tier"] == "T0"]
+                opened, open_now = opened[opened["tier"] != "T0"], open_now[open_now["tier"] != "T0"]
             open_cost = float(np.where(opened["tier"] == "T1", settings.t1_open_cost_cny,
                                        settings.t2_open_cost_cny).sum())
             site_cost = float(np.where(open_now["tier"] == "T1", settings.t1_fixed_cost_cny_per_year,
                                        settings.t2_fixed_cost_cny_per_year).sum()
                               + settings.t3_fixed_cost_cny_per_year * int(g["served"].sum()))
+            if has_hubs:
+                open_cost += float(hub_open.loc[~hub_open["existing"].astype(bool), "land_cost_cny"].sum())
+                site_cost += float(hub_now["annual_cost_cny"].sum())
             vehicle_cost = float(rg["cost"].sum()) * DAYS_PER_YEAR if len(rg) else 0.0
             parcels = float(g.loc[g["served"], "delivery_parcels"].sum()) * DAYS_PER_YEAR
             total = open_cost + site_cost + vehicle_cost
@@ -145,6 +168,9 @@ def compute_kpis(villages: pd.DataFrame, yearly: pd.DataFrame, sites: pd.DataFra
                 "min_county_coverage": round(float(county_cov.reindex(g["county_code"].unique()).min()), 6)
                 if len(g) else float("nan"),
             }
+            if has_hubs:
+                row.update(_hub_kpis(hub_now, year=year, settings=settings, hubs_in_scope=county is None,
+                                     routes=routes))
             for vt in vtypes:
                 row[f"co2_kg_{vt}"] = round(float(rg.loc[rg["vehicle_type"] == vt, "co2"].sum()) * DAYS_PER_YEAR, 1) \
                     if len(rg) else 0.0
@@ -153,6 +179,30 @@ def compute_kpis(villages: pd.DataFrame, yearly: pd.DataFrame, sites: pd.DataFra
                 row[f"unserved_{rc}"] = int(reasons.get(rc, 0))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _hub_kpis(hubs_open: pd.DataFrame, *, year: int, settings, hubs_in_scope: bool,
+              routes: Sequence[dict]) -> dict:
+    """The :data:`HUB_COLUMNS` of one (year, scope) row; NaN in county scopes."""
+    if not hubs_in_scope:
+        return dict.fromkeys(HUB_COLUMNS, float("nan"))
+    load: dict[str, float] = {}
+    parcel_km = cost = 0.0
+    for r in routes:
+        if r["leg"] != "trunk" or r["year"] != year or r["depot"] not in set(hubs_open["id"]):
+            continue
+        load[r["depot"]] = load.get(r["depot"], 0.0) + sum(
+            float(s.get("delivery", 0.0)) + float(s.get("pickup", 0.0)) for s in r["steps"]
+            if s["type"] in ("delivery", "pickup"))
+        parcel_km += float(r.get("parcel_km", 0.0))
+        cost += r.get("fixed_cost_cny", 0.0) + r.get("distance_cost_cny", 0.0) + r.get("time_cost_cny", 0.0)
+    util = np.array([load.get(h, 0.0) / float(c) for h, c in zip(hubs_open["id"], hubs_open["capacity_parcels_per_day"])])
+    model = settings.hubs.cost_per_parcel_km_cny if getattr(settings, "hubs", None) is not None else float("nan")
+    return {"hubs_open": len(hubs_open), "land_used_m2": round(float(hubs_open["area_m2"].sum()), 1),
+            "hub_utilisation_max": round(float(util.max()), 6) if len(util) else float("nan"),
+            "hub_utilisation_mean": round(float(util.mean()), 6) if len(util) else float("nan"),
+            "trunk_cost_per_parcel_km_cny": round(cost / parcel_km, 6) if parcel_km > 0 else float("nan"),
+            "trunk_cost_per_parcel_km_model_cny": model}
 
 
 def summary_rows(k) -> list[tuple[str, str]]:

@@ -260,6 +260,7 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
 def planner_settings(scenario: Scenario):
     """The planner's settings from a scenario with a ``[plan]`` table."""
     from citylogistics.planner.four_tier import PlannerSettings
+    from citylogistics.planner.hubs_stage import HubSettings
 
     p, s = scenario.plan, scenario.sites
     fleet = tuple((v.leg, v.vehicle_type()) for v in scenario.vehicles)
@@ -273,7 +274,10 @@ def planner_settings(scenario: Scenario):
         next_day_cutoff_s=p.next_day_cutoff_s, service_s=scenario.routing.service_s,
         siting_time_limit_s=p.siting_time_limit_s, route_time_limit_s=p.route_time_limit_s,
         lastmile_time_limit_s=p.lastmile_time_limit_s,
-        engine=scenario.routing.engine, seed=scenario.seed, pickups=scenario.routing.pickups)
+        engine=scenario.routing.engine, seed=scenario.seed, pickups=scenario.routing.pickups,
+        hubs=None if scenario.hubs is None else HubSettings.from_section(
+            scenario.hubs, path=scenario.resolve(scenario.hubs.candidates), source=scenario.path, years=p.years,
+            province=scenario.city.strip().lower() in PROVINCE_CODES))
 
 
 PROVINCE_CODES = ("330000", "zhejiang", "浙江", "浙江省", "province")
