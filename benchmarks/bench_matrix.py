@@ -14,10 +14,19 @@ Values are compared (same K nearest travel times for every village). Peak
 memory of the csgraph call is measured with tracemalloc (numpy buffers are
 traced), process peak RSS with getrusage.
 
+With ``--travel``: dense origin x destination matrices instead, on the imported
+Hangzhou-centre streets (``networks/hangzhou_centre_streets.graphml``, directed,
+one-way streets) and on a city network (``networks/<city>.graphml``):
+``citylogistics.network.matrix.travel_matrix`` (graph -> CSR, then scipy's
+Dijkstra) vs networkx's ``single_source_dijkstra_path_length`` from every origin,
+both warm (one untimed call first) in the same process, best of ``--repeat``;
+the values must be identical (target: travel_matrix at least 8x faster).
+
 Usage (from the repo root)::
 
-    /work/venv/bin/python benchmarks/bench_matrix.py                 # all stations
-    /work/venv/bin/python benchmarks/bench_matrix.py --stations 200  # quicker baseline
+    .venv/bin/python benchmarks/bench_matrix.py                 # all stations
+    .venv/bin/python benchmarks/bench_matrix.py --stations 200  # quicker baseline
+    .venv/bin/python benchmarks/bench_matrix.py --travel        # travel_matrix vs networkx, ~1 min
 """
 
 from __future__ import annotations
@@ -92,13 +101,83 @@ def compare(S, ref: dict, villages: list) -> tuple[bool, float]:
     return same, max_diff
 
 
+def _best(fn, repeat: int) -> tuple[float, object]:
+    """Best wall time of ``repeat`` calls after one untimed warm-up call, and the last result."""
+    out = fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def _nx_matrix(G: nx.Graph, origins: list, destinations: list, weight: str) -> np.ndarray:
+    out = np.full((len(origins), len(destinations)), np.inf)
+    for i, o in enumerate(origins):
+        dist = nx.single_source_dijkstra_path_length(G, o, weight=weight)
+        out[i] = [dist.get(d, np.inf) for d in destinations]
+    return out
+
+
+def travel_rows(name: str, G: nx.Graph, origins: list, destinations: list, weight: str, repeat: int) -> list:
+    """travel_matrix vs networkx on one graph: table rows and whether the values are identical."""
+    from citylogistics.network.matrix import CsrNetwork, travel_matrix
+
+    t_nx, ref = _best(lambda: _nx_matrix(G, origins, destinations, weight), repeat)
+    t_tm, M = _best(lambda: travel_matrix(G, origins, destinations, weight=weight), repeat)
+    net = CsrNetwork.from_graph(G, weight=weight)
+    t_csr, M2 = _best(lambda: travel_matrix(net, origins, destinations, weight=weight), repeat)
+    exact = bool(np.array_equal(M.values, ref)) and bool(np.array_equal(M2.values, ref))
+    finite = np.isfinite(ref)
+    diff = float(np.max(np.abs(M.values[finite] - ref[finite]))) if finite.any() else 0.0
+    kind = "directed" if G.is_directed() else "undirected"
+    size = f"{name} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges, {kind}), {len(origins)} x {len(destinations)}"
+    ident = f"{exact} (max |diff| {diff:.1e}, {int((~finite).sum())} unreachable)"
+    return [(size, "networkx single_source_dijkstra_path_length per origin", t_nx, 1.0, "-"),
+            (size, "citylogistics travel_matrix (incl. graph -> CSR)", t_tm, t_nx / t_tm, ident),
+            (size, "citylogistics travel_matrix on a prebuilt CsrNetwork", t_csr, t_nx / t_csr, ident)], exact
+
+
+def main_travel(args) -> int:
+    from citylogistics.network.graph import load_graphml
+
+    rng = np.random.default_rng(0)
+    folder = Path(args.networks)
+    streets = load_graphml(folder / "hangzhou_centre_streets.graphml")
+    nodes = sorted(streets.nodes)
+    pick = sorted(rng.choice(len(nodes), size=min(args.points, len(nodes)), replace=False).tolist())
+    pts = [nodes[i] for i in pick]
+    city = load_graphml(folder / f"{args.city}.graphml")
+    sources = sorted(n for n, k in city.nodes(data="kind") if k in ("hub", "county", "town"))
+    villages = sorted(n for n, k in city.nodes(data="kind") if k == "village")
+    rows, ok = [], True
+    for name, G, o, d in (("Hangzhou-centre streets", streets, pts, pts),
+                          (f"{args.city}.graphml, hub/seats/towns x villages", city, sources, villages)):
+        r, same = travel_rows(name, G, o, d, args.weight, args.repeat)
+        rows += r
+        ok &= same
+    print(f"weight {args.weight}; best of {args.repeat} warm runs in one process\n")
+    print("| graph, origins x destinations | method | seconds | speed-up vs networkx | identical values |")
+    print("|---|---|---:|---:|---|")
+    for size, method, sec, ratio, ident in rows:
+        print(f"| {size} | {method} | {sec:.3f} | {ratio:.1f}x | {ident} |")
+    return 0 if ok else 1
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--networks", default=str(ROOT / "networks"))
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--stations", type=int, default=0, help="use only the first N stations (0 = all)")
     ap.add_argument("--weight", default="travel_time_s")
+    ap.add_argument("--travel", action="store_true", help="dense travel_matrix vs networkx instead (see above)")
+    ap.add_argument("--points", type=int, default=500, help="--travel: street nodes drawn (origins = destinations)")
+    ap.add_argument("--city", default="hangzhou", help="--travel: the city network networks/<city>.graphml")
+    ap.add_argument("--repeat", type=int, default=3, help="--travel: timed runs after the warm-up (best kept)")
     args = ap.parse_args(argv)
+    if args.travel:
+        return main_travel(args)
 
     from citylogistics.network.matrix import nearest_k
 
