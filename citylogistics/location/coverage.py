@@ -116,12 +116,12 @@ class _Coverage:
 
     def __init__(self, rows: np.ndarray, w: np.ndarray):
         self.w = np.asarray(w, dtype=np.float64)
-        self.shape = rows.shape
+        self.shape: tuple[int, int] = rows.shape
         self.a = csr_matrix(rows.astype(np.float64))
         self.at = self.a.T.tocsr()
         self.dense = rows.astype(np.float64) if rows.size <= self._DENSE_MAX else None
 
-    def column(self, j: int) -> np.ndarray:
+    def column(self, j: int | np.integer) -> np.ndarray:
         """Groups site ``j`` covers."""
         return self.at.indices[self.at.indptr[j]:self.at.indptr[j + 1]]
 
@@ -235,10 +235,10 @@ def _model(a: csr_matrix, w: np.ndarray, *, p: int, lower: np.ndarray, upper: np
     matrix = csr_matrix((data, indices, indptr), shape=(n_groups + 1, n_sites + n_groups))
     model = mbh.ModelBuilderHelper()
     model.fill_model_from_sparse_data(
-        np.concatenate([lower, np.zeros(n_groups)]).astype(np.float64),
-        np.concatenate([upper, np.ones(n_groups)]).astype(np.float64),
-        np.concatenate([np.zeros(n_sites), w]).astype(np.float64),
-        np.full(n_groups + 1, -np.inf), np.concatenate([[float(p)], np.zeros(n_groups)]), matrix)
+        np.concatenate([lower, np.zeros(n_groups)]).astype(np.float64),  # type: ignore[arg-type]  # ortools' pybind stub: ndarray[float64[m, 1]]
+        np.concatenate([upper, np.ones(n_groups)]).astype(np.float64),  # type: ignore[arg-type]
+        np.concatenate([np.zeros(n_sites), w]).astype(np.float64),  # type: ignore[arg-type]
+        np.full(n_groups + 1, -np.inf), np.concatenate([[float(p)], np.zeros(n_groups)]), matrix)  # type: ignore[arg-type]
     return _finish(model, maximize=True, offset=offset, n_integer=n_sites if integer else 0)
 
 
@@ -429,10 +429,10 @@ def _greedy_cover(cov: _Coverage, cost: np.ndarray, *, allowed: np.ndarray, star
         open_mask[j] = True
         gains, n_new = cov.open_site(j, cnt, gains, ones)
         left -= n_new
-    for j in sorted(np.flatnonzero(open_mask & ~start), key=lambda j: (-cost[j], j)):
-        rows_j = cov.column(j)
+    for site in sorted(np.flatnonzero(open_mask & ~start), key=lambda j: (-cost[j], j)):
+        rows_j = cov.column(site)
         if (cnt[rows_j] >= 2).all():
-            open_mask[j] = False
+            open_mask[site] = False
             cnt[rows_j] -= 1
     return open_mask
 
@@ -445,7 +445,7 @@ def _cover_model(a: csr_matrix, cost: np.ndarray, *, upper: np.ndarray, offset: 
     n_rows, n_sites = a.shape
     model = mbh.ModelBuilderHelper()
     model.fill_model_from_sparse_data(
-        np.zeros(n_sites), upper.astype(np.float64), cost.astype(np.float64),
+        np.zeros(n_sites), upper.astype(np.float64), cost.astype(np.float64),  # type: ignore[arg-type]  # ortools' pybind stub: ndarray[float64[m, 1]]
         np.ones(n_rows), np.full(n_rows, np.inf), csr_matrix(a))
     return _finish(model, maximize=False, offset=offset, n_integer=n_sites if integer else 0)
 

@@ -34,7 +34,7 @@ class Scip:
     """
 
     def __init__(self, *, time_limit_s: float, seed: int | None, name: str):
-        from ortools.linear_solver import pywraplp
+        import ortools.linear_solver.pywraplp as pywraplp  # plain import: mypy sees only ortools.linear_solver.python as typed
 
         self.created = time.perf_counter()
         self.deadline = self.created + float(time_limit_s)

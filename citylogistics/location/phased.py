@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,8 @@ def _site_variables(solver, existing: np.ndarray, parent: np.ndarray, T: int) ->
     """``y[j][t]`` (``None`` for existing sites), a site once open stays open, a
     station needs its county hub."""
     n_c = len(existing)
-    y = [[solver.BoolVar(f"y{j}_{t}") if not existing[j] else None for t in range(T)] for j in range(n_c)]
+    y: list[list[Any]] = [[solver.BoolVar(f"y{j}_{t}") if not existing[j] else None for t in range(T)]
+                          for j in range(n_c)]
     for j in range(n_c):
         if existing[j]:
             continue
@@ -147,8 +149,9 @@ def _opening_costs(solver, y: list[list], open_cost: np.ndarray, existing: np.nd
         terms = [open_cost[j] * (y[j][t] - (y[j][t - 1] if t else 0)) for j in range(n_c) if not existing[j]]
         cost_t = solver.Sum(terms) if terms else 0
         new_cost.append(cost_t)
-        if budgets[t] is not None and terms:
-            solver.Add(cost_t <= float(budgets[t]))
+        budget = budgets[t]
+        if budget is not None and terms:
+            solver.Add(cost_t <= float(budget))
     return solver.Sum(new_cost) if n_c else 0
 
 
@@ -174,9 +177,10 @@ def _target_slacks(solver, covered: list, targets: Sequence[float | None], T: in
     """Per year, the shortfall ``s_t`` against the coverage target (``None``: no target)."""
     slack = []
     for t in range(T):
-        if targets[t] is not None:
+        target = targets[t]
+        if target is not None:
             s = solver.NumVar(0, 1, f"s{t}")
-            solver.Add(covered[t] + s >= float(targets[t]))
+            solver.Add(covered[t] + s >= float(target))
             slack.append(s)
         else:
             slack.append(None)

@@ -208,7 +208,7 @@ class LocationPlan:
         """Write the plan as JSON atomically (temp file + rename)."""
         from citylogistics.fileio import atomic_write_text
 
-        return atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=1))
+        return atomic_write_text(Path(path), json.dumps(self.to_dict(), ensure_ascii=False, indent=1))
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> LocationPlan:

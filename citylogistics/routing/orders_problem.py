@@ -9,7 +9,7 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -136,7 +136,7 @@ class OrdersProblem:
 
     # ---- locations ----------------------------------------------------
     @functools.cached_property
-    def _layout(self):
+    def _layout(self) -> tuple[tuple[str, ...], np.ndarray, dict[str, int]]:
         """Node ids, (lon, lat) per node, the node of each order."""
         points: list[tuple[float, float]] = [(d.lon, d.lat) for d in self.depots]
         node_ids = [d.id for d in self.depots]
@@ -198,6 +198,14 @@ class OrdersProblem:
                          source=self.orders.source, where=f"line {o.line}: lon/lat")
         return nodes, np.asarray(dist, dtype=float)
 
+    @property
+    def _network_snap(self) -> tuple[np.ndarray, np.ndarray]:
+        """:attr:`snapped` for callers that have checked there is a network."""
+        snapped = self.snapped
+        if snapped is None:  # pragma: no cover - callers check self.network first
+            raise RuntimeError("no road network to snap to")
+        return snapped
+
     @functools.cached_property
     def matrices(self) -> tuple[np.ndarray, np.ndarray]:
         """(distance_m, duration_s) over :attr:`node_ids` (see the class formulation)."""
@@ -209,7 +217,7 @@ class OrdersProblem:
             return dist, dist / self._v_ref
         from citylogistics.network.matrix import od_matrices
 
-        nodes, access = self.snapped
+        nodes, access = self._network_snap
         uniq = list(dict.fromkeys(nodes.tolist()))
         pos = {n: i for i, n in enumerate(uniq)}
         idx = np.array([pos[n] for n in nodes.tolist()], dtype=np.int64)
@@ -229,12 +237,13 @@ class OrdersProblem:
     @property
     def _v_ref(self) -> float:
         """The fastest vehicle's speed (m/s): the duration matrix is at this speed."""
-        return max(v.speed_kmh for v in self.vehicles) / 3.6
+        # every vehicle has a speed when this is used (no network, or speeds given: checked on construction)
+        return max(cast(float, v.speed_kmh) for v in self.vehicles) / 3.6
 
     def speed_factor(self, vehicle: OrderVehicle) -> float:
         if self.uses_network_speeds:
             return 1.0
-        return self._v_ref * 3.6 / vehicle.speed_kmh
+        return self._v_ref * 3.6 / cast(float, vehicle.speed_kmh)  # set: speeds are all given or all None
 
     def type_name(self, vehicle: OrderVehicle, depot: Depot) -> str:
         return vehicle.name if len(self.depots) == 1 else f"{vehicle.name}@{depot.id}"
@@ -275,7 +284,7 @@ class OrdersProblem:
         else:
             from citylogistics.network.matrix import travel_matrix
 
-            nodes, access = self.snapped
+            nodes, access = self._network_snap
             uniq = list(dict.fromkeys(nodes.tolist()))
             pos = {n: i for i, n in enumerate(uniq)}
             idx = np.array([pos[n] for n in nodes.tolist()], dtype=np.int64)
@@ -309,13 +318,13 @@ class OrdersProblem:
         from citylogistics.network.matrix import graph_to_csr
 
         G = self.network
-        nodes, _ = self.snapped
+        nodes, _ = self._network_snap
         weight = "travel_time_s" if self.uses_network_speeds else "length_m"
         csr, order, index = graph_to_csr(G, weight)
         pts = self.node_points
         node_of = {d.id: k for k, d in enumerate(self.depots)}
         node_of.update(self.order_node)
-        legs = []
+        legs: list[tuple[str, str]] = []
         for r in plan.routes:
             ids = [s.id for s in r.steps]
             legs.extend((a, b) for a, b in zip(ids, ids[1:]) if a != b)
@@ -462,6 +471,7 @@ def _check_route(problem: RoutingProblem, r, vt: VehicleType, stops: Mapping[str
         if s.type == "end":
             t = arrival
             break
+        assert stop is not None  # a delivery or pickup step: looked up above
         start = max(arrival, stop.tw_start_s)
         inside = stop.tw_end_s is None or start <= stop.tw_end_s + 1e-6
         if inside:

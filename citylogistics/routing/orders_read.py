@@ -107,7 +107,7 @@ def parse_shift(text: str, *, source: str = "--shift", where: str | None = None)
     return start, end
 
 
-def _parse_time(text: str):
+def _parse_time(text: str) -> float | _dt.datetime:
     """A clock time (float seconds) or a datetime; ``ValueError`` if neither."""
     t = text.strip()
     try:
@@ -348,7 +348,7 @@ def _order_row(row: list[str], index: dict[str, int], line: int, seen: dict[str,
     s_t = _cell(row, index, "service_s")
     service = default_service_s if not s_t else _number(
         s_t, source=src, where=f"line {line}: service_s", what="seconds of service", lo=0, hi=MAX_SERVICE_S)
-    times = []
+    times: list[float | _dt.datetime | None] = []
     for key in ("tw_start", "tw_end"):
         t = _cell(row, index, key)
         if not t:

@@ -218,7 +218,7 @@ def solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolvePar
     if need_time:
         _add_time(routing, manager, problem, keep, stops, vehicles, first_stop, v_time)
     if need_dist:
-        dcap = [P.dist_floor(vts[t].max_distance_m) if vts[t].max_distance_m is not None else P.BIG
+        dcap = [P.BIG if (limit_m := vts[t].max_distance_m) is None else P.dist_floor(limit_m)
                 for t in vehicles]
         routing.AddDimensionWithVehicleTransitAndCapacity(v_dist, 0, dcap, True, "Distance")
     for k, s in enumerate(stops):

@@ -152,7 +152,7 @@ class IntPolicy:
         total += sum(problem.stops[i].service_s for i in stop_idx)
         total += 2 * sf * float(fin.max(axis=1).sum()) + 1.0
         total = max(total, max((s.tw_end_s or 0.0) for s in problem.stops) if problem.stops else 0.0)
-        return int(min(cls.time(total), cls.BIG // 4))
+        return min(int(cls.time(total)), cls.BIG // 4)
 
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from citylogistics.errors import InputError
 
@@ -204,22 +204,27 @@ class SolverStats(Mapping[str, Any]):
             core["violations"] = tuple(core["violations"] or ())
         return cls(**core, extra={k: v for k, v in d.items() if k not in STATS_FIELDS}, keys_order=tuple(d))
 
+    @property
+    def _keys(self) -> tuple[str, ...]:
+        # never None once __post_init__ has run
+        return cast(tuple[str, ...], self.keys_order)
+
     def __getitem__(self, key: str) -> Any:
-        if key not in self.keys_order:
+        if key not in self._keys:
             raise KeyError(key)
         if key == "violations":
             return list(self.violations)
         return getattr(self, key) if key in STATS_FIELDS else self.extra[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.keys_order)
+        return iter(self._keys)
 
     def __len__(self) -> int:
-        return len(self.keys_order)
+        return len(self._keys)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data, keys in recorded order (the ``summary.solver`` block of a plan)."""
-        return {k: self[k] for k in self.keys_order}
+        return {k: self[k] for k in self._keys}
 
 
 

@@ -24,7 +24,7 @@ __all__ = ["VehicleType", "Stop", "RoutingProblem"]
 _SRC = "RoutingProblem"
 
 
-def _finite_nonneg(value: float, *, source: str, where: str, allow_none: bool = False) -> None:
+def _finite_nonneg(value: float | None, *, source: str, where: str, allow_none: bool = False) -> None:
     if value is None:
         if allow_none:
             return
