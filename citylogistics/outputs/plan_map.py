@@ -161,6 +161,9 @@ def map_plan(plan, *, m=None, county_polygons=None, max_lastmile_routes: int = 3
     for layer in top_layers:  # sites above areas, villages and routes
         layer.add_to(m)
     _legend(m, plan, years)
+    from citylogistics.outputs.hub_layers import add_hub_layers  # [hubs] plans: candidates, catchments
+
+    add_hub_layers(m, plan)
     folium.LayerControl(collapsed=True).add_to(m)
     lons = np.concatenate([plan.villages["lon"].to_numpy(dtype=float), plan.sites["lon"].to_numpy(dtype=float)])
     lats = np.concatenate([plan.villages["lat"].to_numpy(dtype=float), plan.sites["lat"].to_numpy(dtype=float)])
