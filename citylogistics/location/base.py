@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -228,8 +228,9 @@ class _SitingModel:
             ub = 1 if allowed[j] else 0
             y.append(s.IntVar(lb, ub, f"y{j}"))
         if self.budget_cny is not None:
-            s.Add(sum(float(self.fixed_cost_cny[j]) * y[j] for j in range(self.n_sites)
-                      if self.fixed_cost_cny[j] > 0) <= float(self.budget_cny))
+            fixed = cast(np.ndarray, self.fixed_cost_cny)  # set: budget_cny needs it (checked on construction)
+            s.Add(sum(float(fixed[j]) * y[j] for j in range(self.n_sites)
+                      if fixed[j] > 0) <= float(self.budget_cny))
         return y
 
     def _plan(self, *, open_mask: np.ndarray, assign: np.ndarray, objective: float, bound: float,
@@ -240,7 +241,7 @@ class _SitingModel:
             covered = assign >= 0
         assignment = {d: (self.site_ids[assign[i]] if assign[i] >= 0 else None)
                       for i, d in enumerate(self.demand_ids)}
-        ex = {"n_demand": self.n_demand, "n_sites": self.n_sites}
+        ex: dict[str, Any] = {"n_demand": self.n_demand, "n_sites": self.n_sites}
         if self.fixed_cost_cny is not None:
             ex["fixed_cost_cny"] = float(self.fixed_cost_cny[open_mask].sum())
         if self.budget_cny is not None:
@@ -407,7 +408,7 @@ def _assignment_block(model: _SitingModel, scip: _Scip, y: list, *, binary: bool
             raise _BuildTimeout
         cols = np.flatnonzero(allowed & np.isfinite(model.cost[i]))
         row = []
-        for j in cols:
+        for j in cols.tolist():
             v = s.IntVar(0, 1, "") if binary else s.NumVar(0, 1, "")
             x[i, j] = v
             row.append(v)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class CapacitatedFacilityLocation(_SitingModel):
             return self._empty_plan("timeout", bound, time.perf_counter() - t0, extra)
         open_mask, assign = built
         acost = float(unit[np.arange(self.n_demand), assign].sum())
-        objective = float(self.fixed_cost_cny[open_mask].sum()) + acost
+        objective = float(self._fixed_cost[open_mask].sum()) + acost
         trivial = float(np.where(self.allowed_mask[None, :], unit, np.inf).min(axis=1).sum())
         best = max(bound, trivial) if math.isfinite(bound) else trivial
         load = np.bincount(assign, weights=self.weights, minlength=self.n_sites)
@@ -96,6 +97,16 @@ class CapacitatedFacilityLocation(_SitingModel):
                  "load": {self.site_ids[j]: float(load[j]) for j in np.flatnonzero(load > 1e-9)}}
         return self._plan(open_mask=open_mask, assign=assign, objective=objective, bound=min(best, objective),
                           status="feasible", seconds=time.perf_counter() - t0, extra=extra)
+
+    @property
+    def _fixed_cost(self) -> np.ndarray:
+        """``fixed_cost_cny``: never None once checked (zeros when not given)."""
+        return cast(np.ndarray, self.fixed_cost_cny)
+
+    @property
+    def _capacities(self) -> np.ndarray:
+        """``capacities``: required, so never None once checked."""
+        return cast(np.ndarray, self.capacities)
 
     @property
     def _unit_cost(self) -> np.ndarray:
@@ -109,18 +120,19 @@ class CapacitatedFacilityLocation(_SitingModel):
         y = self._add_site_vars(scip)
         if self.p is not None:
             s.Add(sum(y) <= int(self.p))
-        cap = np.where(np.isfinite(self.capacities), self.capacities, float(self.weights.sum()) + 1.0)
+        cap = np.where(np.isfinite(self._capacities), self._capacities, float(self.weights.sum()) + 1.0)
         unit = self._unit_cost
         name = f"cfl_{self.sourcing}"
-        extra = {"sourcing": self.sourcing, "p": self.p, "solver": "SCIP"}
+        extra: dict[str, Any] = {"sourcing": self.sourcing, "p": self.p, "solver": "SCIP"}
         try:
             x, assign_obj = _assignment_block(self, scip, y, binary=self.sourcing == "single",
                                               capacities=cap, unit_cost=unit)
         except _BuildTimeout:
             return _renamed(self._greedy_or_empty(t0, math.nan, {**extra, "stopped": "model building hit the time limit"},
                                                   unit), name)
-        s.Minimize(sum(float(self.fixed_cost_cny[j]) * y[j] for j in range(self.n_sites)
-                       if self.fixed_cost_cny[j] > 0) + assign_obj)
+        fixed = self._fixed_cost
+        s.Minimize(sum(float(fixed[j]) * y[j] for j in range(self.n_sites)
+                       if fixed[j] > 0) + assign_obj)
         status, objv, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
         if status == "timeout":

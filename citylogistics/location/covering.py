@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -69,7 +70,8 @@ class SetCovering(_SitingModel):
             within[coverable], required=self.required_mask, allowed=self.allowed_mask,
             fixed_cost=self.fixed_cost_cny if (self.minimize == "cost" or self.budget_cny is not None)
             else None)
-        a = np.ones(self.n_sites) if self.minimize == "sites" else self.fixed_cost_cny
+        # minimize="cost" needs fixed_cost_cny (checked on construction)
+        a = np.ones(self.n_sites) if self.minimize == "sites" else cast(np.ndarray, self.fixed_cost_cny)
         extra = {"limit": self.limit, "minimize": self.minimize,
                  "uncoverable_points": int((~coverable).sum()), "solver": "SCIP"}
         if self.budget_cny is None:
@@ -90,8 +92,8 @@ class SetCovering(_SitingModel):
         rows = _dedup_rows(within[coverable] & ~dominated[None, :])
         for cols in rows:  # low-level API: cheaper than the natural one on small models
             row = s.Constraint(1.0, s.infinity())
-            for j in cols:
-                row.SetCoefficient(y[j], 1.0)
+            for site in cols:
+                row.SetCoefficient(y[site], 1.0)
         if len(rows) <= 2000:
             scip.add_params("presolving/maxrounds = 0")
         objective_fn = s.Objective()

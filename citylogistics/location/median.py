@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -108,7 +109,7 @@ class PMedian(_SitingModel):
         y = self._add_site_vars(scip)
         s.Add(sum(y) == int(self.p))
         m_allowed = int(self.allowed_mask.sum())
-        objective_terms = []
+        objective_terms: list[Any] = []  # linear expressions of the solver
         const = 0.0
         n_rows = 0
         for i in range(self.n_demand):
