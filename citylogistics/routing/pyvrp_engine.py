@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,8 @@ def build_data(problem: RoutingProblem, keep: Sequence[int], *, prize_required: 
     big = int(P.BIG // 64)  # PyVRP warns above 2**44
     D = np.minimum(P.dist(problem.distance_m[np.ix_(real, real)]), big)
     profiles: dict[tuple, int] = {}
-    dists, durs = [], []
+    dists: list[np.ndarray] = []
+    durs: list[np.ndarray] = []
     for vt in vts:
         key = (vt.speed_factor, vt.open_end)
         if key in profiles:
@@ -102,7 +104,7 @@ def build_data(problem: RoutingProblem, keep: Sequence[int], *, prize_required: 
     for k, s in enumerate(stops):
         opt = (not s.required) or prize_required
         prize = P.money(s.penalty_cny) if not s.required else (_required_prize(problem, s) if prize_required else 0)
-        kw = {}
+        kw: dict[str, Any] = {}
         if s.tw_end_s is not None:
             kw["tw_late"] = P.time_floor(s.tw_end_s)
         clients.append(Client(location=first + k, delivery=[P.load(s.delivery)], pickup=[P.load(s.pickup)],
@@ -130,7 +132,8 @@ def build_data(problem: RoutingProblem, keep: Sequence[int], *, prize_required: 
                             unit_duration_cost=P.cost_per_time_unit(vt),
                             profile=profiles[(vt.speed_factor, vt.open_end)], name=vt.name, **kw))
         type_of.append(t)
-    data = ProblemData(locations, clients, depots, types, dists, durs)
+    # PyVRP's stub types the matrices as np.ndarray[int], int in the shape slot, which no array matches
+    data = ProblemData(locations, clients, depots, types, dists, durs)  # type: ignore[arg-type]
     return data, type_of
 
 
@@ -158,7 +161,7 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
     from pyvrp import PenaltyParams
     from pyvrp import SolveParams as PVParams
     from pyvrp import solve as pv_solve
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
     t_start = time.perf_counter()
     if not any(vt.count > 0 for vt in problem.vehicle_types):
@@ -172,7 +175,7 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
 
     def run(prize: bool, budget_s: float):
         data, type_of = build_data(problem, keep, prize_required=prize)
-        crit = [MaxRuntime(budget_s)]
+        crit: list[StoppingCriterion] = [MaxRuntime(budget_s)]
         if limit is not None:
             crit.append(MaxIterations(limit))
         pv_params = PVParams()
@@ -197,10 +200,10 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
     elapsed = time.perf_counter() - t_start
     specs, dropped = _extract(res, keep, type_of)
     stopped = "iteration_limit" if limit is not None and res.num_iterations >= limit else "time_limit"
-    info = {"status": "feasible" if res.best.is_feasible() else "infeasible",
-            "objective": int(res.cost()) if res.best.is_feasible() else None,
-            "iterations": int(res.num_iterations), "stopped_by": stopped,
-            "required_as_prizes": bool(prize_required), "retried": retried}
+    info: dict[str, Any] = {"status": "feasible" if res.best.is_feasible() else "infeasible",
+                            "objective": int(res.cost()) if res.best.is_feasible() else None,
+                            "iterations": int(res.num_iterations), "stopped_by": stopped,
+                            "required_as_prizes": bool(prize_required), "retried": retried}
     if notes:
         info["warnings"] = sorted(set(notes))
     if limit is not None:
