@@ -47,7 +47,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -135,7 +135,7 @@ def _tokens_with_lines(path: Path) -> list[tuple[str, int]]:
     except UnicodeDecodeError as exc:
         raise InputError(f"is not a text file (byte {exc.start} is not UTF-8); give a Prodhon .dat file",
                          source=str(path)) from None
-    out = []
+    out: list[tuple[str, int]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         out.extend((tok, lineno) for tok in line.split())
     return out
@@ -152,8 +152,17 @@ class _Cursor:
     def _last_line(self) -> int:
         return self.toks[-1][1] if self.toks else 0
 
+    @overload
+    def number(self, field_name: str, *, integer: Literal[True], minimum: float | None = None,
+               strict_min: bool = False) -> int: ...
+
+    @overload
+    def number(self, field_name: str, *, integer: Literal[False] = False, minimum: float | None = None,
+               strict_min: bool = False) -> float: ...
+
     def number(self, field_name: str, *, integer: bool = False, minimum: float | None = None,
                strict_min: bool = False) -> float:
+        """The next number; an ``int`` when ``integer``."""
         if self.pos >= len(self.toks):
             raise InputError(f"the file ends after line {self._last_line()}: it is truncated; take a complete "
                              "copy of the instance",
@@ -523,16 +532,17 @@ def route_depot_set(inst: LRPInstance, depots: Sequence[int], *, work_s: float =
     # (1) the MDVRP's routes repaired: least-cost moves out of the overloaded depots
     assign = _reassign(inst, depots, _move_costs(inst, D, depots, routes), seed=seed)
     if assign is not None:
-        rep: list[LRPRoute] | None = []
+        rep: list[LRPRoute] = []
+        complete = True
         for k in depots:
             mine = [i for i in customers if assign[i] == k]
             got = _solve_routes(inst, D, (k,), mine, work_s=max(work_s * len(mine) / len(customers), 0.1),
                                 seed=seed)
             if got is None:
-                rep = None
+                complete = False
                 break
             rep += got
-        if rep is not None:
+        if complete:
             found.append(evaluate(inst, rep, rounding=rounding,
                                   solver={"depot_set": [k + 1 for k in depots], "method": "mdvrp+reassignment"}))
     # (2) a fleet of floor(W_k / Q) vehicles per depot, which cannot overload it
@@ -643,6 +653,8 @@ def solve_lrp(inst: LRPInstance, *, time_limit_s: float = 60.0, seed: int = 0, r
         screened.append((sol.objective, s, sol))
         if best is None or sol.objective < best.objective:
             best = sol
+    # the first set is never pruned and route_depot_set routes any set (the fleet is sized for the demand)
+    assert best is not None
     screened.sort(key=lambda t: (t[0], t[1]))
     top = screened[:max(1, finalists)]
     final_s = max(screen_s, 0.6 * time_limit_s / (2 * len(top)))

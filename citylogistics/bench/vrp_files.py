@@ -20,9 +20,10 @@ import math
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -294,6 +295,11 @@ class _CvrpChecked:
     section_line: dict[str, int] = field(default_factory=dict)
     depot_closed: bool = False
 
+    @property
+    def dimension(self) -> int:
+        """``n``, never None once the header is checked (before any section line)."""
+        return cast(int, self.n)
+
 
 def _cvrplib_header(found: _CvrpChecked, src: str) -> None:
     spec = found.spec
@@ -319,7 +325,7 @@ def _cvrplib_header(found: _CvrpChecked, src: str) -> None:
 
 def _cvrplib_depot(parts: list[str], found: _CvrpChecked, *, src: str, where: str, line: str) -> bool:
     """One DEPOT_SECTION line; True when it ends the section (``-1``)."""
-    n = found.n
+    n = found.dimension
     if len(parts) != 1:
         raise InputError(f"expected one node number per line in DEPOT_SECTION, got {clip(line)}",
                          source=src, where=where)
@@ -337,7 +343,7 @@ def _cvrplib_depot(parts: list[str], found: _CvrpChecked, *, src: str, where: st
 
 def _cvrplib_node(parts: list[str], found: _CvrpChecked, section: str, *, src: str, where: str) -> None:
     """One NODE_COORD_SECTION or DEMAND_SECTION line."""
-    n = found.n
+    n = found.dimension
     want = 3 if section == "NODE_COORD_SECTION" else 2
     if len(parts) != want:
         fmt = "'node x y'" if want == 3 else "'node demand'"
@@ -348,21 +354,22 @@ def _cvrplib_node(parts: list[str], found: _CvrpChecked, section: str, *, src: s
     if not 1 <= node <= n:
         raise InputError(f"node {node} is outside 1..{n} (DIMENSION); fix the node number or DIMENSION",
                          source=src, where=f"{where}: {section}")
-    table = found.coords if section == "NODE_COORD_SECTION" else found.demand
+    table: Mapping[int, object] = found.coords if section == "NODE_COORD_SECTION" else found.demand
     if node in table:
         raise InputError(f"node {node} is listed twice in {section}; list each node once", source=src,
                          where=where)
     if section == "NODE_COORD_SECTION":
-        table[node] = tuple(_number(t, src=src, where=f"{where}: {section}", field=f, hint=_HINT_CVRPLIB,
-                                    lo=-MAX_VALUE) for t, f in zip(parts[1:], ("x", "y")))
+        found.coords[node] = cast(tuple[float, float], tuple(  # two fields: checked above
+            _number(t, src=src, where=f"{where}: {section}", field=f, hint=_HINT_CVRPLIB, lo=-MAX_VALUE)
+            for t, f in zip(parts[1:], ("x", "y"))))
     else:
-        table[node] = _number(parts[1], src=src, where=f"{where}: {section}", field="demand",
-                              hint=_HINT_CVRPLIB)
+        found.demand[node] = _number(parts[1], src=src, where=f"{where}: {section}", field="demand",
+                                     hint=_HINT_CVRPLIB)
 
 
 def _cvrplib_complete(found: _CvrpChecked, src: str, n_lines: int) -> None:
     """Every section present and complete."""
-    n = found.n
+    n = found.dimension
     last = f"line {n_lines}"
     for name, table in (("NODE_COORD_SECTION", found.coords), ("DEMAND_SECTION", found.demand)):
         if name not in found.section_line:
