@@ -51,7 +51,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from citylogistics.errors import InputError
+from citylogistics.errors import InputError, SolverError
 
 __all__ = ["LRPInstance", "LRPSolution", "LRPRoute", "read_lrp", "read_lrp_solution", "evaluate",
            "check_solution", "route_depot_set", "solve_lrp", "all_depot_sets", "bench_lrp_rows",
@@ -654,7 +654,8 @@ def solve_lrp(inst: LRPInstance, *, time_limit_s: float = 60.0, seed: int = 0, r
         if best is None or sol.objective < best.objective:
             best = sol
     # the first set is never pruned and route_depot_set routes any set (the fleet is sized for the demand)
-    assert best is not None
+    if best is None:
+        raise SolverError(f"{inst.name}: no depot set could be routed within the time limit; raise --time-limit")
     screened.sort(key=lambda t: (t[0], t[1]))
     top = screened[:max(1, finalists)]
     final_s = max(screen_s, 0.6 * time_limit_s / (2 * len(top)))
