@@ -38,9 +38,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from citylogistics.network.graph import load_graphml  # noqa: E402
-from citylogistics.network.snap import nearest_nodes  # noqa: E402
-from citylogistics.network.osm_major import load_major_roads  # noqa: E402
 from citylogistics.network.osm_build import build_city_road_network, build_province_road_backbone  # noqa: E402
+from citylogistics.network.osm_major import load_major_roads  # noqa: E402
+from citylogistics.network.snap import nearest_nodes  # noqa: E402
 from citylogistics.regions import CITY_CODES, load_regions  # noqa: E402
 
 MIN_PAIR_M = 20_000.0

@@ -116,7 +116,7 @@ import difflib
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -258,12 +258,12 @@ def data_path(name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _divisions() -> pd.DataFrame:
     return pd.read_csv(data_path("zj_divisions.csv"), dtype={"adcode": str, "parent_adcode": str})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _towns() -> pd.DataFrame:
     t = pd.read_csv(data_path("zj_towns.csv"), dtype=str)
     t = t[t["code9_nbs"].notna()].copy()
@@ -272,7 +272,7 @@ def _towns() -> pd.DataFrame:
     return t.sort_values("code9_nbs").reset_index(drop=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _surveyed_points() -> pd.DataFrame:
     """Packaged surveyed town and village points (index ``code``; ``lon``, ``lat``,
     ``source``, ``join``), built by :mod:`citylogistics.points_build`."""
@@ -280,13 +280,13 @@ def _surveyed_points() -> pd.DataFrame:
     return p.set_index("code")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _villages() -> pd.DataFrame:
     v = pd.read_csv(data_path("zj_villages.csv"), dtype=str)
     return v.sort_values("code12").reset_index(drop=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _geojson_geoms(name: str) -> tuple[tuple[str, str, object], ...]:
     import shapely
 
@@ -308,7 +308,7 @@ def _province_geom():
     return _geojson_geoms("zj_boundary_province.geojson")[0][2]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_codes() -> frozenset[str]:
     return frozenset(_divisions()["adcode"]) | frozenset(_towns()["code9_nbs"]) | frozenset(_villages()["code12"])
 
@@ -327,7 +327,7 @@ def _pinyin(text) -> str:
     return word[:1].upper() + word[1:]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _city_lookup() -> dict[str, str]:
     table: dict[str, str] = {}
     for code, en in CITY_CODES.items():
@@ -516,7 +516,7 @@ def _village_is_urban(codes: pd.Series) -> np.ndarray:
     return (k < 200) | ((k >= 400) & (k < 500))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _census_units(census_year: int) -> dict[str, tuple[int, int, int]]:
     """Census (total, urban, rural) by census-time code ("" = 2020 ETDZ row)."""
     name = f"zj_census{census_year}_county.csv"
@@ -530,7 +530,7 @@ def _census_units(census_year: int) -> dict[str, tuple[int, int, int]]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _county_population(census_year: int) -> pd.DataFrame:
     """Current county code → total/urban/rural population and the method used."""
     if census_year not in CENSUS_YEARS:

@@ -117,7 +117,7 @@ def test_islands_reached_only_by_bridge_or_ferry(toy):
     # every edge leaving an island is a water edge
     for u, v in nx.edge_boundary(toy, bridged_nodes):
         assert toy.edges[u, v]["road_class"] in ("bridge", "ferry")
-    for u, v, d in toy.edges(data=True):
+    for _u, _v, d in toy.edges(data=True):
         if d["road_class"] == "ferry":
             assert d["travel_time_s"] >= PARAMS.ferry_wait_s
             # slow: at ferry speed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,8 +14,8 @@ from shapely.geometry import LineString, MultiLineString
 
 from citylogistics.errors import InputError
 from citylogistics.geo import geodesic_m
-from citylogistics.network.hierarchy import NetworkParams
 from citylogistics.network.graph import save_graphml, validate_network
+from citylogistics.network.hierarchy import NetworkParams
 from citylogistics.network.matrix import travel_matrix
 from citylogistics.network.osm_import import (
     attach_settlements,
@@ -149,7 +150,7 @@ def test_road_lines_import(tmp_path, suffix):
     # the line is split at the shared vertex: the cross centre has degree 4
     centre = [n for n, d in G.nodes(data=True) if abs(d["x"] - 120.1) < 1e-9 and abs(d["y"] - 30.0) < 1e-9]
     assert len(centre) == 1 and G.degree(centre[0]) == 4
-    for u, v, d in G.edges(data=True):
+    for _u, _v, d in G.edges(data=True):
         if d["road_class"] == "national":
             assert d["travel_time_s"] == pytest.approx(d["length_m"] / (70 / 3.6), abs=0.2)
     G2 = load_network(path, class_column="cls")
@@ -206,8 +207,9 @@ def test_osm_binary_file_gives_the_parser_line(tmp_path):
 @pytest.mark.parametrize("coord", ["1e999", "500.0"])
 def test_road_lines_with_bad_vertex(tmp_path, coord):
     p = tmp_path / "bad.geojson"
-    p.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
-                 '{"type": "LineString", "coordinates": [[120.0, 30.0], [%s, 30.1]]}}]}' % coord, encoding="utf-8")
+    line = {"type": "LineString", "coordinates": "COORDS"}
+    text = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": line}]})
+    p.write_text(text.replace('"COORDS"', f"[[120.0, 30.0], [{coord}, 30.1]]"), encoding="utf-8")
     with pytest.raises(InputError) as err:
         import_road_lines(p)
     msg = err.value.one_line()

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from citylogistics.network.graph import validate_network
-from citylogistics.network.osm_major import OSM_ATTRIBUTION, SpeedRule, load_major_roads, major_roads_files
 from citylogistics.network.osm_build import build_province_road_backbone
+from citylogistics.network.osm_major import OSM_ATTRIBUTION, SpeedRule, load_major_roads, major_roads_files
 from citylogistics.network.snap import nearest_nodes
 
 

@@ -184,7 +184,7 @@ def load_graphml(path: str | os.PathLike) -> nx.Graph:
         text, line = xml_error(exc)
         raise InputError(f"not a readable GraphML file (XML error: {text}); re-export it or rebuild with "
                          "`citylogistics networks build`", source=src, where=line) from None
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+    except Exception as exc:
         text, _ = xml_error(exc)
         raise InputError(f"not a readable GraphML file ({type(exc).__name__}: {text}); re-export it or rebuild "
                          "with `citylogistics networks build`", source=src) from None

@@ -426,7 +426,7 @@ def _build_graph(nodes, *, name: str, land, params: NetworkParams, extra: dict) 
         kq = min(len(members), k_extra + 6)
         _, nb = tree.query(xy[src], k=kq)
         nb = np.asarray(nb).reshape(len(src), -1)
-        for row, i in enumerate(src):
+        for row, i in enumerate(src.tolist()):
             taken = 0
             for m in nb[row]:
                 j = int(members[m])
@@ -443,7 +443,7 @@ def _build_graph(nodes, *, name: str, land, params: NetworkParams, extra: dict) 
                 ht = cKDTree(xy[higher])
                 _, nb2 = ht.query(xy[src], k=min(len(higher), 4))
                 nb2 = np.asarray(nb2).reshape(len(src), -1)
-                for row, i in enumerate(src):
+                for row, i in enumerate(src.tolist()):
                     for m in nb2[row]:
                         j = int(higher[m])
                         if comp[i] == comp[j]:

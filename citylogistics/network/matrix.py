@@ -237,18 +237,15 @@ def graph_to_csr(G: nx.Graph, weight: str = "travel_time_s", *, nodelist: Sequen
         raise InputError(f"node {exc.args[0]!r} is not in nodelist", source="graph_to_csr") from None
     u, v = uv[:, 0], uv[:, 1]
     w = _edge_values(G, weight, positive=True, edges=edges)
-    w2 = _edge_values(G, also, positive=False, edges=edges) if also else None
+    w2 = _edge_values(G, also, positive=False, edges=edges) if also else np.zeros(len(edges))
     if not G.is_directed():
         u, v = np.concatenate([u, v]), np.concatenate([v, u])
         w = np.concatenate([w, w])
-        if also:
-            w2 = np.concatenate([w2, w2])
+        w2 = np.concatenate([w2, w2])
     # keep the minimum weight per (u, v); ties by the second attribute
     keys = u * len(nodes) + v
     order = np.lexsort((w2, w, keys)) if also else np.lexsort((w, keys))
-    keys, u, v, w = keys[order], u[order], v[order], w[order]
-    if also:
-        w2 = w2[order]
+    keys, u, v, w, w2 = keys[order], u[order], v[order], w[order], w2[order]
     first = np.ones(len(keys), dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
     u, v, w = u[first], v[first], w[first]
@@ -641,10 +638,10 @@ def _estimate_limit(csr, oi: np.ndarray, di: np.ndarray, k: int, n_sample: int =
     if len(oi) <= n_sample:
         return np.inf
     pick = oi[np.linspace(0, len(oi) - 1, n_sample).astype(np.int64)]
-    kth = []
+    rows = []
     for _sl, block in _dijkstra_rows(csr, pick, cols=di):
-        kth.append(np.sort(block, axis=1)[:, k - 1])
-    kth = np.concatenate(kth)
+        rows.append(np.sort(block, axis=1)[:, k - 1])
+    kth = np.concatenate(rows)
     kth = kth[np.isfinite(kth)]
     if not len(kth):
         return np.inf

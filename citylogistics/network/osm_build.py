@@ -55,9 +55,9 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.network.hierarchy import NetworkParams, generated_city_network, generated_province_backbone
 from citylogistics.geo import M_PER_DEG, haversine_m
 from citylogistics.network.graph import plane_xy, validate_network
+from citylogistics.network.hierarchy import NetworkParams, generated_city_network, generated_province_backbone
 from citylogistics.network.osm_major import OSM_ATTRIBUTION
 
 __all__ = ["OsmBuildParams", "build_city_road_network", "build_province_road_backbone", "SEA_BOXES"]
@@ -347,7 +347,7 @@ def _split_edges(G: nx.Graph, splits: dict) -> None:
         G.remove_edge(u, v)
         L, T = d["length_m"], d["travel_time_s"]
         chain = [(0.0, u)] + [(t, nd) for t, nd, _, _ in sorted(pts)] + [(1.0, v)]
-        for t, nd, lon, lat in pts:
+        for _t, nd, lon, lat in pts:
             G.add_node(nd, x=float(lon), y=float(lat), kind="junction", code=nd, name="", city_code="",
                        county_code="")
         for (t0, a), (t1, b) in zip(chain, chain[1:]):

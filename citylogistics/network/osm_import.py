@@ -36,9 +36,16 @@ import networkx as nx
 import numpy as np
 
 from citylogistics.errors import InputError
-from citylogistics.network.hierarchy import NetworkParams
 from citylogistics.geo import M_PER_DEG, geodesic_m
-from citylogistics.network.graph import LEVEL_KIND, ROAD_CLASSES, check_file_size, short_repr, validate_network, xml_error
+from citylogistics.network.graph import (
+    LEVEL_KIND,
+    ROAD_CLASSES,
+    check_file_size,
+    short_repr,
+    validate_network,
+    xml_error,
+)
+from citylogistics.network.hierarchy import NetworkParams
 from citylogistics.network.snap import nearest_nodes
 
 __all__ = [
@@ -232,7 +239,7 @@ def _parse_osm_xml(path: Path, src: str) -> tuple[dict, list]:
     """Node points ``{id: (lon, lat)}`` and ways ``[(id, refs, tags, line)]`` of an OSM XML file."""
     import xml.parsers.expat as expat
 
-    coords: dict[str, tuple[float, float]] = {}
+    coords: dict[str | None, tuple[float, float]] = {}
     raw_ways: list[tuple[str, list[str], dict, int]] = []
     way: list | None = None  # [id, refs, tags, line] of the way being read
     parser = expat.ParserCreate()
@@ -243,7 +250,7 @@ def _parse_osm_xml(path: Path, src: str) -> tuple[dict, list]:
             nid = attrs.get("id")
             where = f"line {parser.CurrentLineNumber}: node {_osm_id(nid)}"
             try:
-                lon, lat = float(attrs.get("lon")), float(attrs.get("lat"))
+                lon, lat = float(str(attrs.get("lon"))), float(str(attrs.get("lat")))
             except (TypeError, ValueError):
                 raise InputError("node without numeric lon/lat; fix or re-export the extract", source=src,
                                  where=where) from None
@@ -442,7 +449,7 @@ def _read_lines_frame(path: Path, *, layer: str | None, columns: tuple):
         raise InputError("file not found; give a GeoPackage, GeoJSON or Shapefile of road lines", source=src)
     try:
         gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+    except Exception as exc:
         text, line = xml_error(exc)
         raise InputError(f"cannot read road lines ({type(exc).__name__}: {text}); give a valid vector file",
                          source=src, where=line) from None
@@ -450,7 +457,7 @@ def _read_lines_frame(path: Path, *, layer: str | None, columns: tuple):
         raise InputError("the layer has no CRS; set it (e.g. EPSG:4326 for lon/lat) and save again", source=src)
     try:
         gdf = gdf.to_crs("EPSG:4326")
-    except Exception as exc:  # noqa: BLE001 - a CRS pyproj cannot transform is the user's file
+    except Exception as exc:
         text, _ = xml_error(exc)
         raise InputError(f"cannot reproject to WGS-84 ({type(exc).__name__}: {text}); set a valid CRS",
                          source=src, where="crs") from None
@@ -646,7 +653,7 @@ def _line_columns(path: Path) -> dict:
 
     try:
         names = set(gpd.read_file(path, rows=1).columns)
-    except Exception:  # noqa: BLE001 - import_road_lines reports the reader's error with the file name
+    except Exception:
         return {}
     return {k: next((c for c in cands if c in names), None) for k, cands in STREET_COLUMNS.items()}
 

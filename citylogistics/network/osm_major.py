@@ -263,7 +263,7 @@ def _read_gzip_csv(path: Path, columns: tuple[str, ...]):
     try:
         df = pd.read_csv(path, comment="#", dtype={c: "int64" if c in ("id", "u", "v", "length_m", "scgraph_id")
                                                     else "float64" for c in columns})
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a damaged file
+    except Exception as exc:
         raise InputError(f"not a readable gzip CSV ({type(exc).__name__}: {exc}); rebuild the extract",
                          source=str(path)) from None
     missing = [c for c in columns if c not in df.columns]
