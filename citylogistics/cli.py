@@ -124,7 +124,7 @@ def _cmd_networks_build(args) -> int:
     out = check_output_dir(args.out, overwrite=True)  # never the current folder, home or /
     for name in ("zhejiang", *(n.lower() for n in CITY_CODES.values())):
         check_output_file(out / f"{name}.graphml", overwrite=args.overwrite)
-    paths = build_all(args.out, progress=not _quiet(args))
+    paths = build_all(args.out, roads=args.roads, progress=not _quiet(args))
     for p in paths:
         print(p)
     return 0
@@ -228,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     from citylogistics.scenario.orders_run import add_route_parser
 
     add_route_parser(sub)
+    from citylogistics.scenario.hubs_cli import add_hubs_parser
+
+    add_hubs_parser(sub)
 
     reg = sub.add_parser("regions", help="list cities, counties, towns or villages with points and population")
     reg.add_argument("--city", help="city name or adcode (default: the whole province)")
@@ -242,8 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     nb = net_sub.add_parser("build", help="regenerate networks/*.graphml deterministically")
     nb.add_argument("--out", default="networks", help="output folder (default: networks)")
     nb.add_argument("--overwrite", action="store_true", help="replace existing <city>.graphml files in --out")
+    nb.add_argument("--roads", choices=("osm", "generated"), default="osm",
+                    help="osm: the OpenStreetMap major roads with access links (default); generated: straight links")
     nb.add_argument("--quiet", action="store_true")
     nb.set_defaults(func=_cmd_networks_build)
+    from citylogistics.network.osm_import import add_import_parser
+
+    add_import_parser(net_sub)
 
     bench = sub.add_parser("bench", help="run benchmark instance files and print CSV")
     bsub = bench.add_subparsers(dest="bench_command", required=True, parser_class=_Parser)

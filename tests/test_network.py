@@ -277,7 +277,8 @@ def test_shipped_networks_valid(regions):
     graphs = []
     for name in CITY_FILES + ["zhejiang"]:
         G = load_graphml(NETWORKS / f"{name}.graphml")
-        assert G.graph["source"] == "generated"
+        assert G.graph["source"] == "osm+generated", name  # built by `networks build` on the OSM major roads
+        assert {d.get("source") for _, _, d in G.edges(data=True)} == {"osm", "generated"}, name
         assert all(_on_land(G, land, buffered=buffered)), name  # independent of sea_crossing_edges
         graphs.append(G)
     P = compose_networks(graphs)

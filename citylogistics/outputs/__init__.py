@@ -2,6 +2,7 @@
 
 Modules
     ``geometry``   route lines and station service areas (shared by maps and the GeoPackage)
+    ``hub_layers``  map layers of city hub candidates and their catchments ([hubs] plans)
     ``maps``       the map toolkit (Leaflet inlined, tiles, legends, iframe embedding) and the route-run map
     ``plan_map``   the coverage plan map (add a map layer here)
     ``export``     the plan.json writer, CSV tables and GeoPackage layers of a plan

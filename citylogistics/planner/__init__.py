@@ -5,6 +5,7 @@ Modules
     ``four_tier``      :func:`plan_city`: siting by year, assignment, trunk/shuttle/last-mile routing
     ``coverage_plan``  :class:`CoveragePlan`, the planner's result (the cities combined); its views
                        (``map()``, ``report()``, ``write()``) call :mod:`citylogistics.outputs` when used
+    ``hubs_stage`` the [hubs] stage: T0 hubs chosen from candidate parcels before routing, trunk per hub, per-km check
     ``kpis``           the KPI table by year and scope (add a KPI here)
 
 May import: ``errors``, ``geo``, ``regions``, ``demand``, ``config``, ``network``, ``routing``,

@@ -4,6 +4,7 @@ Modules
     ``files``       scenario sections and :func:`load_scenario`, manifests
     ``run``         :func:`run_scenario`: route runs and plan runs end to end
     ``orders_run``  routing an order list (``citylogistics route``) and its outputs
+    ``hubs_cli``    ``citylogistics hubs candidates``
     ``sweep``       grids of scenario variants on Dask
     ``compare``     KPI deltas between two runs
     ``distributed`` independent tasks (cities, sweep points) on Dask, results in input order

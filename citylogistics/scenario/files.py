@@ -44,7 +44,10 @@ MAX_DEPTH = 8
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class NetworkSection:
     file: str | None = spec(None, doc="GraphML road network (relative to the scenario); default: the generated network of the city")
-    dir: str | None = spec(None, doc="folder with one <city>.graphml per city (province scenarios); default: generated in memory")
+    dir: str | None = spec(None, doc="folder with one <city>.graphml per city (province scenarios); default: built in memory")
+    roads: str = spec("osm", choices=("osm", "generated"),
+                      doc="without file/dir, the network built in memory: osm = OpenStreetMap major roads with access "
+                          "links (networks/README.md); generated = straight links between settlements")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -222,7 +225,7 @@ class HubsSection:
     min_open: int = spec(1, min=1, max=MAX_COUNT, doc="at least this many hubs open in every year")
     max_open: int | None = spec(None, min=1, max=MAX_COUNT, doc="at most this many hubs open in any year (default: no limit)")
     opening_years: tuple[int, ...] = spec((), min=2000, max=2100, doc="years in which a new hub may open (default: every year of the plan)")
-    cost_per_parcel_km_cny: float = spec(0.0013, min=0, max=100, doc="trunk transport cost per parcel-km (a 3.2 CNY/km truck of 3,000 parcels, 80 % full); checked against the routed trunk legs")
+    cost_per_parcel_km_cny: float = spec(0.007, min=0, max=100, doc="trunk transport cost per parcel-km used to choose hubs (routed Hangzhou trunk legs, with the truck's fixed cost and empty return: 0.0067-0.0079); plan.json checks it against the routed legs")
     throughput_parcels_per_m2_day: float = spec(10.0, gt=0, max=1000, doc="daily capacity per m² of a parcel without capacity_parcels_per_day")
     allow_reassignment: bool = spec(True, doc="a county hub may change its city hub when a new one opens")
 

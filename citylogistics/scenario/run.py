@@ -93,7 +93,8 @@ def _network(scenario: Scenario, regions, city_code: str):
     path = scenario.resolve(scenario.network.file)
     if path is not None:
         return load_network(path), path
-    return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
+    return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon(),
+                              roads=scenario.network.roads), None
 
 
 def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):
@@ -313,7 +314,8 @@ def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
             raise InputError(f"no network file {p.name} in {p.parent}; run 'citylogistics networks build --out "
                              f"{p.parent}' or remove network.dir", source=scenario.path, where="network.dir")
     if p is None:
-        return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon()), None
+        return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon(),
+                              roads=scenario.network.roads), None
     G = load_network(p)
     check_plan_network(G, regions.settlements, city_code=city_code, source=str(p))
     return G, p
