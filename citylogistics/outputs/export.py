@@ -36,7 +36,10 @@ def _csv(df: pd.DataFrame) -> str:
 def sites_table(sites: pd.DataFrame) -> pd.DataFrame:
     out = sites.copy()
     out["open_year"] = out["open_year"].astype("Int64")
-    return out[list(SITES_COLUMNS)].sort_values(["tier", "code"], kind="stable")
+    from citylogistics.planner.hubs_stage import HUB_SITE_COLUMNS
+
+    cols = list(SITES_COLUMNS) + [c for c in HUB_SITE_COLUMNS if c in out.columns]  # [hubs] plans only
+    return out[cols].sort_values(["tier", "code"], kind="stable")
 
 
 def villages_table(villages: pd.DataFrame) -> pd.DataFrame:
