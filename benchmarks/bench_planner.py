@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=sorted(SCENARIOS), action="append")
     ap.add_argument("--workers", default="1,2", help="worker counts for the province (default 1,2)")
+    ap.add_argument("--keep", type=Path, default=None, help="keep the run folders here (default: a temporary folder)")
     args = ap.parse_args(argv)
     os.environ.setdefault("CI", "true")
     names = args.only or list(SCENARIOS)
@@ -65,7 +66,7 @@ def main(argv=None) -> int:
           "kpis s | outputs s | coverage | CNY/parcel | routes (final year) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmpdir:
-        tmp = Path(tmpdir)
+        tmp = args.keep or Path(tmpdir)
         runs: dict[tuple[str, int], tuple] = {}
         for name in names:
             for w in (counts if name == "zhejiang" else [1]):
