@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import os
 import signal
 import sys
 from collections.abc import Sequence
 
 from citylogistics.config import number_arg
-from citylogistics.errors import CityLogisticsError, InputError, clip, short
+from citylogistics.errors import CityLogisticsError, InputError, clip
 
 
 def _quiet(args) -> bool:
@@ -35,8 +34,8 @@ def _run_steps(scenario, distributed: bool = False) -> int:
 def _cmd_run(args) -> int:
     """Run a scenario; a progress bar on a terminal, plain stage lines in a log, nothing with --quiet/CI."""
     from citylogistics.fileio import check_output_dir
-    from citylogistics.scenario.run import run_scenario
     from citylogistics.scenario.files import load_scenario
+    from citylogistics.scenario.run import run_scenario
 
     scenario = load_scenario(args.scenario)
     check_output_dir(args.out, overwrite=args.overwrite)
@@ -116,9 +115,8 @@ def _cmd_regions(args) -> int:
 
 
 def _cmd_networks_build(args) -> int:
-    from citylogistics.network.generate import build_all
-
     from citylogistics.fileio import check_output_dir, check_output_file
+    from citylogistics.network.generate import build_all
     from citylogistics.regions import CITY_CODES
 
     out = check_output_dir(args.out, overwrite=True)  # never the current folder, home or /
@@ -195,7 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="citylogistics", description="Plan delivery networks for Zhejiang's cities, towns and villages.")
     p.add_argument("--version", action="version", version=f"citylogistics {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_run_commands(sub)
+    _add_data_commands(sub)
+    _add_bench_commands(sub)
+    return p
 
+
+def _add_run_commands(sub) -> None:
+    """run, sweep, compare, route and hubs: the planner's everyday commands."""
     run = sub.add_parser("run", help="run a scenario file and write plan, map and KPIs")
     run.add_argument("scenario", help="scenario .toml file")
     run.add_argument("--out", required=True, help="output directory (written atomically)")
@@ -232,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_hubs_parser(sub)
 
+
+def _add_data_commands(sub) -> None:
+    """regions and networks: the data the plans stand on."""
     reg = sub.add_parser("regions", help="list cities, counties, towns or villages with points and population")
     reg.add_argument("--city", help="city name or adcode (default: the whole province)")
     reg.add_argument("--level", choices=("city", "county", "town", "village"), default=None)
@@ -253,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_import_parser(net_sub)
 
+
+def _add_bench_commands(sub) -> None:
+    """bench vrp/pmed/cap/lrp: published instances, CSV on stdout."""
     bench = sub.add_parser("bench", help="run benchmark instance files and print CSV")
     bsub = bench.add_subparsers(dest="bench_command", required=True, parser_class=_Parser)
     bv = bsub.add_parser("vrp", help="Solomon .txt / CVRPLIB .vrp files")
@@ -274,7 +285,6 @@ def build_parser() -> argparse.ArgumentParser:
     from citylogistics.bench.lrp import add_lrp_parser
 
     add_lrp_parser(bsub)
-    return p
 
 
 def _on_sigterm(signum, frame):
