@@ -87,9 +87,9 @@ def map_ordered(fn: Callable[..., Any], items: Sequence[tuple], *, workers: int 
             if on_done is not None:
                 on_done(i, out[-1])
         return out
-    from dask.distributed import as_completed
-
     import uuid
+
+    from dask.distributed import as_completed
 
     dask_client, cluster = client(workers, scheduler)
     run_id = uuid.uuid4().hex[:12]  # keys unique on a shared scheduler

@@ -24,9 +24,8 @@ from typing import Any
 
 from citylogistics import __version__
 from citylogistics.config import build, spec
+from citylogistics.errors import InputError, clip
 from citylogistics.routing.orders import CRS_CHOICES, ORDER_COLUMNS, parse_shift
-from citylogistics.errors import InputError, clip, short
-
 
 #: Physical ranges of the scenario's numbers (the README's key table states them).
 DAY_S = 86_400.0

@@ -51,12 +51,22 @@ from pathlib import Path
 from typing import Any
 
 from citylogistics.config import number_arg
-from citylogistics.fileio import MANIFEST_TOOL, check_output_dir
-from citylogistics.scenario.files import DAY_S, MAX_CAPACITY, MAX_COUNT, MAX_SEED, OrdersSection
 from citylogistics.errors import InputError
-from citylogistics.routing.orders import (CRS_CHOICES, ORDER_COLUMNS, OrdersProblem, OrderVehicle, PlanCheck, check_plan, format_clock,
-                     parse_depot, parse_shift, read_depots, read_orders)
+from citylogistics.fileio import MANIFEST_TOOL, check_output_dir
+from citylogistics.routing.orders import (
+    CRS_CHOICES,
+    OrdersProblem,
+    OrderVehicle,
+    PlanCheck,
+    check_plan,
+    format_clock,
+    parse_depot,
+    parse_shift,
+    read_depots,
+    read_orders,
+)
 from citylogistics.routing.plan import RoutePlan
+from citylogistics.scenario.files import DAY_S, MAX_CAPACITY, MAX_COUNT, MAX_SEED, OrdersSection
 
 __all__ = ["OrdersSection", "route_orders", "write_orders_outputs", "orders_map", "schedule_rows", "kpi_row",
            "SCHEDULE_FIELDS", "KPI_FIELDS", "SPLIT_ABOVE", "cmd_route", "add_route_parser",
@@ -260,8 +270,16 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
     when the problem has a network). Every name shown is HTML-escaped."""
     import folium
 
-    from citylogistics.outputs.maps import (add_legend, bind_info, depot_icon, fit_to, latlon_path, new_map, route_colour,
-                       to_display)
+    from citylogistics.outputs.maps import (
+        add_legend,
+        bind_info,
+        depot_icon,
+        fit_to,
+        latlon_path,
+        new_map,
+        route_colour,
+        to_display,
+    )
 
     if m is None:
         m = new_map(tiles=tiles, title=title)
@@ -466,7 +484,7 @@ def cmd_route(args) -> int:
     speed = args.speed_kmh if args.speed_kmh is not None else (None if G is not None else 15.0)
     fleet = (OrderVehicle(name="vehicle", count=args.vehicles, capacity_parcels=args.capacity, speed_kmh=speed),)
     problem = OrdersProblem(orders, depots, fleet, network=G, circuity=args.circuity, shift=shift)
-    problem.snapped  # refuse points outside the network before solving
+    _ = problem.snapped  # snapping refuses points outside the network before solving
     timings["read"] = time.perf_counter() - t
     t = time.perf_counter()
     plan = route_orders(problem, time_limit_s=args.time_limit, seed=args.seed)
@@ -501,7 +519,7 @@ def run_orders_scenario(scenario, out_dir: str | Path, *, overwrite: bool = True
 
         G = load_network(net_path)
     problem = problem_from_section(section, scenario.vehicles, base_dir=Path(scenario.path).parent, network=G)
-    problem.snapped
+    _ = problem.snapped  # snapping refuses points outside the network before solving
     timings = {"read": time.perf_counter() - t}
     t = time.perf_counter()
     plan = route_orders(problem, time_limit_s=section.time_limit_s, seed=scenario.seed,

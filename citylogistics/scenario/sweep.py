@@ -179,8 +179,8 @@ def _put(table: dict, key: str, value: Any, *, source: str, where: str) -> None:
 def _build_scenario(table: Mapping[str, Any], *, base_path: Path, source: str, where: str):
     """Validate a raw scenario table as :func:`load_scenario` does, errors attributed to ``where``."""
     from citylogistics.regions import resolve_city
-    from citylogistics.scenario.run import PROVINCE_CODES
     from citylogistics.scenario.files import Scenario
+    from citylogistics.scenario.run import PROVINCE_CODES
 
     try:
         scenario = build(Scenario, table, source=source)
@@ -324,8 +324,8 @@ def run_point(table: Mapping[str, Any], base_path: str, point_dir: str) -> dict:
         top-scope KPI row, plus ``opening_cost_total_cny`` over all years for
         plan scenarios).
     """
-    from citylogistics.scenario.run import run_scenario
     from citylogistics.scenario.files import Scenario
+    from citylogistics.scenario.run import run_scenario
 
     t0 = time.perf_counter()
     try:
@@ -417,7 +417,7 @@ def pareto_frontier(table, *, cost: str = "cost_cny", coverage: str = "populatio
     pts.sort(key=lambda t: (t[1], -t[2], t[0]))
     front: list[tuple[str, float, float]] = []
     best = -math.inf
-    for i, (pid, c, v) in enumerate(pts):
+    for pid, c, v in pts:
         # Sorted by cost, then coverage descending: a point is dominated iff a
         # cheaper-or-equal point seen before has coverage >= (strictly better on one).
         if v > best:
