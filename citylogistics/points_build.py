@@ -3,7 +3,7 @@
 The product never reads ``../shared`` at run time: this module joins the
 staged sources to today's towns and villages once and writes the compact
 ``citylogistics/data/zhejiang/zj_points_surveyed.csv`` that
-:mod:`citylogistics.regions` reads. Rebuild it with::
+:mod:`citylogistics.points` reads. Rebuild it with::
 
     .venv/bin/python -m citylogistics.points_build --shared ../shared/data/zhejiang
 
@@ -45,9 +45,9 @@ Join, in this order; a unit keeps the first point found:
    city for :data:`REDISTRICTED` counties, unique on both sides.
 
 Every joined point is then checked: it must lie inside its current county
-polygon, and a village must lie within 15 km (:data:`citylogistics.regions.VILLAGE_MAX_KM`) of its town's
+polygon, and a village must lie within 15 km (:data:`citylogistics.points.VILLAGE_MAX_KM`) of its town's
 point. When the town has no surveyed point, its village points are checked
-against their medoid, the point :mod:`citylogistics.regions` gives such a town
+against their medoid, the point :mod:`citylogistics.points` gives such a town
 (see there). Rejected points are dropped (the unit's point is then generated).
 """
 
@@ -63,7 +63,7 @@ import pandas as pd
 
 from citylogistics.errors import InputError
 from citylogistics.geo import gcj02_to_wgs84, haversine_m
-from citylogistics.regions import VILLAGE_MAX_KM, _county_geom_map, _medoid_index, _towns, _villages
+from citylogistics.points import VILLAGE_MAX_KM, _county_geom_map, _medoid_index, _towns, _villages
 
 __all__ = ["OUTPUT_NAME", "REDISTRICTED", "build_points", "main"]
 

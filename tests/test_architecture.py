@@ -11,9 +11,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "citylogistics"
 
 #: layer of each top-level module or subpackage; a module imports only from lower layers or its own subpackage
 LAYERS = {
-    "errors": 0, "geo": 1, "config": 1, "fileio": 1, "regions": 2, "points_build": 3, "demand": 3,
-    "network": 4, "routing": 5, "location": 5, "bench": 6, "planner": 6, "outputs": 7, "scenario": 8,
-    "cli": 9, "__main__": 10, "__init__": -1,
+    "errors": 0, "geo": 1, "config": 1, "fileio": 1, "points": 2, "regions": 3, "points_build": 4, "demand": 4,
+    "network": 5, "routing": 6, "location": 6, "bench": 7, "planner": 7, "outputs": 8, "scenario": 9,
+    "cli": 10, "__main__": 11, "__init__": -1,
 }
 
 

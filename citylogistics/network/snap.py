@@ -26,7 +26,7 @@ PLAN_BOUNDS_MARGIN_DEG = 0.2
 def plan_bounds() -> tuple[float, float, float, float]:
     """(lon_min, lat_min, lon_max, lat_max) within which a plan's network must lie:
     the province's bounding box widened by :data:`PLAN_BOUNDS_MARGIN_DEG`."""
-    from citylogistics.regions import _ZJ_BBOX
+    from citylogistics.points import _ZJ_BBOX
 
     m = PLAN_BOUNDS_MARGIN_DEG
     return (_ZJ_BBOX[0] - m, _ZJ_BBOX[1] - m, _ZJ_BBOX[2] + m, _ZJ_BBOX[3] + m)
