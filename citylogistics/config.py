@@ -103,7 +103,7 @@ def _coerce(value: Any, tp: Any, *, where: str, source: str) -> Any:
         args = typing.get_args(tp)
         item_tp = args[0] if args else Any
         return tuple(_coerce(v, item_tp, where=f"{where}[{i}]", source=source) for i, v in enumerate(value))
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             raise InputError(f"expected a table, got {short(value)}", source=source, where=where)
         return build(tp, value, source=source, prefix=where)
@@ -188,9 +188,9 @@ def key_table(cls: type, prefix: str = "") -> list[str]:
         tp = hints[f.name]
         union = typing.get_origin(tp) in (typing.Union, types.UnionType)
         inner = [a for a in typing.get_args(tp) if a is not type(None)] if union else [tp]
-        sub = next((a for a in inner if dataclasses.is_dataclass(a)), None)
+        sub = next((a for a in inner if isinstance(a, type) and dataclasses.is_dataclass(a)), None)
         if sub is None and typing.get_origin(tp) in (tuple, list):
-            sub = next((a for a in typing.get_args(tp) if dataclasses.is_dataclass(a)), None)
+            sub = next((a for a in typing.get_args(tp) if isinstance(a, type) and dataclasses.is_dataclass(a)), None)
         name = f"{prefix}{f.name}"
         if sub is not None:
             rows += key_table(sub, f"{name}." if typing.get_origin(tp) not in (tuple, list) else f"{name}[].")

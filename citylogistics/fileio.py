@@ -19,7 +19,7 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` to fill a temporary file in the same folder as
     ``path``, then rename it into place, so a reader never sees half a file."""
     path = Path(path)

@@ -94,7 +94,7 @@ def _speed_kmh(maxspeed, default: float) -> float:
 class _Ways:
     """Polylines with attributes, assembled into a simplified graph."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ways: list[tuple[list, np.ndarray, np.ndarray, dict]] = []  # keys, lon, lat, attrs
 
     def add(self, keys: list, lon: np.ndarray, lat: np.ndarray, attrs: dict) -> None:
