@@ -319,6 +319,16 @@ def _osm_ways(raw_ways: list, coords: dict, *, classes: dict, params: NetworkPar
     return ways
 
 
+def _check_line_options(*, default_class: str, drivable_only: bool, class_column: str | None) -> None:
+    """Refuse options of :func:`import_road_lines` that cannot work together, before reading the file."""
+    if default_class not in ROAD_CLASSES:
+        raise InputError(f"default_class {default_class!r} is not a road class; use one of {ROAD_CLASSES}",
+                         source="import_road_lines", where="default_class")
+    if drivable_only and class_column is None:
+        raise InputError("drivable_only needs class_column (the column holding the road type)",
+                         source="import_road_lines", where="class_column")
+
+
 def import_road_lines(
     path: str | os.PathLike,
     *,
@@ -385,12 +395,7 @@ def import_road_lines(
         ``G.graph["source"] == "road-lines"``.
     """
     params = NetworkParams() if params is None else params
-    if default_class not in ROAD_CLASSES:
-        raise InputError(f"default_class {default_class!r} is not a road class; use one of {ROAD_CLASSES}",
-                         source="import_road_lines", where="default_class")
-    if drivable_only and class_column is None:
-        raise InputError("drivable_only needs class_column (the column holding the road type)",
-                         source="import_road_lines", where="class_column")
+    _check_line_options(default_class=default_class, drivable_only=drivable_only, class_column=class_column)
     path = Path(path)
     src = str(path)
     gdf = _read_lines_frame(path, layer=layer, columns=(class_column, speed_column, oneway_column, name_column))
