@@ -20,7 +20,7 @@ import time
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from citylogistics import __version__
 from citylogistics.config import build, spec
@@ -266,6 +266,15 @@ class Scenario:
                 if not any(v.leg == leg for v in self.vehicles):
                     raise InputError(f"no vehicle type runs the {leg!r} leg; add a [[vehicles]] table with leg = {leg!r} "
                                      "or drop the leg from plan.route_legs", where="vehicles")
+
+    @overload
+    def resolve(self, relative: str) -> Path: ...
+
+    @overload
+    def resolve(self, relative: None) -> None: ...
+
+    @overload
+    def resolve(self, relative: str | None) -> Path | None: ...
 
     def resolve(self, relative: str | None) -> Path | None:
         """A path from the scenario, made absolute against the scenario's folder."""

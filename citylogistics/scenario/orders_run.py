@@ -55,6 +55,7 @@ from citylogistics.errors import InputError
 from citylogistics.fileio import MANIFEST_TOOL, check_output_dir
 from citylogistics.routing.orders import (
     CRS_CHOICES,
+    Depot,
     OrdersProblem,
     OrderVehicle,
     PlanCheck,
@@ -65,7 +66,7 @@ from citylogistics.routing.orders import (
     read_depots,
     read_orders,
 )
-from citylogistics.routing.plan import RoutePlan
+from citylogistics.routing.plan import RoutePlan, SolverStats, Step
 from citylogistics.scenario.files import DAY_S, MAX_CAPACITY, MAX_COUNT, MAX_SEED, OrdersSection
 
 __all__ = ["OrdersSection", "route_orders", "write_orders_outputs", "orders_map", "schedule_rows", "kpi_row",
@@ -95,9 +96,11 @@ def problem_from_section(section: OrdersSection, vehicles: Sequence[Any] = (), *
     base = Path(base_dir)
     orders = read_orders(base / section.file, columns=section.columns, crs=section.crs,
                          default_service_s=section.service_s)
+    depots: tuple[Depot, ...]
     if section.depot is not None:
         depots = (parse_depot(f"{section.depot[0]},{section.depot[1]}", crs=section.crs, source="orders.depot"),)
     else:
+        assert section.depots is not None  # OrdersSection requires exactly one of depot and depots
         depots = read_depots(base / section.depots, crs=section.crs)
     if vehicles:
         fleet = tuple(OrderVehicle(
@@ -179,15 +182,15 @@ def route_orders(problem: OrdersProblem, *, time_limit_s: float = 10.0, seed: in
                   "parts": infos, "feasible": all(p.solver.get("feasible", False) for p in plans),
                   "violations": [v for p in plans for v in p.solver.get("violations", [])]}
         plan = RoutePlan(routes=tuple(r for p in plans for r in p.routes), unassigned=tuple(unassigned),
-                         penalty_cny=sum(p.penalty_cny for p in plans), solver=solver)
+                         penalty_cny=sum(p.penalty_cny for p in plans), solver=SolverStats.from_dict(solver))
         check = _merge_checks(checks)
     else:
         rp = problem.routing_problem
         plan = solve(rp, _params(time_limit_s, seed, engine))
         check = check_plan(rp, plan)
-    solver = dict(plan.solver)
-    solver["check"] = check.to_dict()
-    return dataclasses.replace(plan, solver=solver, solve_time_s=time.perf_counter() - t0)
+    stats = dict(plan.solver)
+    stats["check"] = check.to_dict()
+    return dataclasses.replace(plan, solver=SolverStats.from_dict(stats), solve_time_s=time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------
@@ -283,7 +286,7 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
 
     if m is None:
         m = new_map(tiles=tiles, title=title)
-    served: dict[str, tuple[str, Any]] = {}
+    served: dict[str, tuple[str, int, Step]] = {}
     for r in plan.routes:
         for k, s in enumerate(r.steps):
             if s.type in ("delivery", "pickup"):
@@ -315,9 +318,10 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
     n_o = len(orders)
     dep_layer = folium.FeatureGroup(name=html.escape("Depots"), show=True)
     for d, x, y in zip(problem.depots, dx.tolist()[n_o:], dy.tolist()[n_o:]):
-        mk = folium.Marker((y, x), icon=depot_icon())
-        bind_info(mk, tooltip=f"depot {d.id}", popup={"depot": d.id, "lon": f"{d.lon:.6f}", "lat": f"{d.lat:.6f}"})
-        mk.add_to(dep_layer)
+        depot_mk = folium.Marker((y, x), icon=depot_icon())
+        bind_info(depot_mk, tooltip=f"depot {d.id}",
+                  popup={"depot": d.id, "lon": f"{d.lon:.6f}", "lat": f"{d.lat:.6f}"})
+        depot_mk.add_to(dep_layer)
     paths = problem.road_paths(plan)
     points = {d.id: (d.lon, d.lat) for d in problem.depots}
     points.update({o.id: (o.lon, o.lat) for o in orders})

@@ -264,6 +264,8 @@ def planner_settings(scenario: Scenario):
     from citylogistics.planner.hubs_stage import HubSettings
 
     p, s = scenario.plan, scenario.sites
+    if p is None:
+        raise ValueError(f"{scenario.path}: planner_settings needs a scenario with a [plan] table")
     fleet = tuple((v.leg, v.vehicle_type()) for v in scenario.vehicles)
     return PlannerSettings(
         years=p.years, budgets=p.per_year("budget_cny"), targets=p.per_year("coverage_target"),
@@ -333,6 +335,13 @@ def plan_one_city(scenario: Scenario, city: str, settings, demand_params, multi:
     return plan, net_path, net_s
 
 
+def _prefixed(say: Callable[[str], Any], prefix: str) -> Callable[[str], Any]:
+    """``say`` with ``prefix`` and a space before each message."""
+    def prefixed(message: str) -> Any:
+        return say(f"{prefix} {message}")
+    return prefixed
+
+
 def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: int = 1,
                    scheduler: str | None = None):
     """Plan every city of a ``[plan]`` scenario and combine them: (plan, timings, input files).
@@ -365,21 +374,26 @@ def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: in
     if workers == 1 and scheduler is None:  # in this process, with progress from inside each city
         results = []
         for i, city in enumerate(cities):
-            say(f"[{i + 1}/{len(cities)}] {CITY_CODES[city]}: network")
+            prefix = f"[{i + 1}/{len(cities)}]"
+            say(f"{prefix} {CITY_CODES[city]}: network")
             results.append(plan_one_city(scenario, city, city_settings[city], demand_params, multi, regions=regions,
-                                         progress=lambda m, i=i: say(f"[{i + 1}/{len(cities)}] {m}")))
+                                         progress=_prefixed(say, prefix)))
     else:  # one Dask task per city, the largest first; results back in city order
         from citylogistics.scenario.distributed import map_ordered
 
         size = regions.of_level("village").groupby("city_code").size().to_dict()
         order = sorted(range(len(cities)), key=lambda k: (-size.get(cities[k], 0), cities[k]))
         done: list[int] = []
+
+        def city_done(j: int, _result: Any) -> None:
+            done.append(j)
+            say(f"[{len(done)}/{len(cities)}] {CITY_CODES[cities[order[j]]]} planned")
+
         say(f"planning {len(cities)} cities on Dask ({scheduler or f'{workers} local workers'})")
         got = map_ordered(plan_one_city, [(scenario, cities[k], city_settings[cities[k]], demand_params, multi)
                                           for k in order],
                           workers=workers, scheduler=scheduler, shared={"regions": regions}, key="plan-city",
-                          on_done=lambda j, _r: (done.append(j), say(f"[{len(done)}/{len(cities)}] "
-                                                                     f"{CITY_CODES[cities[order[j]]]} planned")))
+                          on_done=city_done)
         results = [None] * len(cities)
         for j, k in enumerate(order):
             results[k] = got[j]

@@ -713,7 +713,7 @@ def _table(plan: SweepPlan, records: Mapping[str, dict]):
     rows = []
     for point in plan.points:
         rec = records[point.point_id]
-        row = {"point_id": point.point_id}
+        row: dict[str, Any] = {"point_id": point.point_id}
         row.update({k: _column_value(v) for k, v in point.params})
         row.update({"status": rec["status"], "error": rec.get("error", ""), "seconds": rec.get("seconds")})
         kp = rec.get("kpis", {})
