@@ -140,12 +140,12 @@ class _Graph:
 
         from citylogistics.network.matrix import tree_sums
 
-        idx = np.asarray(idx)
-        t, pred = dijkstra(self.time_csr, directed=True, indices=idx, return_predecessors=True)
+        ix = np.asarray(idx)
+        t, pred = dijkstra(self.time_csr, directed=True, indices=ix, return_predecessors=True)
         t = np.atleast_2d(t)
         pred = np.atleast_2d(pred)
-        length = tree_sums(pred, t, self.length_table)[:, idx]
-        return t[:, idx], length, pred
+        length = tree_sums(pred, t, self.length_table)[:, ix]
+        return t[:, ix], length, pred
 
     def path_from(self, pred_row: np.ndarray, source: int, target: int) -> list[int]:
         """Node indices of the path from ``source`` to ``target`` given ``source``'s predecessor row."""
@@ -157,7 +157,7 @@ class _Graph:
             out.append(v)
         return out[::-1]
 
-    def lengths_from(self, source: int, targets: Sequence[int]) -> np.ndarray:
+    def lengths_from(self, source: int, targets: Sequence[int] | np.ndarray) -> np.ndarray:
         """Length (m) of the fastest path from ``source`` to each target (inf: no path)."""
         from scipy.sparse.csgraph import dijkstra
 
@@ -298,8 +298,15 @@ class _City:
     is_t1: np.ndarray
     parent: np.ndarray        # the county hub of each T2 (-1: none)
     sid_index: Mapping[str, int]
-    cand_by_node: Mapping[int, list[int]] = dataclasses.field(default_factory=dict)
+    cand_by_node: dict[int, list[int]] = dataclasses.field(default_factory=dict)
     hubs: _Hubs | None = None  # the chosen T0 hubs ([hubs] scenarios)
+
+    @property
+    def chosen_hubs(self) -> _Hubs:
+        """:attr:`hubs`, for steps that run only after the ``[hubs]`` stage chose them."""
+        if self.hubs is None:
+            raise RuntimeError(f"city {self.code}: no T0 hubs were chosen (the scenario has no [hubs] table)")
+        return self.hubs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -480,14 +487,14 @@ def _with_hubs(city: _City, sites: pd.DataFrame, siting: dict, routes: Sequence[
     load when the trunk leg is routed, else the planned load."""
     from citylogistics.planner.hubs_stage import hub_sites, hubs_block, routed_loads, trunk_check
 
-    settings, hubs = city.settings, city.settings.hubs
+    settings, hubs, chosen = city.settings, city.settings.hubs, city.chosen_hubs
     routed = routed_loads(routes, years=settings.years)
     final = settings.years[-1]
-    final_load = routed[final] if "trunk" in settings.route_legs else dict(city.hubs.plan.load[final])
+    final_load = routed[final] if "trunk" in settings.route_legs else dict(chosen.plan.load[final])
     check = trunk_check(routes, years=settings.years, model_cny_per_parcel_km=hubs.cost_per_parcel_km_cny)
-    siting["hubs"] = hubs_block(hubs, city.hubs.plan, routed_load=routed, check=check)
-    nodes = [city.hubs.node_of[c.id] for c in hubs.candidates]
-    rows = pd.DataFrame(hub_sites(hubs, city.hubs.plan, nodes=np.asarray(nodes), city_code=city.code,
+    siting["hubs"] = hubs_block(hubs, chosen.plan, routed_load=routed, check=check)
+    nodes = [chosen.node_of[c.id] for c in hubs.candidates]
+    rows = pd.DataFrame(hub_sites(hubs, chosen.plan, nodes=np.asarray(nodes), city_code=city.code,
                                   final_load=final_load))
     return pd.concat([sites, rows[[c for c in rows.columns if c in sites.columns] +
                                  [c for c in rows.columns if c not in sites.columns]]], ignore_index=True)
@@ -520,7 +527,7 @@ def _route_leg(city: _City, depot: int | str | None, stops, *, leg: str,
     T0 hub chosen by the ``[hubs]`` stage) and label its routes."""
     settings = city.settings
     if isinstance(depot, str):
-        node, depot_id = int(city.hubs.node_of[depot]), depot
+        node, depot_id = int(city.chosen_hubs.node_of[depot]), depot
     else:
         node = int(city.hub_node) if depot is None else int(city.cand["node"].iat[depot])
         depot_id = f"T0-{city.code}" if depot is None else city.cand["id"].iat[depot]
@@ -532,7 +539,7 @@ def _route_leg(city: _City, depot: int | str | None, stops, *, leg: str,
         from citylogistics.planner.hubs_stage import route_parcel_km
 
         for route in r:
-            route["parcel_km"] = round(route_parcel_km(route, city.hubs.distance_km), 1)
+            route["parcel_km"] = round(route_parcel_km(route, city.chosen_hubs.distance_km), 1)
     return r, u
 
 
@@ -559,7 +566,7 @@ def _plan_year(city: _City, year: int, *, params, any_cover: np.ndarray, reach: 
                 i = villages.index.get_loc(item["id"].split("~")[0])
                 served[i] = False
                 reason[i] = item["reason"]
-    station_load = {}  # served demand
+    station_load: dict[int, tuple[float, float]] = {}  # served (delivery, pickup) parcels by station
     for i in np.flatnonzero(served):
         c = int(station_of[i])
         d, p = station_load.get(c, (0.0, 0.0))
@@ -575,7 +582,7 @@ def _plan_year(city: _City, year: int, *, params, any_cover: np.ndarray, reach: 
         if not is_t1[c]:
             shuttle_stops.setdefault(hub_c, []).append((cand["id"].iat[c], int(cand["node"].iat[c]), d, p))
     upstream: list[tuple[str, dict]] = []  # (leg, unassigned piece) of trunk and shuttle
-    legs = []
+    legs: list[tuple[str, int | str | None, list]] = []  # (leg, depot as _route_leg takes it, stops)
     if "shuttle" in settings.route_legs:
         legs += [("shuttle", hub_c, shuttle_stops[hub_c]) for hub_c in sorted(shuttle_stops)]
     if "trunk" in settings.route_legs:

@@ -109,11 +109,7 @@ def compute_kpis(villages: pd.DataFrame, yearly: pd.DataFrame, sites: pd.DataFra
     site_county = dict(zip(sites["id"], sites["county_code"]))
     rf = route_frame(routes, site_county)
     vtypes = sorted(set(rf["vehicle_type"])) if len(rf) else []
-    scopes = [(top_scope, None, None)]
-    cities = sorted(villages["city_code"].unique())
-    if top_scope == "province":
-        scopes += [(f"city:{c}", c, None) for c in cities]
-    scopes += [(f"county:{c}", None, c) for c in sorted(villages["county_code"].unique())]
+    scopes = _scopes(villages, top_scope)
     has_hubs = bool((sites["tier"] == "T0").any())
     rows = []
     for year in years:
@@ -122,63 +118,93 @@ def compute_kpis(villages: pd.DataFrame, yearly: pd.DataFrame, sites: pd.DataFra
         county_cov = yy.groupby("county_code").apply(
             lambda g: (g["population"] * g["covered"]).sum() / max(g["population"].sum(), 1), include_groups=False)
         for scope, city, county in scopes:
-            if city is not None:
-                g, rg = yy[yy["city_code"] == city], ry[ry["city"] == city] if len(ry) else ry
-                s = sites[sites["city_code"] == city]
-            elif county is not None:
-                g, rg = yy[yy["county_code"] == county], ry[ry["county"] == county] if len(ry) else ry
-                s = sites[sites["county_code"] == county]
-            else:
-                g, rg, s = yy, ry, sites
-            pop = float(g["population"].sum())
-            open_now = s[s["open_year"].fillna(10_000) <= year]
-            opened = s[s["open_year"] == year]
-            if has_hubs:  # T0 rows: the hubs' own land and annual costs
-                hub_open, hub_now = opened[opened["tier"] == "T0"], open_now[open_now["tier"] == "T0"]
-                opened, open_now = opened[opened["tier"] != "T0"], open_now[open_now["tier"] != "T0"]
-            open_cost = float(np.where(opened["tier"] == "T1", settings.t1_open_cost_cny,
-                                       settings.t2_open_cost_cny).sum())
-            site_cost = float(np.where(open_now["tier"] == "T1", settings.t1_fixed_cost_cny_per_year,
-                                       settings.t2_fixed_cost_cny_per_year).sum()
-                              + settings.t3_fixed_cost_cny_per_year * int(g["served"].sum()))
-            if has_hubs:
-                open_cost += float(hub_open.loc[~hub_open["existing"].astype(bool), "land_cost_cny"].sum())
-                site_cost += float(hub_now["annual_cost_cny"].sum())
-            vehicle_cost = float(rg["cost"].sum()) * DAYS_PER_YEAR if len(rg) else 0.0
-            parcels = float(g.loc[g["served"], "delivery_parcels"].sum()) * DAYS_PER_YEAR
-            total = open_cost + site_cost + vehicle_cost
-            acc = g["access_time_s"].to_numpy(dtype=float)
-            row = {
-                "year": year, "scope": scope, "villages": len(g), "villages_covered": int(g["covered"].sum()),
-                "villages_served": int(g["served"].sum()), "population": int(pop),
-                "population_covered_share": round(float((g["population"] * g["covered"]).sum()) / pop, 6) if pop else 0.0,
-                "village_covered_share": round(float(g["covered"].mean()), 6) if len(g) else 0.0,
-                "next_day_share": round(float((g["population"] * g["next_day"]).sum()) / pop, 6) if pop else 0.0,
-                "t1_open": int((open_now["tier"] == "T1").sum()), "t2_open": int((open_now["tier"] == "T2").sum()),
-                "sites_opened": len(opened),
-                "opening_cost_cny": round(open_cost, 2), "site_cost_cny": round(site_cost, 2),
-                "vehicle_cost_cny": round(vehicle_cost, 2), "cost_cny": round(total, 2),
-                "parcels": round(parcels, 1), "cost_per_parcel_cny": round(total / parcels, 4) if parcels else float("nan"),
-                "vehicle_km": round(float(rg["km"].sum()) * DAYS_PER_YEAR, 1) if len(rg) else 0.0,
-                "co2_kg": round(float(rg["co2"].sum()) * DAYS_PER_YEAR, 1) if len(rg) else 0.0,
-                "access_mean_s": round(float(np.nanmean(np.where(np.isfinite(acc), acc, np.nan))), 1)
-                if np.isfinite(acc).any() else float("nan"),
-                "worst_tenth_access_s": round(worst_tenth_mean(acc), 1),
-                "gini_access_time": round(gini(acc), 4),
-                "min_county_coverage": round(float(county_cov.reindex(g["county_code"].unique()).min()), 6)
-                if len(g) else float("nan"),
-            }
-            if has_hubs:
-                row.update(_hub_kpis(hub_now, year=year, settings=settings, hubs_in_scope=county is None,
-                                     routes=routes))
-            for vt in vtypes:
-                row[f"co2_kg_{vt}"] = round(float(rg.loc[rg["vehicle_type"] == vt, "co2"].sum()) * DAYS_PER_YEAR, 1) \
-                    if len(rg) else 0.0
-            reasons = g.loc[~g["served"], "reason"].value_counts()
-            for rc in REASON_COLUMNS:
-                row[f"unserved_{rc}"] = int(reasons.get(rc, 0))
+            g, rg, s = _in_scope(yy, ry, sites, city=city, county=county)
+            row = _kpi_row(g, rg, s, year=year, scope=scope, county_cov=county_cov, settings=settings,
+                           has_hubs=has_hubs, hubs_in_scope=county is None, routes=routes, vtypes=vtypes)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _scopes(villages: pd.DataFrame, top_scope: str) -> list[tuple[str, str | None, str | None]]:
+    """(scope, city code, county code) of every scope: the top one, each city (province plans), each county."""
+    scopes: list[tuple[str, str | None, str | None]] = [(top_scope, None, None)]
+    if top_scope == "province":
+        scopes += [(f"city:{c}", c, None) for c in sorted(villages["city_code"].unique())]
+    scopes += [(f"county:{c}", None, c) for c in sorted(villages["county_code"].unique())]
+    return scopes
+
+
+def _in_scope(yy: pd.DataFrame, ry: pd.DataFrame, sites: pd.DataFrame, *, city: str | None,
+              county: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The village-years, routes and sites of one scope (a city, a county, or all of them)."""
+    if city is not None:
+        return yy[yy["city_code"] == city], ry[ry["city"] == city] if len(ry) else ry, sites[sites["city_code"] == city]
+    if county is not None:
+        return (yy[yy["county_code"] == county], ry[ry["county"] == county] if len(ry) else ry,
+                sites[sites["county_code"] == county])
+    return yy, ry, sites
+
+
+def _site_costs(s: pd.DataFrame, g: pd.DataFrame, *, year: int, settings,
+                has_hubs: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, float, float]:
+    """The stations opened this year and open now (T0 hubs apart), the hubs open now,
+    and the year's opening and site costs (CNY) of a scope."""
+    open_now = s[s["open_year"].fillna(10_000) <= year]
+    opened = s[s["open_year"] == year]
+    hub_open, hub_now = opened[opened["tier"] == "T0"], open_now[open_now["tier"] == "T0"]
+    if has_hubs:  # T0 rows: the hubs' own land and annual costs
+        opened, open_now = opened[opened["tier"] != "T0"], open_now[open_now["tier"] != "T0"]
+    open_cost = float(np.where(opened["tier"] == "T1", settings.t1_open_cost_cny,
+                               settings.t2_open_cost_cny).sum())
+    site_cost = float(np.where(open_now["tier"] == "T1", settings.t1_fixed_cost_cny_per_year,
+                               settings.t2_fixed_cost_cny_per_year).sum()
+                      + settings.t3_fixed_cost_cny_per_year * int(g["served"].sum()))
+    if has_hubs:
+        open_cost += float(hub_open.loc[~hub_open["existing"].astype(bool), "land_cost_cny"].sum())
+        site_cost += float(hub_now["annual_cost_cny"].sum())
+    return opened, open_now, hub_now, open_cost, site_cost
+
+
+def _kpi_row(g: pd.DataFrame, rg: pd.DataFrame, s: pd.DataFrame, *, year: int, scope: str, county_cov: pd.Series,
+             settings, has_hubs: bool, hubs_in_scope: bool, routes: Sequence[dict], vtypes: Sequence[str]) -> dict:
+    """One (year, scope) row of :func:`compute_kpis` from the scope's village-years ``g``,
+    routes ``rg`` and sites ``s``."""
+    opened, open_now, hub_now, open_cost, site_cost = _site_costs(s, g, year=year, settings=settings,
+                                                                  has_hubs=has_hubs)
+    pop = float(g["population"].sum())
+    vehicle_cost = float(rg["cost"].sum()) * DAYS_PER_YEAR if len(rg) else 0.0
+    parcels = float(g.loc[g["served"], "delivery_parcels"].sum()) * DAYS_PER_YEAR
+    total = open_cost + site_cost + vehicle_cost
+    acc = g["access_time_s"].to_numpy(dtype=float)
+    row = {
+        "year": year, "scope": scope, "villages": len(g), "villages_covered": int(g["covered"].sum()),
+        "villages_served": int(g["served"].sum()), "population": int(pop),
+        "population_covered_share": round(float((g["population"] * g["covered"]).sum()) / pop, 6) if pop else 0.0,
+        "village_covered_share": round(float(g["covered"].mean()), 6) if len(g) else 0.0,
+        "next_day_share": round(float((g["population"] * g["next_day"]).sum()) / pop, 6) if pop else 0.0,
+        "t1_open": int((open_now["tier"] == "T1").sum()), "t2_open": int((open_now["tier"] == "T2").sum()),
+        "sites_opened": len(opened),
+        "opening_cost_cny": round(open_cost, 2), "site_cost_cny": round(site_cost, 2),
+        "vehicle_cost_cny": round(vehicle_cost, 2), "cost_cny": round(total, 2),
+        "parcels": round(parcels, 1), "cost_per_parcel_cny": round(total / parcels, 4) if parcels else float("nan"),
+        "vehicle_km": round(float(rg["km"].sum()) * DAYS_PER_YEAR, 1) if len(rg) else 0.0,
+        "co2_kg": round(float(rg["co2"].sum()) * DAYS_PER_YEAR, 1) if len(rg) else 0.0,
+        "access_mean_s": round(float(np.nanmean(np.where(np.isfinite(acc), acc, np.nan))), 1)
+        if np.isfinite(acc).any() else float("nan"),
+        "worst_tenth_access_s": round(worst_tenth_mean(acc), 1),
+        "gini_access_time": round(gini(acc), 4),
+        "min_county_coverage": round(float(county_cov.reindex(g["county_code"].unique()).min()), 6)
+        if len(g) else float("nan"),
+    }
+    if has_hubs:
+        row.update(_hub_kpis(hub_now, year=year, settings=settings, hubs_in_scope=hubs_in_scope, routes=routes))
+    for vt in vtypes:
+        row[f"co2_kg_{vt}"] = round(float(rg.loc[rg["vehicle_type"] == vt, "co2"].sum()) * DAYS_PER_YEAR, 1) \
+            if len(rg) else 0.0
+    reasons = g.loc[~g["served"], "reason"].value_counts()
+    for rc in REASON_COLUMNS:
+        row[f"unserved_{rc}"] = int(reasons.get(rc, 0))
+    return row
 
 
 def _hub_kpis(hubs_open: pd.DataFrame, *, year: int, settings, hubs_in_scope: bool,
