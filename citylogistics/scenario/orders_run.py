@@ -273,16 +273,7 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
     when the problem has a network). Every name shown is HTML-escaped."""
     import folium
 
-    from citylogistics.outputs.maps import (
-        add_legend,
-        bind_info,
-        depot_icon,
-        fit_to,
-        latlon_path,
-        new_map,
-        route_colour,
-        to_display,
-    )
+    from citylogistics.outputs.maps import add_legend, bind_info, depot_icon, fit_to, new_map, route_colour, to_display
 
     if m is None:
         m = new_map(tiles=tiles, title=title)
@@ -322,9 +313,30 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
         bind_info(depot_mk, tooltip=f"depot {d.id}",
                   popup={"depot": d.id, "lon": f"{d.lon:.6f}", "lat": f"{d.lat:.6f}"})
         depot_mk.add_to(dep_layer)
+    _add_route_layers(m, plan, problem)
+    layer.add_to(m)  # after the routes, so the order markers are drawn on top of the lines
+    dep_layer.add_to(m)
+    classes = [(f"background:{c};border-radius:50%", label) for label, c in used_classes.items()]
+    order_of = {label: k for k, (_, _, label) in enumerate(_WINDOW_CLASSES)}
+    classes.sort(key=lambda e: order_of.get(e[1], 99))
+    add_legend(m, [("orders by window start", classes),
+                   ("", [("background:#fff;border:2px dashed #000;border-radius:50%", "unserved"),
+                         ("background:#000", "depot"),
+                         (f"background:{route_colour(0)};height:4px", "route (one layer per vehicle)")])])
+    folium.LayerControl(collapsed=len(plan.routes) > 12).add_to(m)
+    fit_to(m, lon, lat)
+    return m
+
+
+def _add_route_layers(m, plan: RoutePlan, problem: OrdersProblem) -> None:
+    """One map layer per vehicle: its route along the roads (straight between stops without a network)."""
+    import folium
+
+    from citylogistics.outputs.maps import bind_info, latlon_path, route_colour
+
     paths = problem.road_paths(plan)
     points = {d.id: (d.lon, d.lat) for d in problem.depots}
-    points.update({o.id: (o.lon, o.lat) for o in orders})
+    points.update({o.id: (o.lon, o.lat) for o in problem.orders})
     for i, r in enumerate(plan.routes):
         ids = [s.id for s in r.steps]
         coords: list[tuple[float, float]] = []
@@ -342,18 +354,6 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
                 "leaves": format_clock(r.steps[0].departure_s), "back": format_clock(r.steps[-1].arrival_s)})
             pl.add_to(g)
         g.add_to(m)
-    layer.add_to(m)  # after the routes, so the order markers are drawn on top of the lines
-    dep_layer.add_to(m)
-    classes = [(f"background:{c};border-radius:50%", label) for label, c in used_classes.items()]
-    order_of = {label: k for k, (_, _, label) in enumerate(_WINDOW_CLASSES)}
-    classes.sort(key=lambda e: order_of.get(e[1], 99))
-    add_legend(m, [("orders by window start", classes),
-                   ("", [("background:#fff;border:2px dashed #000;border-radius:50%", "unserved"),
-                         ("background:#000", "depot"),
-                         (f"background:{route_colour(0)};height:4px", "route (one layer per vehicle)")])])
-    folium.LayerControl(collapsed=len(plan.routes) > 12).add_to(m)
-    fit_to(m, lon, lat)
-    return m
 
 
 # ---------------------------------------------------------------------------
