@@ -164,7 +164,8 @@ def test_a_failing_supply_leg_leaves_its_villages_unserved(tmp_path, leg, vehicl
         assert bool(r["served_by"]) != bool(r["reason"]), r
     # the villages dropped carry at least the load the leg left behind (final year)
     left_behind = sum(u["delivery"] for u in pieces if u["year"] == final)
-    assert sum(float(r["demand_parcels"]) for r in dropped) >= left_behind - 1e-6
+    # (villages.csv rounds demand to 3 decimals: allow half a unit of the last digit per village)
+    assert sum(float(r["demand_parcels"]) for r in dropped) >= left_behind - 0.0005 * len(dropped) - 1e-6
     # plan.json lists them under the failing leg, and the KPIs count them
     listed = {u["id"] for u in plan["unassigned"] if u["reason"] == f"{leg}_leg" and u["year"] == final}
     assert listed == {r["code"] for r in dropped}
