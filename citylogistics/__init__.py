@@ -39,12 +39,25 @@ _LAZY = {
     "CoveragePlan": "citylogistics.planner.coverage_plan",
 }
 
-__all__ = ["CityLogisticsError", "CoveragePlan", "InfeasibleError", "InputError", "SolverError", "__version__",
-           "plan_scenario"]
+__all__ = [
+    "CityLogisticsError",
+    "CoveragePlan",
+    "InfeasibleError",
+    "InputError",
+    "SolverError",
+    "__version__",
+    "plan_scenario",
+]
 
 
-def plan_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None, /, *,
-                  progress: Callable[[str], Any] | None = None, **more: Any) -> CoveragePlan:
+def plan_scenario(
+    path: str | os.PathLike,
+    overrides: Mapping[str, Any] | None = None,
+    /,
+    *,
+    progress: Callable[[str], Any] | None = None,
+    **more: Any,
+) -> CoveragePlan:
     """Plan a coverage-extension scenario file and return its
     :class:`~citylogistics.planner.coverage_plan.CoveragePlan` (nothing is written).
 

@@ -53,13 +53,23 @@ def _cmd_run(args) -> int:
     if _quiet(args):
         result = run_scenario(scenario, args.out, overwrite=args.overwrite, **dask)
     elif not sys.stderr.isatty():  # a log file or pipe: one plain line per stage
-        result = run_scenario(scenario, args.out, overwrite=args.overwrite, **dask,
-                              progress=lambda msg: print(f"… {msg}", file=sys.stderr, flush=True))
+        result = run_scenario(
+            scenario,
+            args.out,
+            overwrite=args.overwrite,
+            **dask,
+            progress=lambda msg: print(f"… {msg}", file=sys.stderr, flush=True),
+        )
     else:
         from tqdm import tqdm
 
-        with tqdm(total=_run_steps(scenario, args.workers > 1 or bool(args.scheduler)), unit="step", file=sys.stderr,
-                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]") as bar:
+        with tqdm(
+            total=_run_steps(scenario, args.workers > 1 or bool(args.scheduler)),
+            unit="step",
+            file=sys.stderr,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]",
+        ) as bar:
+
             def say(msg: str) -> None:
                 bar.set_description_str(msg[:60])
                 bar.update(1)
@@ -86,12 +96,19 @@ def _cmd_compare(args) -> int:
 def _cmd_sweep(args) -> int:
     from citylogistics.scenario.sweep import run_sweep
 
-    result = run_sweep(args.sweep, args.out, workers=args.workers, scheduler=args.scheduler,
-                       progress=not _quiet(args), overwrite=args.overwrite)
+    result = run_sweep(
+        args.sweep,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not _quiet(args),
+        overwrite=args.overwrite,
+    )
     print(result.summary())
     if result.failed:
-        print(f"citylogistics: {result.failed} sweep point(s) failed; see the error column of sweep.csv",
-              file=sys.stderr)
+        print(
+            f"citylogistics: {result.failed} sweep point(s) failed; see the error column of sweep.csv", file=sys.stderr
+        )
         return 1
     return 0
 
@@ -146,8 +163,10 @@ def _check_files(paths: Sequence[str]) -> None:
         except OSError as exc:
             raise InputError(f"cannot read the file ({exc.strerror}); check its permissions", source=p) from None
         except UnicodeDecodeError as exc:
-            raise InputError(f"is not a text file (byte {exc.start} is not UTF-8); give a plain-text benchmark "
-                             "instance file", source=p) from None
+            raise InputError(
+                f"is not a text file (byte {exc.start} is not UTF-8); give a plain-text benchmark instance file",
+                source=p,
+            ) from None
 
 
 def _cmd_bench_vrp(args) -> int:
@@ -163,8 +182,10 @@ def _cmd_bench_pmed(args) -> int:
     from citylogistics.bench.orlib import bench_pmed_rows
 
     _check_files(args.files)
-    _print_rows(bench_pmed_rows(args.files, time_limit_s=args.time_limit),
-                ("instance", "objective", "bound", "seconds", "status"))
+    _print_rows(
+        bench_pmed_rows(args.files, time_limit_s=args.time_limit),
+        ("instance", "objective", "bound", "seconds", "status"),
+    )
     return 0
 
 
@@ -172,8 +193,10 @@ def _cmd_bench_cap(args) -> int:
     from citylogistics.bench.orlib import bench_cap_rows
 
     _check_files(args.files)
-    _print_rows(bench_cap_rows(args.files, capacity=args.capacity, time_limit_s=args.time_limit),
-                ("instance", "objective", "bound", "seconds", "status"))
+    _print_rows(
+        bench_cap_rows(args.files, capacity=args.capacity, time_limit_s=args.time_limit),
+        ("instance", "objective", "bound", "seconds", "status"),
+    )
     return 0
 
 
@@ -204,29 +227,48 @@ def _add_run_commands(sub) -> None:
     run = sub.add_parser("run", help="run a scenario file and write plan, map and KPIs")
     run.add_argument("scenario", help="scenario .toml file")
     run.add_argument("--out", required=True, help="output directory (written atomically)")
-    run.add_argument("--overwrite", action="store_true",
-                     help="replace --out even if it holds files that are not a citylogistics output")
-    run.add_argument("--workers", type=_workers, default=1,
-                     help="plan the cities of a plan run on a local Dask cluster of N processes (default 1: no Dask)")
-    run.add_argument("--scheduler", default=None,
-                     help="address of a Dask scheduler (tcp://HOST:PORT) to plan the cities on; same outputs")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --out even if it holds files that are not a citylogistics output",
+    )
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="plan the cities of a plan run on a local Dask cluster of N processes (default 1: no Dask)",
+    )
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a Dask scheduler (tcp://HOST:PORT) to plan the cities on; same outputs",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress messages (also when CI is set)")
     run.set_defaults(func=_cmd_run)
 
-    sw = sub.add_parser("sweep", help="run a grid of scenario variants in parallel; results table and cost-coverage frontier")
+    sw = sub.add_parser(
+        "sweep", help="run a grid of scenario variants in parallel; results table and cost-coverage frontier"
+    )
     sw.add_argument("sweep", help="sweep .toml file")
     sw.add_argument("--out", required=True, help="output directory (finished points are reused on a rerun)")
     sw.add_argument("--workers", type=_workers, default=None, help="local worker processes, 1-1024 (default: CPUs)")
-    sw.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler (default: a local cluster)")
-    sw.add_argument("--overwrite", action="store_true",
-                    help="replace --out even if it holds files that are not a citylogistics output")
+    sw.add_argument(
+        "--scheduler", default=None, help="address of a Dask distributed scheduler (default: a local cluster)"
+    )
+    sw.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --out even if it holds files that are not a citylogistics output",
+    )
     sw.add_argument("--quiet", action="store_true", help="no progress bar (also when CI is set)")
     sw.set_defaults(func=_cmd_sweep)
 
     cmp_ = sub.add_parser("compare", help="KPI deltas by year and scope, sites added/removed, between two runs")
     cmp_.add_argument("dir_a")
     cmp_.add_argument("dir_b")
-    cmp_.add_argument("--scopes", choices=("top", "all"), default="top", help="province/city rows only, or every county too")
+    cmp_.add_argument(
+        "--scopes", choices=("top", "all"), default="top", help="province/city rows only, or every county too"
+    )
     cmp_.add_argument("--format", choices=("table", "csv"), default="table")
     cmp_.set_defaults(func=_cmd_compare)
 
@@ -253,8 +295,12 @@ def _add_data_commands(sub) -> None:
     nb = net_sub.add_parser("build", help="regenerate networks/*.graphml deterministically")
     nb.add_argument("--out", default="networks", help="output folder (default: networks)")
     nb.add_argument("--overwrite", action="store_true", help="replace existing <city>.graphml files in --out")
-    nb.add_argument("--roads", choices=("osm", "generated"), default="osm",
-                    help="osm: the OpenStreetMap major roads with access links (default); generated: straight links")
+    nb.add_argument(
+        "--roads",
+        choices=("osm", "generated"),
+        default="osm",
+        help="osm: the OpenStreetMap major roads with access links (default); generated: straight links",
+    )
     nb.add_argument("--quiet", action="store_true")
     nb.set_defaults(func=_cmd_networks_build)
     from citylogistics.network.osm_import import add_import_parser
@@ -278,8 +324,12 @@ def _add_bench_commands(sub) -> None:
     bp.set_defaults(func=_cmd_bench_pmed)
     bc = bsub.add_parser("cap", help="OR-Library capacitated facility location files")
     bc.add_argument("files", nargs="+")
-    bc.add_argument("--capacity", type=number_arg(0, 1e9, lo_open=True), default=None,
-                    help="capacity of every site (for files whose capacity is 'capacity')")
+    bc.add_argument(
+        "--capacity",
+        type=number_arg(0, 1e9, lo_open=True),
+        default=None,
+        help="capacity of every site (for files whose capacity is 'capacity')",
+    )
     bc.add_argument("--time-limit", type=_time_limit, default=60.0, help="seconds per instance (up to 86400)")
     bc.set_defaults(func=_cmd_bench_cap)
     from citylogistics.bench.lrp import add_lrp_parser
@@ -317,8 +367,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not the user's input: one line, the details on request
         if os.environ.get("CITYLOGISTICS_DEBUG"):
             raise
-        print(clip(f"citylogistics: internal error ({type(exc).__name__}: {exc}); please report it with the "
-                   "command and inputs (set CITYLOGISTICS_DEBUG=1 for the traceback)"), file=sys.stderr)
+        print(
+            clip(
+                f"citylogistics: internal error ({type(exc).__name__}: {exc}); please report it with the "
+                "command and inputs (set CITYLOGISTICS_DEBUG=1 for the traceback)"
+            ),
+            file=sys.stderr,
+        )
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -22,8 +22,15 @@ from typing import Any
 from citylogistics.errors import InputError, short
 
 
-def spec(default: Any = dataclasses.MISSING, *, min: float | None = None, max: float | None = None,
-         gt: float | None = None, choices: tuple | None = None, doc: str = "") -> Any:
+def spec(
+    default: Any = dataclasses.MISSING,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    gt: float | None = None,
+    choices: tuple | None = None,
+    doc: str = "",
+) -> Any:
     """A dataclass field with validation metadata (bounds, choices, a doc line)."""
     meta = {"min": min, "max": max, "gt": gt, "choices": choices, "doc": doc}
     if isinstance(default, (list, dict, set)):
@@ -76,14 +83,22 @@ def _coerce(value: Any, tp: Any, *, where: str, source: str) -> Any:
         if math.isnan(value):
             raise InputError("NaN is not allowed; give a number", source=source, where=where)
         if math.isinf(value):
-            raise InputError(f"{value} is not allowed; give a finite number (leave the key out for no limit "
-                             "where the option allows it)", source=source, where=where)
+            raise InputError(
+                f"{value} is not allowed; give a finite number (leave the key out for no limit "
+                "where the option allows it)",
+                source=source,
+                where=where,
+            )
         if isinstance(value, int) and abs(value) > 1e300:
-            raise InputError("is far too large; give a number in the key's range (see the README)",
-                             source=source, where=where)
+            raise InputError(
+                "is far too large; give a number in the key's range (see the README)", source=source, where=where
+            )
         if value != 0 and abs(value) < sys.float_info.min:
-            raise InputError(f"{value!r} is too small to be a real quantity (a denormal); give 0 or a "
-                             "normal number", source=source, where=where)
+            raise InputError(
+                f"{value!r} is too small to be a real quantity (a denormal); give 0 or a normal number",
+                source=source,
+                where=where,
+            )
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -142,7 +157,9 @@ def build(cls: type, table: Mapping[str, Any], *, source: str, prefix: str = "")
             where = f"{prefix}.{key}" if prefix else key
             raise InputError(
                 f"unknown key{did_you_mean(key, fields)}; allowed keys: {', '.join(sorted(fields))}",
-                source=source, where=where)
+                source=source,
+                where=where,
+            )
     kwargs = {}
     for name, f in fields.items():
         where = f"{prefix}.{name}" if prefix else name
@@ -170,8 +187,11 @@ def value_range(meta: Mapping) -> str:
     """The allowed range of a field, as the README states it (e.g. "> 0 … 10⁶", "0 … 1")."""
     if meta.get("choices"):
         return " / ".join(map(str, meta["choices"]))
-    lo = f"> {num(meta['gt'])}" if meta.get("gt") is not None else (
-        num(meta["min"]) if meta.get("min") is not None else "")
+    lo = (
+        f"> {num(meta['gt'])}"
+        if meta.get("gt") is not None
+        else (num(meta["min"]) if meta.get("min") is not None else "")
+    )
     hi = num(meta["max"]) if meta.get("max") is not None else ""
     if lo and hi:
         return f"{lo} … {hi}"
@@ -195,8 +215,11 @@ def key_table(cls: type, prefix: str = "") -> list[str]:
         if sub is not None:
             rows += key_table(sub, f"{name}." if typing.get_origin(tp) not in (tuple, list) else f"{name}[].")
             continue
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else "required")
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else "required")
+        )
         rows.append(f"| `{name}` | {_type_name(inner[0])} | {value_range(f.metadata) or '-'} | {default!s} |")
     return rows
 
@@ -206,8 +229,11 @@ def describe(cls: type) -> list[tuple[str, str, Any, str]]:
     rows = []
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else "(required)")
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else "(required)")
+        )
         rows.append((f.name, _type_name(hints[f.name]), default, f.metadata.get("doc", "")))
     return rows
 
@@ -229,4 +255,5 @@ def number_arg(lo: float, hi: float, *, integer: bool = False, lo_open: bool = F
             low = f"above {num(lo)}" if lo_open else f"from {num(lo)}"
             raise argparse.ArgumentTypeError(f"must be {low} to {num(hi)}, got {short(text)}")
         return v
+
     return parse

@@ -48,8 +48,21 @@ __all__ = ["DemandParams", "FARM_COUNTIES", "settlement_demand", "year_factor"]
 #: County adcodes of Quzhou (3308xx) and Lishui (3311xx), the cities the plan
 #: names for selling farm produce online.
 FARM_COUNTIES: tuple[str, ...] = (
-    "330802", "330803", "330822", "330824", "330825", "330881",
-    "331102", "331121", "331122", "331123", "331124", "331125", "331126", "331127", "331181",
+    "330802",
+    "330803",
+    "330822",
+    "330824",
+    "330825",
+    "330881",
+    "331102",
+    "331121",
+    "331122",
+    "331123",
+    "331124",
+    "331125",
+    "331126",
+    "331127",
+    "331181",
 )
 
 
@@ -97,13 +110,17 @@ class DemandParams:
                 raise InputError(f"must be a finite number >= 0, got {v!r}", source="DemandParams", where=name)
         g = self.growth_factor_2010_2015
         if not (isinstance(g, (int, float)) and math.isfinite(g) and g > 0):
-            raise InputError(f"must be a finite number > 0, got {g!r}", source="DemandParams", where="growth_factor_2010_2015")
+            raise InputError(
+                f"must be a finite number > 0, got {g!r}", source="DemandParams", where="growth_factor_2010_2015"
+            )
         for name in ("pickup_share_rural", "pickup_share_farm_counties"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0 <= v <= 1):
                 raise InputError(f"must be a share in [0, 1], got {v!r}", source="DemandParams", where=name)
         if isinstance(self.farm_counties, str):
-            raise InputError("give a tuple of county adcodes, not one string", source="DemandParams", where="farm_counties")
+            raise InputError(
+                "give a tuple of county adcodes, not one string", source="DemandParams", where="farm_counties"
+            )
         object.__setattr__(self, "farm_counties", tuple(str(c) for c in self.farm_counties))
 
     @property
@@ -182,7 +199,8 @@ def settlement_demand(settlements: pd.DataFrame, *, year: int, params: DemandPar
         raise InputError(
             "settlements need population_urban and population_rural (or population and urban) columns; "
             "use rows from citylogistics.regions.load_regions()",
-            source="settlements", where="columns",
+            source="settlements",
+            where="columns",
         )
     if np.any(~np.isfinite(pu)) or np.any(~np.isfinite(pr)) or (pu < 0).any() or (pr < 0).any():
         raise InputError("population must be finite and >= 0", source="settlements", where="population columns")

@@ -97,32 +97,41 @@ def _check_writable(out: Path, option: str) -> None:
     takes ``out``'s name; nothing is left behind by the check."""
     absolute = out.absolute()
     if len(str(absolute)) > _PATH_MAX:
-        raise InputError(f"the path is {len(str(absolute))} characters long (at most {_PATH_MAX}); choose a "
-                         f"shorter {option}", source=_short_path(out))
+        raise InputError(
+            f"the path is {len(str(absolute))} characters long (at most {_PATH_MAX}); choose a shorter {option}",
+            source=_short_path(out),
+        )
     for part in absolute.parts:
         if len(part.encode("utf-8")) > _NAME_MAX:
-            raise InputError(f"a folder or file name in it is longer than {_NAME_MAX} bytes; choose a shorter "
-                             f"{option}", source=_short_path(out))
+            raise InputError(
+                f"a folder or file name in it is longer than {_NAME_MAX} bytes; choose a shorter {option}",
+                source=_short_path(out),
+            )
     ancestor = _nearest_existing(absolute)
     if not ancestor.is_dir():
-        raise InputError(f"{_short_path(ancestor)} is a file, so no folder can be made under it; choose another "
-                         f"{option}", source=_short_path(out))
+        raise InputError(
+            f"{_short_path(ancestor)} is a file, so no folder can be made under it; choose another {option}",
+            source=_short_path(out),
+        )
     try:  # a real probe: os.access says yes to root on read-only file systems
         fd, probe = tempfile.mkstemp(prefix=".citylogistics-probe.", dir=ancestor)
     except OSError as exc:
-        raise InputError(f"cannot write in {_short_path(ancestor)} ({exc.strerror}); choose another {option}",
-                         source=_short_path(out)) from None
+        raise InputError(
+            f"cannot write in {_short_path(ancestor)} ({exc.strerror}); choose another {option}",
+            source=_short_path(out),
+        ) from None
     os.close(fd)
     os.unlink(probe)
 
 
 def _short_path(path: str | Path, limit: int = 120) -> str:
     text = str(path)
-    return text if len(text) <= limit else "…" + text[-(limit - 1):]
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def check_output_dir(out_dir: str | Path, *, overwrite: bool = False, option: str = "--out",
-                     reuse: Callable[[Path], bool] | None = None) -> Path:
+def check_output_dir(
+    out_dir: str | Path, *, overwrite: bool = False, option: str = "--out", reuse: Callable[[Path], bool] | None = None
+) -> Path:
     """Refuse, before any work, an output folder the run must not replace.
 
     ``out_dir`` may be replaced only when it does not exist, is empty, or holds
@@ -136,20 +145,26 @@ def check_output_dir(out_dir: str | Path, *, overwrite: bool = False, option: st
     out = Path(out_dir)
     why = _protected(out)
     if why:
-        raise InputError(f"{why}; the run replaces its output folder, so choose a new folder for {option}",
-                         source=_short_path(out))
+        raise InputError(
+            f"{why}; the run replaces its output folder, so choose a new folder for {option}", source=_short_path(out)
+        )
     if out.exists() and not out.is_dir():
-        raise InputError(f"the output path exists and is a file; give a folder path (existing or new) for {option}",
-                         source=_short_path(out))
+        raise InputError(
+            f"the output path exists and is a file; give a folder path (existing or new) for {option}",
+            source=_short_path(out),
+        )
     if out.is_dir() and not overwrite:
         try:
             empty = next(out.iterdir(), None) is None
         except OSError as exc:
-            raise InputError(f"cannot list the folder ({exc.strerror}); choose another {option}",
-                             source=_short_path(out)) from None
+            raise InputError(
+                f"cannot list the folder ({exc.strerror}); choose another {option}", source=_short_path(out)
+            ) from None
         if not (empty or is_citylogistics_output(out) or (reuse is not None and reuse(out))):
-            raise InputError("exists and is not a citylogistics output; choose another folder or pass --overwrite",
-                             source=_short_path(out))
+            raise InputError(
+                "exists and is not a citylogistics output; choose another folder or pass --overwrite",
+                source=_short_path(out),
+            )
     _check_writable(out, option)
     return out
 
@@ -163,8 +178,7 @@ def check_output_file(path: str | Path, *, overwrite: bool = False, option: str 
     if out.is_dir():
         raise InputError(f"is a folder; give a file path for {option}", source=_short_path(out))
     if out.exists() and not overwrite:
-        raise InputError("exists; choose another file name or pass --overwrite to replace it",
-                         source=_short_path(out))
+        raise InputError("exists; choose another file name or pass --overwrite to replace it", source=_short_path(out))
     _check_writable(out, option)
     return out
 

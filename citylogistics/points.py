@@ -107,8 +107,13 @@ POINT_SOURCES = ("seat", "surveyed", "generated", "user")
 #: Where a point comes from, finer than ``point_source`` (see the module docstring).
 POINT_ORIGINS = ("cpca", "adcode2016", "geonames", "user", "medoid", "polygon", "generated")
 _ORIGIN_SOURCE = {
-    "cpca": "seat", "adcode2016": "surveyed", "geonames": "surveyed", "user": "user",
-    "medoid": "generated", "polygon": "generated", "generated": "generated",
+    "cpca": "seat",
+    "adcode2016": "surveyed",
+    "geonames": "surveyed",
+    "user": "user",
+    "medoid": "generated",
+    "polygon": "generated",
+    "generated": "generated",
 }
 #: A surveyed village point farther than this from its town's final point is
 #: rejected; generated villages are drawn within it.
@@ -144,7 +149,9 @@ def data_path(name: str) -> Path:
     path = Path(str(resources.files("citylogistics") / "data" / "zhejiang" / name))
     if not path.exists():
         have = sorted(p.name for p in path.parent.iterdir())
-        raise InputError(f"no packaged data file {name!r}; available: {', '.join(have)}", source="citylogistics/data/zhejiang")
+        raise InputError(
+            f"no packaged data file {name!r}; available: {', '.join(have)}", source="citylogistics/data/zhejiang"
+        )
     return path
 
 
@@ -244,16 +251,19 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
         if code not in known:
             raise InputError(
                 f"unknown code {code!r}; use a Zhejiang adcode (6 digits), NBS town code (9) or village code (12)",
-                source=src, where=f"{where}, field code",
+                source=src,
+                where=f"{where}, field code",
             )
         if code in seen:
-            raise InputError(f"code {code} already given on line {seen[code]}; keep one row per code", source=src,
-                             where=where)
+            raise InputError(
+                f"code {code} already given on line {seen[code]}; keep one row per code", source=src, where=where
+            )
         try:
             lon, lat = float(lon_s), float(lat_s)
         except ValueError:
-            raise InputError(f"lon/lat {lon_s!r},{lat_s!r} are not numbers; give decimal WGS-84 degrees", source=src,
-                             where=where) from None
+            raise InputError(
+                f"lon/lat {lon_s!r},{lat_s!r} are not numbers; give decimal WGS-84 degrees", source=src, where=where
+            ) from None
         if not (math.isfinite(lon) and math.isfinite(lat)):
             raise InputError("lon/lat must be finite numbers (got NaN or inf)", source=src, where=where)
         seen[code] = i
@@ -281,7 +291,8 @@ def _override_rows(path: Path, src: str) -> list[list[str]]:
     if header != ["code", "lon", "lat"]:
         raise InputError(
             f"header is {','.join(rows[0])!r}; it must be exactly code,lon,lat (WGS-84 degrees)",
-            source=src, where="line 1",
+            source=src,
+            where="line 1",
         )
     return rows
 
@@ -305,7 +316,8 @@ def _check_overrides_inside(df: pd.DataFrame, src: str) -> None:
         raise InputError(
             f"point ({r['lon']}, {r['lat']}) for code {r['code']} is outside Zhejiang{hint}; "
             "give WGS-84 lon,lat inside the province",
-            source=src, where=f"line {int(r['line'])}",
+            source=src,
+            where=f"line {int(r['line'])}",
         )
 
 
@@ -385,8 +397,15 @@ def _county_points(
     return towns, villages, kept
 
 
-def _place_towns(rng: np.random.Generator, geom, kx: float, town_lonlat: np.ndarray, fixed_xy: np.ndarray,
-                 town_is_jd: np.ndarray, seat_xy: tuple[float, float]) -> np.ndarray:
+def _place_towns(
+    rng: np.random.Generator,
+    geom,
+    kx: float,
+    town_lonlat: np.ndarray,
+    fixed_xy: np.ndarray,
+    town_is_jd: np.ndarray,
+    seat_xy: tuple[float, float],
+) -> np.ndarray:
     """``town_lonlat`` with its NaN rows filled: each new town at the candidate
     point farthest from the towns placed so far and the border (subdistricts
     near the seat)."""
@@ -414,7 +433,9 @@ def _place_towns(rng: np.random.Generator, geom, kx: float, town_lonlat: np.ndar
         d = d_border[pick]
         if pts:
             p = np.asarray(pts)
-            d = np.minimum(d, np.hypot((cx[pick, None] - p[None, :, 0]) * kx, cy[pick, None] - p[None, :, 1]).min(axis=1))
+            d = np.minimum(
+                d, np.hypot((cx[pick, None] - p[None, :, 0]) * kx, cy[pick, None] - p[None, :, 1]).min(axis=1)
+            )
         best = pick[int(np.argmax(d))]
         towns[i] = (cx[best], cy[best])
         pts.append(towns[i])
@@ -439,9 +460,17 @@ def _town_parts(geom, towns: np.ndarray) -> tuple[list, np.ndarray]:
     return parts, town_part
 
 
-def _place_villages(rng: np.random.Generator, geom, kx: float, area_km2: float, towns: np.ndarray,
-                    village_town_idx: np.ndarray, village_urban: np.ndarray, villages: np.ndarray,
-                    kept: np.ndarray) -> None:
+def _place_villages(
+    rng: np.random.Generator,
+    geom,
+    kx: float,
+    area_km2: float,
+    towns: np.ndarray,
+    village_town_idx: np.ndarray,
+    village_urban: np.ndarray,
+    villages: np.ndarray,
+    kept: np.ndarray,
+) -> None:
     """Fill the villages not ``kept`` (in place) with points drawn around their
     own town's point, on the town's polygon part, within :data:`VILLAGE_MAX_KM`."""
     import shapely
@@ -517,8 +546,16 @@ def _all_points(seed: int, fixed: tuple[tuple[str, float, float], ...]) -> tuple
         local_town = np.full(len(towns), -1)
         local_town[t_idx] = np.arange(len(t_idx))
         new_t, new_v, kept = _county_points(
-            seed, county, geoms[county], float(div.at[county, "area_km2"]), fixed_xy,
-            town_xy[t_idx], town_is_jd[t_idx], seat, local_town[v_town[v_idx]], v_urban[v_idx],
+            seed,
+            county,
+            geoms[county],
+            float(div.at[county, "area_km2"]),
+            fixed_xy,
+            town_xy[t_idx],
+            town_is_jd[t_idx],
+            seat,
+            local_town[v_town[v_idx]],
+            v_urban[v_idx],
             village_xy[v_idx],
         )
         town_xy[t_idx] = new_t

@@ -71,14 +71,23 @@ __all__ = ["OUTPUT_NAME", "REDISTRICTED", "build_points", "main"]
 OUTPUT_NAME = "zj_points_surveyed.csv"
 #: Current counties whose borders or codes changed between the July 2016
 #: snapshot and today; their units are also joined by name within the city.
-REDISTRICTED = frozenset({
-    "330102", "330105", "330109", "330110", "330113", "330114",  # Hangzhou, April 2021
-    "330112",  # 临安 (330185 until 2017)
-    "330213",  # 奉化 (330283 until Oct 2016)
-    "330203", "330212",  # 海曙, 鄞州 (江东 330204 merged, Oct 2016)
-    "330327", "330383",  # 苍南, 龙港 (split 2019)
-    "331083",  # 玉环 (331021 until 2017)
-})
+REDISTRICTED = frozenset(
+    {
+        "330102",
+        "330105",
+        "330109",
+        "330110",
+        "330113",
+        "330114",  # Hangzhou, April 2021
+        "330112",  # 临安 (330185 until 2017)
+        "330213",  # 奉化 (330283 until Oct 2016)
+        "330203",
+        "330212",  # 海曙, 鄞州 (江东 330204 merged, Oct 2016)
+        "330327",
+        "330383",  # 苍南, 龙港 (split 2019)
+        "331083",  # 玉环 (331021 until 2017)
+    }
+)
 
 _TOWN_SUFFIX = re.compile(r"(办事处|街道|镇|乡)+$")
 _VILLAGE_SUFFIX = re.compile(r"(村民委员会|居民委员会|村委会|居委会|委员会|生活区|社区|村|居)+$")
@@ -148,20 +157,26 @@ def _join_towns(towns: pd.DataFrame, a: pd.DataFrame, shared: Path, geoms: dict)
         df = df[~df["code9_nbs"].isin(done)]
         if code2016 is not None:
             df = df[~df[code2016].isin(used2016)]
-        out = pd.DataFrame({
-            "code": df["code9_nbs"].to_numpy(), "lon": df["lon"].to_numpy(dtype=float),
-            "lat": df["lat"].to_numpy(dtype=float), "source": source, "join": join,
-            "county_adcode": df["county_adcode"].to_numpy(),
-            "code2016": df[code2016].to_numpy() if code2016 is not None else "",
-        })
+        out = pd.DataFrame(
+            {
+                "code": df["code9_nbs"].to_numpy(),
+                "lon": df["lon"].to_numpy(dtype=float),
+                "lat": df["lat"].to_numpy(dtype=float),
+                "source": source,
+                "join": join,
+                "county_adcode": df["county_adcode"].to_numpy(),
+                "code2016": df[code2016].to_numpy() if code2016 is not None else "",
+            }
+        )
         out = out[_inside_county(out, geoms)]
         rows.append(out)
         done.update(out["code"])
         used2016.update(c for c in out["code2016"] if c)
 
     # 1. adcode2016 by code, the name agreeing
-    by_code = t.merge(at[["code9", "code12", "core", "lon", "lat"]], left_on="code9_nbs", right_on="code9",
-                      suffixes=("", "_src"))
+    by_code = t.merge(
+        at[["code9", "code12", "core", "lon", "lat"]], left_on="code9_nbs", right_on="code9", suffixes=("", "_src")
+    )
     by_code = by_code[[_same_place(x, y) for x, y in zip(by_code["core"], by_code["core_src"])]]
     take(by_code, "adcode2016", "code", "code12")
     # 2. GeoNames: the points in zj_towns.csv, then a name join on the staged places
@@ -170,17 +185,25 @@ def _join_towns(towns: pd.DataFrame, a: pd.DataFrame, shared: Path, geoms: dict)
     places = pd.read_csv(shared / "zj_geonames_places.csv", dtype={"county_adcode_by_polygon": str, "geonameid": str})
     places = places.dropna(subset=["county_adcode_by_polygon", "name_zh"])
     gn = places.assign(core=places["name_zh"].str.split("|")).explode("core")
-    gn = gn[["geonameid", "core", "lon_wgs84", "lat_wgs84", "county_adcode_by_polygon"]].drop_duplicates(["geonameid", "core"])
+    gn = gn[["geonameid", "core", "lon_wgs84", "lat_wgs84", "county_adcode_by_polygon"]].drop_duplicates(
+        ["geonameid", "core"]
+    )
     gn = gn.rename(columns={"county_adcode_by_polygon": "county_adcode", "lon_wgs84": "lon", "lat_wgs84": "lat"})
     left = t[~t["code9_nbs"].isin(done)][["code9_nbs", "core", "county_adcode"]]
     take(_unique_name_join(left, gn, ["county_adcode", "core"]), "geonames", "name_county")
     # 3. adcode2016 by name within the county, then within the city where re-districted
     src = at[~at["code12"].isin(used2016)][["code12", "core", "county_adcode", "city", "lon", "lat"]]
     left = t[~t["code9_nbs"].isin(done)][["code9_nbs", "core", "county_adcode", "city"]]
-    take(_unique_name_join(left, src.drop(columns="city"), ["county_adcode", "core"]).drop(columns="city"),
-         "adcode2016", "name_county", "code12")
+    take(
+        _unique_name_join(left, src.drop(columns="city"), ["county_adcode", "core"]).drop(columns="city"),
+        "adcode2016",
+        "name_county",
+        "code12",
+    )
     src = at[~at["code12"].isin(used2016)][["code12", "core", "city", "lon", "lat"]]
-    left = t[~t["code9_nbs"].isin(done) & t["county_adcode"].isin(REDISTRICTED)][["code9_nbs", "core", "county_adcode", "city"]]
+    left = t[~t["code9_nbs"].isin(done) & t["county_adcode"].isin(REDISTRICTED)][
+        ["code9_nbs", "core", "county_adcode", "city"]
+    ]
     take(_unique_name_join(left, src, ["city", "core"]), "adcode2016", "name_city", "code12")
     return pd.concat(rows, ignore_index=True)
 
@@ -204,11 +227,17 @@ def _join_villages(villages: pd.DataFrame, a: pd.DataFrame, town_pts: pd.DataFra
     def take(df: pd.DataFrame, join: str) -> None:
         df = df[~df["code12"].isin(done) & ~df["code12_src"].isin(used)]
         df = df[~df["code12_src"].duplicated(keep=False)]
-        out = pd.DataFrame({
-            "code": df["code12"].to_numpy(), "lon": df["lon"].to_numpy(dtype=float),
-            "lat": df["lat"].to_numpy(dtype=float), "source": "adcode2016", "join": join,
-            "county_adcode": df["county_adcode"].to_numpy(), "code2016": df["code12_src"].to_numpy(),
-        })
+        out = pd.DataFrame(
+            {
+                "code": df["code12"].to_numpy(),
+                "lon": df["lon"].to_numpy(dtype=float),
+                "lat": df["lat"].to_numpy(dtype=float),
+                "source": "adcode2016",
+                "join": join,
+                "county_adcode": df["county_adcode"].to_numpy(),
+                "code2016": df["code12_src"].to_numpy(),
+            }
+        )
         out = out[_inside_county(out, geoms)]
         rows.append(out)
         done.update(out["code"])
@@ -291,9 +320,14 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m citylogistics.points_build [--shared DIR] [--out FILE]``."""
     ap = argparse.ArgumentParser(prog="python -m citylogistics.points_build", description=__doc__.split("\n")[0])
     ap.add_argument("--shared", default="../shared/data/zhejiang", help="folder of the staged Zhejiang data")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "data" / "zhejiang" / OUTPUT_NAME), help="CSV to write")
-    ap.add_argument("--counts", action="store_true",
-                    help="only print the points by level, source and origin of load_regions (no rebuild)")
+    ap.add_argument(
+        "--out", default=str(Path(__file__).parent / "data" / "zhejiang" / OUTPUT_NAME), help="CSV to write"
+    )
+    ap.add_argument(
+        "--counts",
+        action="store_true",
+        help="only print the points by level, source and origin of load_regions (no rebuild)",
+    )
     ap.add_argument("--seed", type=int, default=0, help="seed for --counts")
     args = ap.parse_args(argv)
     if args.counts:

@@ -137,12 +137,35 @@ CITY_NAMES_ZH: dict[str, str] = {
 }
 
 SETTLEMENT_COLUMNS = (
-    "code", "name", "pinyin", "level", "parent_code", "city_code", "county_code", "town_code",
-    "lon", "lat", "point_source", "population", "population_urban", "population_rural", "urban", "kind",
+    "code",
+    "name",
+    "pinyin",
+    "level",
+    "parent_code",
+    "city_code",
+    "county_code",
+    "town_code",
+    "lon",
+    "lat",
+    "point_source",
+    "population",
+    "population_urban",
+    "population_rural",
+    "urban",
+    "kind",
     "point_origin",
 )
 REGIONS_TABLE_COLUMNS = (
-    "code", "name", "pinyin", "level", "parent_code", "lon", "lat", "point_source", "point_origin", "population",
+    "code",
+    "name",
+    "pinyin",
+    "level",
+    "parent_code",
+    "lon",
+    "lat",
+    "point_source",
+    "point_origin",
+    "population",
 )
 
 # Census lineage: (old census codes, current codes). "" is the 2020 row without a
@@ -154,7 +177,8 @@ _HANGZHOU_2021 = (
 )
 _LINEAGE = {
     2020: _HANGZHOU_2021 + ((("330303", ""), ("330303",)),),
-    2010: _HANGZHOU_2021 + (
+    2010: _HANGZHOU_2021
+    + (
         (("330183",), ("330111",)),
         (("330185",), ("330112",)),
         (("330203", "330204", "330212"), ("330203", "330212")),
@@ -309,7 +333,9 @@ def _county_population(census_year: int) -> pd.DataFrame:
             raise InputError(f"county {c} has no census {census_year} figure and no lineage rule", source="regions")
         t, u, r = units[c]
         rows[c] = (t, u, r, f"census {census_year}")
-    df = pd.DataFrame.from_dict(rows, orient="index", columns=["population", "population_urban", "population_rural", "method"])
+    df = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["population", "population_urban", "population_rural", "method"]
+    )
     df.index.name = "code"
     return df.loc[counties]
 
@@ -532,7 +558,9 @@ def load_regions(*, seed: int = 0, overrides: str | Path | None = None, census_y
         df.loc[idx, "lat"] = ov["lat"].to_numpy(dtype=float)
         df.loc[idx, "point_source"] = "user"
         df.loc[idx, "point_origin"] = "user"
-    return Regions(settlements=df, seed=seed, census_year=census_year, overrides=None if overrides is None else str(overrides))
+    return Regions(
+        settlements=df, seed=seed, census_year=census_year, overrides=None if overrides is None else str(overrides)
+    )
 
 
 def _build_frame(census_year: int, town_xy, town_origin, village_xy, village_origin) -> pd.DataFrame:
@@ -549,31 +577,31 @@ def _build_frame(census_year: int, town_xy, town_origin, village_xy, village_ori
     return df[list(SETTLEMENT_COLUMNS)]
 
 
-
-
 def _village_frame(village_xy, village_origin, vu, vr) -> pd.DataFrame:
     """Village rows of the settlements frame (population ``vu`` urban + ``vr`` rural)."""
     villages = _villages()
     v_urban = _village_is_urban(villages["code12"])
-    vdf = pd.DataFrame({
-        "code": villages["code12"].to_numpy(),
-        "name": villages["name"].to_numpy(),
-        "pinyin": "",
-        "level": "village",
-        "parent_code": villages["town_code9"].to_numpy(),
-        "city_code": villages["county_adcode"].str[:4].to_numpy() + "00",
-        "county_code": villages["county_adcode"].to_numpy(),
-        "town_code": villages["town_code9"].to_numpy(),
-        "lon": village_xy[:, 0],
-        "lat": village_xy[:, 1],
-        "point_source": [_ORIGIN_SOURCE[o] for o in village_origin],
-        "point_origin": np.asarray(village_origin, dtype=object),
-        "population": vu + vr,
-        "population_urban": vu,
-        "population_rural": vr,
-        "urban": v_urban,
-        "kind": np.where(v_urban, "居委会", "村委会"),
-    })
+    vdf = pd.DataFrame(
+        {
+            "code": villages["code12"].to_numpy(),
+            "name": villages["name"].to_numpy(),
+            "pinyin": "",
+            "level": "village",
+            "parent_code": villages["town_code9"].to_numpy(),
+            "city_code": villages["county_adcode"].str[:4].to_numpy() + "00",
+            "county_code": villages["county_adcode"].to_numpy(),
+            "town_code": villages["town_code9"].to_numpy(),
+            "lon": village_xy[:, 0],
+            "lat": village_xy[:, 1],
+            "point_source": [_ORIGIN_SOURCE[o] for o in village_origin],
+            "point_origin": np.asarray(village_origin, dtype=object),
+            "population": vu + vr,
+            "population_urban": vu,
+            "population_rural": vr,
+            "urban": v_urban,
+            "kind": np.where(v_urban, "居委会", "村委会"),
+        }
+    )
     return vdf
 
 
@@ -582,25 +610,27 @@ def _town_frame(vdf: pd.DataFrame, town_xy, town_origin) -> pd.DataFrame:
     towns = _towns()
     tsum = vdf.groupby("town_code")[["population", "population_urban", "population_rural"]].sum()
     tcode = towns["code9_nbs"]
-    tdf = pd.DataFrame({
-        "code": tcode.to_numpy(),
-        "name": towns["name"].to_numpy(),
-        "pinyin": [_pinyin(p) for p in towns["pinyin"]],
-        "level": "town",
-        "parent_code": towns["county_adcode"].to_numpy(),
-        "city_code": towns["county_adcode"].str[:4].to_numpy() + "00",
-        "county_code": towns["county_adcode"].to_numpy(),
-        "town_code": tcode.to_numpy(),
-        "lon": town_xy[:, 0],
-        "lat": town_xy[:, 1],
-        "point_source": [_ORIGIN_SOURCE[o] for o in town_origin],
-        "point_origin": np.asarray(town_origin, dtype=object),
-        "population": tsum["population"].reindex(tcode, fill_value=0).to_numpy(),
-        "population_urban": tsum["population_urban"].reindex(tcode, fill_value=0).to_numpy(),
-        "population_rural": tsum["population_rural"].reindex(tcode, fill_value=0).to_numpy(),
-        "urban": tcode.str[6:9].astype(int).to_numpy() < 100,
-        "kind": towns["kind"].to_numpy(),
-    })
+    tdf = pd.DataFrame(
+        {
+            "code": tcode.to_numpy(),
+            "name": towns["name"].to_numpy(),
+            "pinyin": [_pinyin(p) for p in towns["pinyin"]],
+            "level": "town",
+            "parent_code": towns["county_adcode"].to_numpy(),
+            "city_code": towns["county_adcode"].str[:4].to_numpy() + "00",
+            "county_code": towns["county_adcode"].to_numpy(),
+            "town_code": tcode.to_numpy(),
+            "lon": town_xy[:, 0],
+            "lat": town_xy[:, 1],
+            "point_source": [_ORIGIN_SOURCE[o] for o in town_origin],
+            "point_origin": np.asarray(town_origin, dtype=object),
+            "population": tsum["population"].reindex(tcode, fill_value=0).to_numpy(),
+            "population_urban": tsum["population_urban"].reindex(tcode, fill_value=0).to_numpy(),
+            "population_rural": tsum["population_rural"].reindex(tcode, fill_value=0).to_numpy(),
+            "urban": tcode.str[6:9].astype(int).to_numpy() < 100,
+            "kind": towns["kind"].to_numpy(),
+        }
+    )
     return tdf
 
 
@@ -613,32 +643,36 @@ def _division_frame(census_year: int) -> pd.DataFrame:
     is_city = d.index.str.endswith("00") & ~is_prov
     level = np.where(is_prov, "province", np.where(is_city, "city", "county"))
     method = d["point_method"].fillna("")
-    origin = np.where(method.str.startswith("seat"), "cpca", np.where(method.str.startswith("geonames"), "geonames", "polygon"))
+    origin = np.where(
+        method.str.startswith("seat"), "cpca", np.where(method.str.startswith("geonames"), "geonames", "polygon")
+    )
     pop = cp.reindex(d.index)
     county_mask = level == "county"
     city_pop = pop[county_mask].groupby(d.index[county_mask].str[:4] + "00").sum(numeric_only=True)
     for col in ("population", "population_urban", "population_rural"):
         pop.loc[is_city, col] = city_pop[col].reindex(d.index[is_city]).to_numpy()
         pop.loc[is_prov, col] = pop.loc[county_mask, col].sum()
-    ddf = pd.DataFrame({
-        "code": d.index.to_numpy(),
-        "name": d["name"].to_numpy(),
-        "pinyin": [_pinyin(p) for p in d["pinyin"]],
-        "level": level,
-        "parent_code": d["parent_adcode"].fillna("").to_numpy(),
-        "city_code": np.where(is_prov, "", d.index.str[:4] + "00"),
-        "county_code": np.where(county_mask, d.index, ""),
-        "town_code": "",
-        "lon": d["point_lon_wgs84"].to_numpy(dtype=float),
-        "lat": d["point_lat_wgs84"].to_numpy(dtype=float),
-        "point_source": [_ORIGIN_SOURCE[o] for o in origin],
-        "point_origin": origin,
-        "population": pop["population"].to_numpy(),
-        "population_urban": pop["population_urban"].to_numpy(),
-        "population_rural": pop["population_rural"].to_numpy(),
-        "urban": np.where(county_mask, d["level"].to_numpy() == "district", True),
-        "kind": np.where(is_prov, "province", np.where(is_city, "city", d["level"].to_numpy())),
-    })
+    ddf = pd.DataFrame(
+        {
+            "code": d.index.to_numpy(),
+            "name": d["name"].to_numpy(),
+            "pinyin": [_pinyin(p) for p in d["pinyin"]],
+            "level": level,
+            "parent_code": d["parent_adcode"].fillna("").to_numpy(),
+            "city_code": np.where(is_prov, "", d.index.str[:4] + "00"),
+            "county_code": np.where(county_mask, d.index, ""),
+            "town_code": "",
+            "lon": d["point_lon_wgs84"].to_numpy(dtype=float),
+            "lat": d["point_lat_wgs84"].to_numpy(dtype=float),
+            "point_source": [_ORIGIN_SOURCE[o] for o in origin],
+            "point_origin": origin,
+            "population": pop["population"].to_numpy(),
+            "population_urban": pop["population_urban"].to_numpy(),
+            "population_rural": pop["population_rural"].to_numpy(),
+            "urban": np.where(county_mask, d["level"].to_numpy() == "district", True),
+            "kind": np.where(is_prov, "province", np.where(is_city, "city", d["level"].to_numpy())),
+        }
+    )
     return ddf
 
 
@@ -727,6 +761,10 @@ def to_geojson(df: pd.DataFrame) -> str:
         for k, v in props.items():
             if isinstance(v, np.generic):
                 props[k] = v.item()
-        geom = None if not (np.isfinite(x) and np.isfinite(y)) else {"type": "Point", "coordinates": [round(float(x), 6), round(float(y), 6)]}
+        geom = (
+            None
+            if not (np.isfinite(x) and np.isfinite(y))
+            else {"type": "Point", "coordinates": [round(float(x), 6), round(float(y), 6)]}
+        )
         feats.append({"type": "Feature", "geometry": geom, "properties": props})
     return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False)

@@ -53,9 +53,23 @@ import numpy as np
 
 from citylogistics.errors import InputError, SolverError
 
-__all__ = ["LRPInstance", "LRPSolution", "LRPRoute", "read_lrp", "read_lrp_solution", "evaluate",
-           "check_solution", "route_depot_set", "solve_lrp", "all_depot_sets", "bench_lrp_rows",
-           "cmd_bench_lrp", "add_lrp_parser", "ROUNDINGS", "BENCH_FIELDS"]
+__all__ = [
+    "LRPInstance",
+    "LRPSolution",
+    "LRPRoute",
+    "read_lrp",
+    "read_lrp_solution",
+    "evaluate",
+    "check_solution",
+    "route_depot_set",
+    "solve_lrp",
+    "all_depot_sets",
+    "bench_lrp_rows",
+    "cmd_bench_lrp",
+    "add_lrp_parser",
+    "ROUNDINGS",
+    "BENCH_FIELDS",
+]
 
 ROUNDINGS = ("ceil", "floor", "none")
 BENCH_FIELDS = ("instance", "objective", "depots_open", "routes", "seconds")
@@ -112,8 +126,11 @@ class LRPInstance:
     def cost_matrix(self, rounding: str = "ceil") -> np.ndarray:
         """Edge costs over the nodes ``depots (0..m-1), customers (m..m+n-1)``."""
         if rounding not in ROUNDINGS:
-            raise InputError(f"unknown rounding {rounding!r}; use one of {', '.join(ROUNDINGS)}",
-                             source="LRPInstance.cost_matrix", where="rounding")
+            raise InputError(
+                f"unknown rounding {rounding!r}; use one of {', '.join(ROUNDINGS)}",
+                source="LRPInstance.cost_matrix",
+                where="rounding",
+            )
         xy = np.vstack([self.depot_xy, self.customer_xy])
         d = 100.0 * np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
         if rounding == "ceil":
@@ -133,8 +150,9 @@ def _tokens_with_lines(path: Path) -> list[tuple[str, int]]:
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror}); check its permissions", source=str(path)) from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"is not a text file (byte {exc.start} is not UTF-8); give a Prodhon .dat file",
-                         source=str(path)) from None
+        raise InputError(
+            f"is not a text file (byte {exc.start} is not UTF-8); give a Prodhon .dat file", source=str(path)
+        ) from None
     out: list[tuple[str, int]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         out.extend((tok, lineno) for tok in line.split())
@@ -153,36 +171,48 @@ class _Cursor:
         return self.toks[-1][1] if self.toks else 0
 
     @overload
-    def number(self, field_name: str, *, integer: Literal[True], minimum: float | None = None,
-               strict_min: bool = False) -> int: ...
+    def number(
+        self, field_name: str, *, integer: Literal[True], minimum: float | None = None, strict_min: bool = False
+    ) -> int: ...
 
     @overload
-    def number(self, field_name: str, *, integer: Literal[False] = False, minimum: float | None = None,
-               strict_min: bool = False) -> float: ...
+    def number(
+        self,
+        field_name: str,
+        *,
+        integer: Literal[False] = False,
+        minimum: float | None = None,
+        strict_min: bool = False,
+    ) -> float: ...
 
-    def number(self, field_name: str, *, integer: bool = False, minimum: float | None = None,
-               strict_min: bool = False) -> float:
+    def number(
+        self, field_name: str, *, integer: bool = False, minimum: float | None = None, strict_min: bool = False
+    ) -> float:
         """The next number; an ``int`` when ``integer``."""
         if self.pos >= len(self.toks):
-            raise InputError(f"the file ends after line {self._last_line()}: it is truncated; take a complete "
-                             "copy of the instance",
-                             source=str(self.path), where=f"line {self._last_line() + 1}: {field_name}")
+            raise InputError(
+                f"the file ends after line {self._last_line()}: it is truncated; take a complete copy of the instance",
+                source=str(self.path),
+                where=f"line {self._last_line() + 1}: {field_name}",
+            )
         tok, line = self.toks[self.pos]
         self.pos += 1
         where = f"line {line}: {field_name}"
         try:
             value = float(tok)
         except ValueError:
-            raise InputError(f"{tok!r} is not a number; give a {'whole number' if integer else 'number'}",
-                             source=str(self.path), where=where) from None
+            raise InputError(
+                f"{tok!r} is not a number; give a {'whole number' if integer else 'number'}",
+                source=str(self.path),
+                where=where,
+            ) from None
         if not math.isfinite(value):
             raise InputError(f"{tok!r} is not a finite number", source=str(self.path), where=where)
         if integer and value != int(value):
             raise InputError(f"{tok!r} must be a whole number", source=str(self.path), where=where)
         if minimum is not None and (value < minimum or (strict_min and value <= minimum)):
             rel = ">" if strict_min else ">="
-            raise InputError(f"{tok} is out of range; it must be {rel} {minimum:g}", source=str(self.path),
-                             where=where)
+            raise InputError(f"{tok} is out of range; it must be {rel} {minimum:g}", source=str(self.path), where=where)
         return int(value) if integer else value
 
     def where_last(self, field_name: str) -> str:
@@ -211,8 +241,12 @@ def read_lrp(path: str | Path) -> LRPInstance:
     n = cur.number("number of customers", integer=True, minimum=1)
     m = cur.number("number of depots", integer=True, minimum=1)
     if n > 100_000 or m > 10_000:
-        raise InputError(f"{n} customers / {m} depots is out of range for this reader (at most 100000 / 10000); "
-                         "check the first two lines", source=src, where="line 1-2: counts")
+        raise InputError(
+            f"{n} customers / {m} depots is out of range for this reader (at most 100000 / 10000); "
+            "check the first two lines",
+            source=src,
+            where="line 1-2: counts",
+        )
     depot_xy = np.array([[cur.number(f"depot {k + 1} {c}") for c in ("x", "y")] for k in range(m)])
     customer_xy = np.array([[cur.number(f"customer {i + 1} {c}") for c in ("x", "y")] for i in range(n)])
     q = cur.number("vehicle capacity", minimum=0, strict_min=True)
@@ -220,8 +254,11 @@ def read_lrp(path: str | Path) -> LRPInstance:
     demand = np.array([cur.number(f"demand of customer {i + 1}", minimum=0) for i in range(n)])
     for i in range(n):
         if demand[i] > q:
-            raise InputError(f"demand {demand[i]:g} exceeds the vehicle capacity {q:g}: no route can carry it",
-                             source=src, where=f"demand of customer {i + 1}")
+            raise InputError(
+                f"demand {demand[i]:g} exceeds the vehicle capacity {q:g}: no route can carry it",
+                source=src,
+                where=f"demand of customer {i + 1}",
+            )
     opening = np.array([cur.number(f"opening cost of depot {k + 1}", minimum=0) for k in range(m)])
     route_cost = cur.number("route (vehicle) cost", minimum=0)
     flag = cur.number("cost flag", integer=True, minimum=0)
@@ -229,16 +266,31 @@ def read_lrp(path: str | Path) -> LRPInstance:
         raise InputError(f"{flag} is out of range; the flag is 0 or 1", source=src, where=cur.where_last("cost flag"))
     if cur.pos < len(cur.toks):
         tok, line = cur.toks[cur.pos]
-        raise InputError(f"unexpected data {tok!r} after the cost flag; the counts on lines 1-2 may be wrong",
-                         source=src, where=f"line {line}: trailing data")
+        raise InputError(
+            f"unexpected data {tok!r} after the cost flag; the counts on lines 1-2 may be wrong",
+            source=src,
+            where=f"line {line}: trailing data",
+        )
     if cap.sum() < demand.sum():
-        raise InputError(f"the depots hold {cap.sum():g} in all but the customers need {demand.sum():g}; "
-                         "no solution exists", source=src, where="depot capacities")
+        raise InputError(
+            f"the depots hold {cap.sum():g} in all but the customers need {demand.sum():g}; no solution exists",
+            source=src,
+            where="depot capacities",
+        )
     for a in (depot_xy, customer_xy, cap, demand, opening):
         a.setflags(write=False)
-    return LRPInstance(name=path.stem, depot_xy=depot_xy, customer_xy=customer_xy, vehicle_capacity=q,
-                       depot_capacity=cap, demand=demand, opening_cost=opening, route_cost=route_cost,
-                       flag=int(flag), source=src)
+    return LRPInstance(
+        name=path.stem,
+        depot_xy=depot_xy,
+        customer_xy=customer_xy,
+        vehicle_capacity=q,
+        depot_capacity=cap,
+        demand=demand,
+        opening_cost=opening,
+        route_cost=route_cost,
+        flag=int(flag),
+        source=src,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -283,23 +335,31 @@ class LRPSolution:
     solver: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def summary(self) -> str:
-        lines = [f"LRPSolution {self.instance}: objective {self.objective:,.0f} ({self.rounding} rounding)",
-                 f"  depots open : {', '.join(str(k + 1) for k in self.open_depots)} (1-based)",
-                 f"  routes      : {len(self.routes)}",
-                 f"  cost        : opening {self.opening_cost:,.0f} + routes {self.route_fixed_cost:,.0f} "
-                 f"+ distance {self.distance_cost:,.0f}"]
+        lines = [
+            f"LRPSolution {self.instance}: objective {self.objective:,.0f} ({self.rounding} rounding)",
+            f"  depots open : {', '.join(str(k + 1) for k in self.open_depots)} (1-based)",
+            f"  routes      : {len(self.routes)}",
+            f"  cost        : opening {self.opening_cost:,.0f} + routes {self.route_fixed_cost:,.0f} "
+            f"+ distance {self.distance_cost:,.0f}",
+        ]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"instance": self.instance, "objective": self.objective, "rounding": self.rounding,
-                "open_depots": [k + 1 for k in self.open_depots],
-                "routes": [{"depot": r.depot + 1, "customers": [i + 1 for i in r.customers]} for r in self.routes],
-                "opening_cost": self.opening_cost, "route_fixed_cost": self.route_fixed_cost,
-                "distance_cost": self.distance_cost, "solver": dict(self.solver),
-                "indexing": "1-based depots and customers, as in the instance files"}
+        return {
+            "instance": self.instance,
+            "objective": self.objective,
+            "rounding": self.rounding,
+            "open_depots": [k + 1 for k in self.open_depots],
+            "routes": [{"depot": r.depot + 1, "customers": [i + 1 for i in r.customers]} for r in self.routes],
+            "opening_cost": self.opening_cost,
+            "route_fixed_cost": self.route_fixed_cost,
+            "distance_cost": self.distance_cost,
+            "solver": dict(self.solver),
+            "indexing": "1-based depots and customers, as in the instance files",
+        }
 
 
 def _route_length(D: np.ndarray, m: int, depot: int, customers: Sequence[int]) -> float:
@@ -307,8 +367,14 @@ def _route_length(D: np.ndarray, m: int, depot: int, customers: Sequence[int]) -
     return float(sum(D[a, b] for a, b in zip(nodes[:-1], nodes[1:])))
 
 
-def evaluate(inst: LRPInstance, routes: Sequence[LRPRoute], *, rounding: str = "ceil",
-             open_depots: Sequence[int] | None = None, solver: Mapping | None = None) -> LRPSolution:
+def evaluate(
+    inst: LRPInstance,
+    routes: Sequence[LRPRoute],
+    *,
+    rounding: str = "ceil",
+    open_depots: Sequence[int] | None = None,
+    solver: Mapping | None = None,
+) -> LRPSolution:
     """Cost a set of routes: depots used (plus ``open_depots``) are opened."""
     D = inst.cost_matrix(rounding)
     routes = tuple(r for r in routes if r.customers)
@@ -316,8 +382,9 @@ def evaluate(inst: LRPInstance, routes: Sequence[LRPRoute], *, rounding: str = "
     opening = float(sum(inst.opening_cost[k] for k in used))
     fixed = float(inst.route_cost * len(routes))
     dist = float(sum(_route_length(D, inst.n_depots, r.depot, r.customers) for r in routes))
-    return LRPSolution(inst.name, tuple(used), routes, opening + fixed + dist, opening, fixed, dist, rounding,
-                       dict(solver or {}))
+    return LRPSolution(
+        inst.name, tuple(used), routes, opening + fixed + dist, opening, fixed, dist, rounding, dict(solver or {})
+    )
 
 
 def check_solution(inst: LRPInstance, sol: LRPSolution) -> list[str]:
@@ -395,8 +462,14 @@ def read_lrp_solution(path: str | Path, inst: LRPInstance, *, rounding: str = "c
 # ---------------------------------------------------------------------------
 # Routing a fixed depot set
 # ---------------------------------------------------------------------------
-def _routing_problem(inst: LRPInstance, D: np.ndarray, depots: Sequence[int], customers: Sequence[int], *,
-                     fleet_by_capacity: bool = False):
+def _routing_problem(
+    inst: LRPInstance,
+    D: np.ndarray,
+    depots: Sequence[int],
+    customers: Sequence[int],
+    *,
+    fleet_by_capacity: bool = False,
+):
     """A multi-depot VRP over ``depots`` and ``customers`` (0-based).
 
     Edge costs become the matrix in "metres" at 1 yuan per metre
@@ -415,16 +488,30 @@ def _routing_problem(inst: LRPInstance, D: np.ndarray, depots: Sequence[int], cu
     stops = [Stop(id=f"C{i + 1}", node=nd + j, delivery=float(inst.demand[i])) for j, i in enumerate(customers)]
     total = float(sum(inst.demand[i] for i in customers))
     count = max(1, min(len(customers), int(math.ceil(total / inst.vehicle_capacity)) + 3))
-    vts = [VehicleType(name=f"veh_D{k + 1}",
-                       count=int(inst.depot_capacity[k] // inst.vehicle_capacity) if fleet_by_capacity else count,
-                       capacity=float(inst.vehicle_capacity),
-                       fixed_cost_cny=float(inst.route_cost), cost_per_km_cny=1000.0, depot=j)
-           for j, k in enumerate(depots)]
+    vts = [
+        VehicleType(
+            name=f"veh_D{k + 1}",
+            count=int(inst.depot_capacity[k] // inst.vehicle_capacity) if fleet_by_capacity else count,
+            capacity=float(inst.vehicle_capacity),
+            fixed_cost_cny=float(inst.route_cost),
+            cost_per_km_cny=1000.0,
+            depot=j,
+        )
+        for j, k in enumerate(depots)
+    ]
     return RoutingProblem.from_matrices(ids, sub, sub, depots=range(nd), stops=stops, vehicle_types=vts)
 
 
-def _solve_routes(inst: LRPInstance, D: np.ndarray, depots: Sequence[int], customers: Sequence[int], *,
-                  work_s: float, seed: int, fleet_by_capacity: bool = False) -> list[LRPRoute] | None:
+def _solve_routes(
+    inst: LRPInstance,
+    D: np.ndarray,
+    depots: Sequence[int],
+    customers: Sequence[int],
+    *,
+    work_s: float,
+    seed: int,
+    fleet_by_capacity: bool = False,
+) -> list[LRPRoute] | None:
     """Routes serving ``customers`` from ``depots``; ``None`` if some are left unserved."""
     from citylogistics.routing.solver import SolveParams, solve
 
@@ -504,8 +591,15 @@ def _reassign(inst: LRPInstance, depots: Sequence[int], cost: Mapping, *, seed: 
     return {i: next(k for k in depots if x[i, k].solution_value() > 0.5) for i in range(inst.n_customers)}
 
 
-def route_depot_set(inst: LRPInstance, depots: Sequence[int], *, work_s: float = 1.0, seed: int = 0,
-                    rounding: str = "ceil", D: np.ndarray | None = None) -> LRPSolution | None:
+def route_depot_set(
+    inst: LRPInstance,
+    depots: Sequence[int],
+    *,
+    work_s: float = 1.0,
+    seed: int = 0,
+    rounding: str = "ceil",
+    D: np.ndarray | None = None,
+) -> LRPSolution | None:
     """Route every customer from the depot set ``depots`` (0-based) with the
     vehicle and depot capacities respected (see module docs); ``None`` when the
     set cannot hold the demand.
@@ -526,8 +620,9 @@ def route_depot_set(inst: LRPInstance, depots: Sequence[int], *, work_s: float =
         return None
     load = _depot_loads(inst, routes)
     if all(load[k] <= inst.depot_capacity[k] + 1e-9 for k in depots):
-        return evaluate(inst, routes, rounding=rounding, solver={"depot_set": [k + 1 for k in depots],
-                                                                 "method": "mdvrp"})
+        return evaluate(
+            inst, routes, rounding=rounding, solver={"depot_set": [k + 1 for k in depots], "method": "mdvrp"}
+        )
     found: list[LRPSolution] = []
     # (1) the MDVRP's routes repaired: least-cost moves out of the overloaded depots
     assign = _reassign(inst, depots, _move_costs(inst, D, depots, routes), seed=seed)
@@ -536,24 +631,38 @@ def route_depot_set(inst: LRPInstance, depots: Sequence[int], *, work_s: float =
         complete = True
         for k in depots:
             mine = [i for i in customers if assign[i] == k]
-            got = _solve_routes(inst, D, (k,), mine, work_s=max(work_s * len(mine) / len(customers), 0.1),
-                                seed=seed)
+            got = _solve_routes(inst, D, (k,), mine, work_s=max(work_s * len(mine) / len(customers), 0.1), seed=seed)
             if got is None:
                 complete = False
                 break
             rep += got
         if complete:
-            found.append(evaluate(inst, rep, rounding=rounding,
-                                  solver={"depot_set": [k + 1 for k in depots], "method": "mdvrp+reassignment"}))
+            found.append(
+                evaluate(
+                    inst,
+                    rep,
+                    rounding=rounding,
+                    solver={"depot_set": [k + 1 for k in depots], "method": "mdvrp+reassignment"},
+                )
+            )
     # (2) a fleet of floor(W_k / Q) vehicles per depot, which cannot overload it
-    if sum(inst.depot_capacity[k] // inst.vehicle_capacity for k in depots) * inst.vehicle_capacity \
-            >= float(inst.demand.sum()) - 1e-9:
+    if (
+        sum(inst.depot_capacity[k] // inst.vehicle_capacity for k in depots) * inst.vehicle_capacity
+        >= float(inst.demand.sum()) - 1e-9
+    ):
         fl = _solve_routes(inst, D, depots, customers, work_s=work_s, seed=seed, fleet_by_capacity=True)
         if fl is not None:
-            found.append(evaluate(inst, fl, rounding=rounding,
-                                  solver={"depot_set": [k + 1 for k in depots], "method": "mdvrp_fleet_by_capacity"}))
-    found = [f for f in found if all(v <= inst.depot_capacity[k] + 1e-9
-                                     for k, v in enumerate(_depot_loads(inst, f.routes)))]
+            found.append(
+                evaluate(
+                    inst,
+                    fl,
+                    rounding=rounding,
+                    solver={"depot_set": [k + 1 for k in depots], "method": "mdvrp_fleet_by_capacity"},
+                )
+            )
+    found = [
+        f for f in found if all(v <= inst.depot_capacity[k] + 1e-9 for k, v in enumerate(_depot_loads(inst, f.routes)))
+    ]
     if not found:
         return None
     return min(found, key=lambda f: (f.objective, f.solver["method"]))
@@ -581,15 +690,23 @@ def _cfl_depot_set(inst: LRPInstance, D: np.ndarray, *, seed: int, time_limit_s:
     m = inst.n_depots
     cost = np.asarray(D)[m:, :m] + inst.route_cost * inst.demand[:, None] / inst.vehicle_capacity
     model = CapacitatedFacilityLocation.from_cost_matrix(
-        [f"C{i + 1}" for i in range(inst.n_customers)], [f"D{k + 1}" for k in range(m)], cost,
-        weights=inst.demand, capacities=inst.depot_capacity, fixed_cost_cny=inst.opening_cost,
-        sourcing="single", cost_is_total=True, source=f"{inst.name} (LRP depot estimate)")
+        [f"C{i + 1}" for i in range(inst.n_customers)],
+        [f"D{k + 1}" for k in range(m)],
+        cost,
+        weights=inst.demand,
+        capacities=inst.depot_capacity,
+        fixed_cost_cny=inst.opening_cost,
+        sourcing="single",
+        cost_is_total=True,
+        source=f"{inst.name} (LRP depot estimate)",
+    )
     plan = model.solve(time_limit_s=time_limit_s, seed=seed)
     return tuple(sorted(int(s[1:]) - 1 for s in plan.open_sites))
 
 
-def _candidate_sets(inst: LRPInstance, D: np.ndarray, *, max_enumerate: int, seed: int,
-                    time_limit_s: float) -> tuple[list[tuple[int, ...]], tuple[int, ...] | None]:
+def _candidate_sets(
+    inst: LRPInstance, D: np.ndarray, *, max_enumerate: int, seed: int, time_limit_s: float
+) -> tuple[list[tuple[int, ...]], tuple[int, ...] | None]:
     m = inst.n_depots
     try:
         start = _cfl_depot_set(inst, D, seed=seed, time_limit_s=time_limit_s)
@@ -612,8 +729,15 @@ def _candidate_sets(inst: LRPInstance, D: np.ndarray, *, max_enumerate: int, see
     return sets, start
 
 
-def solve_lrp(inst: LRPInstance, *, time_limit_s: float = 60.0, seed: int = 0, rounding: str = "ceil",
-              max_enumerate: int = 6, finalists: int = 3) -> LRPSolution:
+def solve_lrp(
+    inst: LRPInstance,
+    *,
+    time_limit_s: float = 60.0,
+    seed: int = 0,
+    rounding: str = "ceil",
+    max_enumerate: int = 6,
+    finalists: int = 3,
+) -> LRPSolution:
     """Solve an LRP instance (see module docs for the method).
 
     Parameters
@@ -630,15 +754,18 @@ def solve_lrp(inst: LRPInstance, *, time_limit_s: float = 60.0, seed: int = 0, r
         Depot sets routed again with the larger budget.
     """
     if not (isinstance(time_limit_s, (int, float)) and math.isfinite(time_limit_s) and time_limit_s > 0):
-        raise InputError(f"must be a positive number of seconds, got {time_limit_s!r}", source="solve_lrp",
-                         where="time_limit_s")
+        raise InputError(
+            f"must be a positive number of seconds, got {time_limit_s!r}", source="solve_lrp", where="time_limit_s"
+        )
     t0 = time.perf_counter()
     D = inst.cost_matrix(rounding)
-    sets, start = _candidate_sets(inst, D, max_enumerate=max_enumerate, seed=seed,
-                                  time_limit_s=max(1.0, 0.05 * time_limit_s))
+    sets, start = _candidate_sets(
+        inst, D, max_enumerate=max_enumerate, seed=seed, time_limit_s=max(1.0, 0.05 * time_limit_s)
+    )
     if not sets:
-        raise InputError("no depot set can hold the total demand", source=inst.source or inst.name,
-                         where="depot capacities")
+        raise InputError(
+            "no depot set can hold the total demand", source=inst.source or inst.name, where="depot capacities"
+        )
     screen_s = max(0.05, 0.4 * time_limit_s / (2 * len(sets)))  # up to 2 solves a set
     screened: list[tuple[float, tuple[int, ...], LRPSolution]] = []
     best: LRPSolution | None = None
@@ -657,7 +784,7 @@ def solve_lrp(inst: LRPInstance, *, time_limit_s: float = 60.0, seed: int = 0, r
     if best is None:
         raise SolverError(f"{inst.name}: no depot set could be routed within the time limit; raise --time-limit")
     screened.sort(key=lambda t: (t[0], t[1]))
-    top = screened[:max(1, finalists)]
+    top = screened[: max(1, finalists)]
     final_s = max(screen_s, 0.6 * time_limit_s / (2 * len(top)))
     for _, s, _ in top:
         if time.perf_counter() - t0 > 1.5 * time_limit_s:
@@ -665,17 +792,26 @@ def solve_lrp(inst: LRPInstance, *, time_limit_s: float = 60.0, seed: int = 0, r
         sol = route_depot_set(inst, s, work_s=final_s, seed=seed, rounding=rounding, D=D)
         if sol is not None and sol.objective < best.objective:
             best = sol
-    info = {"method": "depot sets screened by routing, best routed again", "rounding": rounding,
-            "cfl_depot_set": None if start is None else [k + 1 for k in start],
-            "depot_sets": len(sets), "screened": len(screened), "pruned_by_bound": pruned,
-            "finalists": [[k + 1 for k in s] for _, s, _ in top], "screen_work_s": round(screen_s, 3),
-            "final_work_s": round(final_s, 3), "seed": int(seed),
-            "method_of_best": best.solver.get("method"), "seconds": round(time.perf_counter() - t0, 2)}
+    info = {
+        "method": "depot sets screened by routing, best routed again",
+        "rounding": rounding,
+        "cfl_depot_set": None if start is None else [k + 1 for k in start],
+        "depot_sets": len(sets),
+        "screened": len(screened),
+        "pruned_by_bound": pruned,
+        "finalists": [[k + 1 for k in s] for _, s, _ in top],
+        "screen_work_s": round(screen_s, 3),
+        "final_work_s": round(final_s, 3),
+        "seed": int(seed),
+        "method_of_best": best.solver.get("method"),
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
     return evaluate(inst, best.routes, rounding=rounding, open_depots=best.open_depots, solver=info)
 
 
-def all_depot_sets(inst: LRPInstance, *, work_s: float = 2.0, seed: int = 0,
-                   rounding: str = "ceil") -> dict[tuple[int, ...], LRPSolution]:
+def all_depot_sets(
+    inst: LRPInstance, *, work_s: float = 2.0, seed: int = 0, rounding: str = "ceil"
+) -> dict[tuple[int, ...], LRPSolution]:
     """Every depot set that can hold the demand, each routed with
     :func:`route_depot_set` (the exhaustive reference of the benchmark)."""
     D = inst.cost_matrix(rounding)
@@ -691,8 +827,9 @@ def all_depot_sets(inst: LRPInstance, *, work_s: float = 2.0, seed: int = 0,
 # ---------------------------------------------------------------------------
 # Benchmark rows and command line
 # ---------------------------------------------------------------------------
-def bench_lrp_rows(paths: Sequence[str | Path], *, time_limit_s: float = 60.0, seed: int = 0,
-                   rounding: str = "ceil") -> list[dict]:
+def bench_lrp_rows(
+    paths: Sequence[str | Path], *, time_limit_s: float = 60.0, seed: int = 0, rounding: str = "ceil"
+) -> list[dict]:
     """Solve Prodhon files; rows ``instance, objective, depots_open, routes, seconds``.
 
     The objective is opening costs + route costs + edge costs ``ceil(100 *
@@ -709,9 +846,15 @@ def bench_lrp_rows(paths: Sequence[str | Path], *, time_limit_s: float = 60.0, s
         if problems:  # pragma: no cover - the solver's own invariant
             raise RuntimeError(f"{inst.name}: infeasible LRP solution: {problems[0]}")
         obj = sol.objective
-        rows.append({"instance": inst.name, "objective": int(round(obj)) if rounding != "none" else round(obj, 2),
-                     "depots_open": "+".join(str(k + 1) for k in sol.open_depots), "routes": len(sol.routes),
-                     "seconds": round(time.perf_counter() - t0, 2)})
+        rows.append(
+            {
+                "instance": inst.name,
+                "objective": int(round(obj)) if rounding != "none" else round(obj, 2),
+                "depots_open": "+".join(str(k + 1) for k in sol.open_depots),
+                "routes": len(sol.routes),
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
+        )
     return rows
 
 
@@ -741,8 +884,11 @@ def cmd_bench_lrp(args) -> int:
     import sys
 
     rows = bench_lrp_rows(args.files, time_limit_s=args.time_limit, seed=args.seed)
-    print("# LRP objective = opening + route fixed costs + sum of ceil(100 * euclidean) edge costs "
-          "(rounding of ../shared/benchmarks/SOURCES.md)", file=sys.stderr)
+    print(
+        "# LRP objective = opening + route fixed costs + sum of ceil(100 * euclidean) edge costs "
+        "(rounding of ../shared/benchmarks/SOURCES.md)",
+        file=sys.stderr,
+    )
     w = csv.DictWriter(sys.stdout, fieldnames=list(BENCH_FIELDS), lineterminator="\n")
     w.writeheader()
     for r in rows:
@@ -754,10 +900,12 @@ def cmd_bench_lrp(args) -> int:
 def add_lrp_parser(bench_subparsers) -> argparse.ArgumentParser:
     """Register ``bench lrp FILE... [--time-limit S] [--seed N]`` on the ``bench`` subparsers."""
     p = bench_subparsers.add_parser(
-        "lrp", help="Prodhon location-routing .dat files (costs: ceil(100 * euclidean))",
+        "lrp",
+        help="Prodhon location-routing .dat files (costs: ceil(100 * euclidean))",
         description="Solve Prodhon LRP instances (choose depots, assign, route) and print CSV "
-                    "instance,objective,depots_open,routes,seconds. Edge costs are ceil(100 * euclidean), "
-                    "the convention under which the published coord20-5-1 solution costs 54,793.")
+        "instance,objective,depots_open,routes,seconds. Edge costs are ceil(100 * euclidean), "
+        "the convention under which the published coord20-5-1 solution costs 54,793.",
+    )
     p.add_argument("files", nargs="+", help="Prodhon .dat files")
     p.add_argument("--time-limit", type=_positive_seconds, default=60.0, help="seconds per instance (default 60)")
     p.add_argument("--seed", type=_seed, default=0)

@@ -121,14 +121,25 @@ class _Tokens:
         ln = self.line[self.pos] if self.pos < len(self.line) else self.last_line
         return f"line {ln}: {field}"
 
-    def next(self, field: str, *, integer: bool = False, lo: float = 0.0, hi: float = MAX_VALUE,
-             words: tuple[str, ...] = (), truncated: str = "") -> float:
+    def next(
+        self,
+        field: str,
+        *,
+        integer: bool = False,
+        lo: float = 0.0,
+        hi: float = MAX_VALUE,
+        words: tuple[str, ...] = (),
+        truncated: str = "",
+    ) -> float:
         """The next token as a finite number in [lo, hi] (a token in ``words`` gives nan)."""
         from citylogistics.bench.vrp_files import clip
 
         if self.pos >= len(self.tok):
-            raise InputError(f"file ends before {field}; {truncated or 'the file is truncated'}", source=self.src,
-                             where=self.where(field))
+            raise InputError(
+                f"file ends before {field}; {truncated or 'the file is truncated'}",
+                source=self.src,
+                where=self.where(field),
+            )
         t = self.tok[self.pos]
         where = self.where(field)
         self.pos += 1
@@ -137,8 +148,7 @@ class _Tokens:
         try:
             v = float(t)
         except ValueError:
-            raise InputError(f"is {clip(t)}, not a number; fix the value", source=self.src,
-                             where=where) from None
+            raise InputError(f"is {clip(t)}, not a number; fix the value", source=self.src, where=where) from None
         if not np.isfinite(v) or (integer and v != int(v)) or not lo <= v <= hi:
             kind = "a whole number" if integer else "a number"
             raise InputError(f"is {clip(t)}; give {kind} in [{lo:g}, {hi:g}]", source=self.src, where=where)
@@ -173,8 +183,11 @@ def read_pmed(path: str | Path) -> PMedInstance:
     p = int(tk.next("p", integer=True, lo=1, hi=n, truncated=head))
     body = len(tk.tok) - tk.pos
     if body < 3 * n_edges:
-        raise InputError(f"header says {n_edges} edges but only {body // 3} 'i j cost' triples follow; the file "
-                         "is truncated", source=tk.src, where=f"line {tk.last_line}")
+        raise InputError(
+            f"header says {n_edges} edges but only {body // 3} 'i j cost' triples follow; the file is truncated",
+            source=tk.src,
+            where=f"line {tk.last_line}",
+        )
     w = np.full((n, n), np.inf)
     for e in range(n_edges):
         i = int(tk.next(f"edge {e + 1} vertex i", integer=True, lo=1, hi=n)) - 1
@@ -184,8 +197,12 @@ def read_pmed(path: str | Path) -> PMedInstance:
         w[i, j] = c
         w[j, i] = c
     if tk.pos < len(tk.tok):
-        raise InputError(f"{len(tk.tok) - tk.pos} values follow the {n_edges} edges of the header; fix n_edges "
-                         "(line 1) or remove the extra lines", source=tk.src, where=tk.where("extra data"))
+        raise InputError(
+            f"{len(tk.tok) - tk.pos} values follow the {n_edges} edges of the header; fix n_edges "
+            "(line 1) or remove the extra lines",
+            source=tk.src,
+            where=tk.where("extra data"),
+        )
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import shortest_path
 
@@ -218,13 +235,15 @@ def read_cap(path: str | Path) -> CapInstance:
     tk = _Tokens(path)
     head = "the first line must be 'm n' (warehouses, customers)"
     m = int(tk.next("m (warehouses)", integer=True, lo=1, hi=MAX_WAREHOUSES, truncated=head))
-    n = int(tk.next("n (customers)", integer=True, lo=1, hi=min(MAX_CUSTOMERS, MAX_COST_ENTRIES // m),
-                    truncated=head))
+    n = int(tk.next("n (customers)", integer=True, lo=1, hi=min(MAX_CUSTOMERS, MAX_COST_ENTRIES // m), truncated=head))
     need = 2 * m + n * (m + 1)
     if len(tk.tok) - tk.pos < need:
-        raise InputError(f"header says {m} warehouses and {n} customers ({need} numbers) but only "
-                         f"{len(tk.tok) - tk.pos} follow; the file is truncated", source=tk.src,
-                         where=f"line {tk.last_line}")
+        raise InputError(
+            f"header says {m} warehouses and {n} customers ({need} numbers) but only "
+            f"{len(tk.tok) - tk.pos} follow; the file is truncated",
+            source=tk.src,
+            where=f"line {tk.last_line}",
+        )
     cap = np.empty(m)
     fixed = np.empty(m)
     for j in range(m):
@@ -237,8 +256,12 @@ def read_cap(path: str | Path) -> CapInstance:
         for j in range(m):
             cost[i, j] = tk.next(f"customer {i + 1} cost {j + 1}")
     if tk.pos < len(tk.tok):
-        raise InputError(f"{len(tk.tok) - tk.pos} values follow the {m} warehouses and {n} customers of the header; "
-                         "fix line 1 or remove the extra lines", source=tk.src, where=tk.where("extra data"))
+        raise InputError(
+            f"{len(tk.tok) - tk.pos} values follow the {m} warehouses and {n} customers of the header; "
+            "fix line 1 or remove the extra lines",
+            source=tk.src,
+            where=tk.where("extra data"),
+        )
     return CapInstance(name=path.stem, capacity=cap, fixed_cost=fixed, demand=demand, cost=cost)
 
 
@@ -275,8 +298,9 @@ def bench_pmed_rows(paths: Sequence[str | Path], *, time_limit_s: float = 60.0) 
     return rows
 
 
-def bench_cap_rows(paths: Sequence[str | Path], *, capacity: float | None = None,
-                   time_limit_s: float = 60.0) -> list[dict]:
+def bench_cap_rows(
+    paths: Sequence[str | Path], *, capacity: float | None = None, time_limit_s: float = 60.0
+) -> list[dict]:
     """Solve OR-Library capacitated warehouse files (split sourcing, as the
     published optima); one row per file.
 
@@ -292,8 +316,7 @@ def bench_cap_rows(paths: Sequence[str | Path], *, capacity: float | None = None
         inst = read_cap(path)
         cap = inst.capacity if capacity is None else np.full(inst.n_warehouses, float(capacity))
         if np.isnan(cap).any():
-            raise InputError("warehouse capacity is not a number in this file; "
-                             "pass --capacity Q", source=str(path))
+            raise InputError("warehouse capacity is not a number in this file; pass --capacity Q", source=str(path))
         model = cap_model(inst, capacity=cap)
         plan = model.solve(time_limit_s=time_limit_s)
         rows.append(_row(inst.name, plan, time.perf_counter() - t0))
@@ -308,7 +331,12 @@ def cap_model(inst: CapInstance, *, capacity: np.ndarray | None = None, sourcing
     cust = tuple(f"c{i + 1}" for i in range(inst.n_customers))
     wh = tuple(f"w{j + 1}" for j in range(inst.n_warehouses))
     return CapacitatedFacilityLocation.from_cost_matrix(
-        cust, wh, inst.cost, weights=inst.demand,
+        cust,
+        wh,
+        inst.cost,
+        weights=inst.demand,
         capacities=inst.capacity if capacity is None else capacity,
-        fixed_cost_cny=inst.fixed_cost, sourcing=sourcing, cost_is_total=True,
+        fixed_cost_cny=inst.fixed_cost,
+        sourcing=sourcing,
+        cost_is_total=True,
     )

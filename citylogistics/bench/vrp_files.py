@@ -80,8 +80,10 @@ def read_text_lines(path: str | os.PathLike, *, what: str = "benchmark instance"
         if not path.is_file():
             raise InputError(f"is not a file; give the path of a {what} file", source=src)
         if size > MAX_FILE_BYTES:
-            raise InputError(f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit; "
-                             f"give a {what} file", source=src)
+            raise InputError(
+                f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit; give a {what} file",
+                source=src,
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror}); check the path", source=src) from None
@@ -89,13 +91,19 @@ def read_text_lines(path: str | os.PathLike, *, what: str = "benchmark instance"
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"is not a text file (byte {exc.start} is not UTF-8); give a plain-text {what} file",
-                         source=src, where=f"line {line}") from None
+        raise InputError(
+            f"is not a text file (byte {exc.start} is not UTF-8); give a plain-text {what} file",
+            source=src,
+            where=f"line {line}",
+        ) from None
     bad = re.search(r"[\x00-\x08\x0e-\x1f\x7f]", text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
-        raise InputError(f"is not a text file (control byte {ord(bad.group()):#04x}); give a plain-text {what} file",
-                         source=src, where=f"line {line}")
+        raise InputError(
+            f"is not a text file (control byte {ord(bad.group()):#04x}); give a plain-text {what} file",
+            source=src,
+            where=f"line {line}",
+        )
     return text.splitlines()
 
 
@@ -104,8 +112,18 @@ def _euclid(coords: np.ndarray) -> np.ndarray:
     return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
 
 
-def _number(tok: str, *, src: str, where: str, field: str, hint: str, integer: bool = False,
-            lo: float = 0.0, hi: float = MAX_VALUE, lo_open: bool = False) -> float:
+def _number(
+    tok: str,
+    *,
+    src: str,
+    where: str,
+    field: str,
+    hint: str,
+    integer: bool = False,
+    lo: float = 0.0,
+    hi: float = MAX_VALUE,
+    lo_open: bool = False,
+) -> float:
     """``tok`` as a finite number in [lo, hi] (``(lo, hi]`` with ``lo_open``), else an InputError."""
     try:
         v = float(tok)
@@ -157,34 +175,55 @@ class _SolomonChecked:
 
 def _solomon_vehicle(parts: list[str], found: _SolomonChecked, *, src: str, where: str, line: str) -> None:
     if found.count is not None:
-        raise InputError(f"a second vehicle line {clip(line)}; the VEHICLE section has one 'NUMBER "
-                         "CAPACITY' line", source=src, where=where)
+        raise InputError(
+            f"a second vehicle line {clip(line)}; the VEHICLE section has one 'NUMBER CAPACITY' line",
+            source=src,
+            where=where,
+        )
     if len(parts) != 2:
-        raise InputError(f"expected 'NUMBER CAPACITY' (2 numbers), got {len(parts)} fields", source=src,
-                         where=where)
-    found.count = int(_number(parts[0], src=src, where=where, field="vehicle NUMBER", hint=_HINT_SOLOMON,
-                              integer=True, lo=1, hi=MAX_NODES))
-    found.capacity = _number(parts[1], src=src, where=where, field="vehicle CAPACITY", hint=_HINT_SOLOMON,
-                             lo_open=True)
+        raise InputError(f"expected 'NUMBER CAPACITY' (2 numbers), got {len(parts)} fields", source=src, where=where)
+    found.count = int(
+        _number(
+            parts[0], src=src, where=where, field="vehicle NUMBER", hint=_HINT_SOLOMON, integer=True, lo=1, hi=MAX_NODES
+        )
+    )
+    found.capacity = _number(parts[1], src=src, where=where, field="vehicle CAPACITY", hint=_HINT_SOLOMON, lo_open=True)
 
 
-def _solomon_row(parts: list[str], found: _SolomonChecked, seen: dict[int, int], *, src: str, where: str,
-                 k: int) -> None:
+def _solomon_row(
+    parts: list[str], found: _SolomonChecked, seen: dict[int, int], *, src: str, where: str, k: int
+) -> None:
     if len(parts) != 7:
-        raise InputError(f"expected 7 columns (no, x, y, demand, ready, due, service), got {len(parts)}",
-                         source=src, where=where)
+        raise InputError(
+            f"expected 7 columns (no, x, y, demand, ready, due, service), got {len(parts)}", source=src, where=where
+        )
     if len(found.rows) >= MAX_NODES:
-        raise InputError(f"more than {MAX_NODES} customer rows (depot included); instances are limited to "
-                         f"{MAX_NODES} nodes", source=src, where=where)
-    vals = [_number(t, src=src, where=where, field=f, hint=_HINT_SOLOMON, integer=(i == 0),
-                    lo=-MAX_VALUE if i in (1, 2) else 0.0) for i, (t, f) in enumerate(zip(parts, _SOLOMON_FIELDS))]
+        raise InputError(
+            f"more than {MAX_NODES} customer rows (depot included); instances are limited to {MAX_NODES} nodes",
+            source=src,
+            where=where,
+        )
+    vals = [
+        _number(
+            t,
+            src=src,
+            where=where,
+            field=f,
+            hint=_HINT_SOLOMON,
+            integer=(i == 0),
+            lo=-MAX_VALUE if i in (1, 2) else 0.0,
+        )
+        for i, (t, f) in enumerate(zip(parts, _SOLOMON_FIELDS))
+    ]
     if vals[5] < vals[4]:
-        raise InputError(f"DUE DATE {vals[5]:g} is before READY TIME {vals[4]:g}; swap or fix them", source=src,
-                         where=where)
+        raise InputError(
+            f"DUE DATE {vals[5]:g} is before READY TIME {vals[4]:g}; swap or fix them", source=src, where=where
+        )
     no = int(vals[0])
     if no in seen:
-        raise InputError(f"customer number {no} repeats line {seen[no]}; number every row once", source=src,
-                         where=where)
+        raise InputError(
+            f"customer number {no} repeats line {seen[no]}; number every row once", source=src, where=where
+        )
     seen[no] = k + 1
     found.rows.append(vals)
     found.row_line.append(k + 1)
@@ -211,21 +250,24 @@ def _check_solomon(lines: Sequence[str], src: str) -> _SolomonChecked:
             continue
         parts = line.split()
         if section is None:
-            raise InputError(f"data {clip(line)} before the VEHICLE section; {_HINT_SOLOMON}", source=src,
-                             where=where)
+            raise InputError(f"data {clip(line)} before the VEHICLE section; {_HINT_SOLOMON}", source=src, where=where)
         if section == "vehicle":
             _solomon_vehicle(parts, found, src=src, where=where, line=line)
         else:
             _solomon_row(parts, found, seen, src=src, where=where, k=k)
     if found.vehicle_line is None or found.count is None:
-        raise InputError(f"no VEHICLE section with a 'NUMBER CAPACITY' line (the file may be truncated); "
-                         f"{_HINT_SOLOMON}", source=src,
-                         where=f"line {found.vehicle_line}: VEHICLE" if found.vehicle_line else "VEHICLE section")
+        raise InputError(
+            f"no VEHICLE section with a 'NUMBER CAPACITY' line (the file may be truncated); {_HINT_SOLOMON}",
+            source=src,
+            where=f"line {found.vehicle_line}: VEHICLE" if found.vehicle_line else "VEHICLE section",
+        )
     if found.customer_line is None or len(found.rows) < 2:
-        raise InputError(f"CUSTOMER section {'missing' if found.customer_line is None else 'has no customers'} "
-                         f"(the file may be truncated); give the depot row and at least one customer row",
-                         source=src, where=f"line {found.customer_line}: CUSTOMER" if found.customer_line
-                         else "CUSTOMER section")
+        raise InputError(
+            f"CUSTOMER section {'missing' if found.customer_line is None else 'has no customers'} "
+            f"(the file may be truncated); give the depot row and at least one customer row",
+            source=src,
+            where=f"line {found.customer_line}: CUSTOMER" if found.customer_line else "CUSTOMER section",
+        )
     return found
 
 
@@ -256,20 +298,35 @@ def read_solomon(path: str | os.PathLike) -> BenchmarkInstance:
     table = np.column_stack([data["node_coord"], data["demand"], data["time_window"], data["service_time"]])
     checked = np.array(found.rows)[:, 1:]
     if table.shape != checked.shape or not np.array_equal(table, checked):
-        bad = next((i for i in range(min(len(table), len(checked))) if not np.array_equal(table[i], checked[i])),
-                   min(len(table), len(checked)) - 1)
-        raise _disagree(src, f"line {found.row_line[bad]}", "the customer rows (whole numbers only)",
-                        _HINT_SOLOMON)
+        bad = next(
+            (i for i in range(min(len(table), len(checked))) if not np.array_equal(table[i], checked[i])),
+            min(len(table), len(checked)) - 1,
+        )
+        raise _disagree(src, f"line {found.row_line[bad]}", "the customer rows (whole numbers only)", _HINT_SOLOMON)
     coords = np.asarray(data["node_coord"], dtype=float)
     demand = np.asarray(data["demand"], dtype=float)
     tw = np.asarray(data["time_window"], dtype=float)
     service = np.asarray(data["service_time"], dtype=float)
     d = np.floor(_euclid(coords) * 10 + 1e-9) / 10  # truncated to one decimal
     ids = [str(int(r[0])) for r in found.rows]  # vrplib drops the customer numbers
-    stops = tuple(Stop(id=ids[i], node=i, delivery=float(demand[i]), service_s=float(service[i]),
-                       tw_start_s=float(tw[i, 0]), tw_end_s=float(tw[i, 1])) for i in range(1, len(ids)))
-    vt = VehicleType(name="vehicle", count=int(data["vehicles"]), capacity=float(data["capacity"]),
-                     shift_start_s=float(tw[0, 0]), shift_end_s=float(tw[0, 1]))
+    stops = tuple(
+        Stop(
+            id=ids[i],
+            node=i,
+            delivery=float(demand[i]),
+            service_s=float(service[i]),
+            tw_start_s=float(tw[i, 0]),
+            tw_end_s=float(tw[i, 1]),
+        )
+        for i in range(1, len(ids))
+    )
+    vt = VehicleType(
+        name="vehicle",
+        count=int(data["vehicles"]),
+        capacity=float(data["capacity"]),
+        shift_start_s=float(tw[0, 0]),
+        shift_end_s=float(tw[0, 1]),
+    )
     prob = RoutingProblem.from_matrices(ids, d, d, depots=[0], stops=stops, vehicle_types=[vt])
     name = str(data.get("name", "")).strip()
     return BenchmarkInstance(name=name or path.stem, family="solomon", problem=prob, coords=coords)
@@ -305,38 +362,64 @@ def _cvrplib_header(found: _CvrpChecked, src: str) -> None:
     spec = found.spec
     ewt, ln = spec.get("EDGE_WEIGHT_TYPE", ("", 0))
     if ewt.upper() != "EUC_2D":
-        raise InputError(f"EDGE_WEIGHT_TYPE {clip(ewt) if ewt else 'missing'} is not supported; only EUC_2D",
-                         source=src, where=f"line {ln}: EDGE_WEIGHT_TYPE" if ln else "EDGE_WEIGHT_TYPE")
+        raise InputError(
+            f"EDGE_WEIGHT_TYPE {clip(ewt) if ewt else 'missing'} is not supported; only EUC_2D",
+            source=src,
+            where=f"line {ln}: EDGE_WEIGHT_TYPE" if ln else "EDGE_WEIGHT_TYPE",
+        )
     typ, ln = spec.get("TYPE", ("CVRP", 0))
     if typ.upper() != "CVRP":
-        raise InputError(f"TYPE {clip(typ)} is not supported; only CVRP", source=src,
-                         where=f"line {ln}: TYPE")
-    for key, hint in (("DIMENSION", "give the node count, depot included"),
-                      ("CAPACITY", "give the vehicle capacity")):
+        raise InputError(f"TYPE {clip(typ)} is not supported; only CVRP", source=src, where=f"line {ln}: TYPE")
+    for key, hint in (("DIMENSION", "give the node count, depot included"), ("CAPACITY", "give the vehicle capacity")):
         if key not in spec:
             raise InputError(f"{key} is missing from the header; {hint}", source=src, where=key)
     val, ln = spec["DIMENSION"]
-    found.n = int(_number(val, src=src, where=f"line {ln}: DIMENSION", field="DIMENSION", hint=_HINT_CVRPLIB,
-                          integer=True, lo=2, hi=MAX_NODES))
+    found.n = int(
+        _number(
+            val,
+            src=src,
+            where=f"line {ln}: DIMENSION",
+            field="DIMENSION",
+            hint=_HINT_CVRPLIB,
+            integer=True,
+            lo=2,
+            hi=MAX_NODES,
+        )
+    )
     val, ln = spec["CAPACITY"]
-    found.capacity = _number(val, src=src, where=f"line {ln}: CAPACITY", field="CAPACITY",
-                             hint=_HINT_CVRPLIB, lo_open=True)
+    found.capacity = _number(
+        val, src=src, where=f"line {ln}: CAPACITY", field="CAPACITY", hint=_HINT_CVRPLIB, lo_open=True
+    )
 
 
 def _cvrplib_depot(parts: list[str], found: _CvrpChecked, *, src: str, where: str, line: str) -> bool:
     """One DEPOT_SECTION line; True when it ends the section (``-1``)."""
     n = found.dimension
     if len(parts) != 1:
-        raise InputError(f"expected one node number per line in DEPOT_SECTION, got {clip(line)}",
-                         source=src, where=where)
+        raise InputError(
+            f"expected one node number per line in DEPOT_SECTION, got {clip(line)}", source=src, where=where
+        )
     if parts[0] == "-1":
         found.depot_closed = True
         return True
-    v = int(_number(parts[0], src=src, where=where, field="depot", hint="give a node number or -1",
-                    integer=True, lo=-MAX_NODES, hi=MAX_NODES))
+    v = int(
+        _number(
+            parts[0],
+            src=src,
+            where=where,
+            field="depot",
+            hint="give a node number or -1",
+            integer=True,
+            lo=-MAX_NODES,
+            hi=MAX_NODES,
+        )
+    )
     if not 1 <= v <= n:
-        raise InputError(f"depot {v} is not a node (1..{n}, DIMENSION); fix DEPOT_SECTION", source=src,
-                         where=f"{where}: DEPOT_SECTION")
+        raise InputError(
+            f"depot {v} is not a node (1..{n}, DIMENSION); fix DEPOT_SECTION",
+            source=src,
+            where=f"{where}: DEPOT_SECTION",
+        )
     found.depots.append(v)
     return False
 
@@ -347,24 +430,39 @@ def _cvrplib_node(parts: list[str], found: _CvrpChecked, section: str, *, src: s
     want = 3 if section == "NODE_COORD_SECTION" else 2
     if len(parts) != want:
         fmt = "'node x y'" if want == 3 else "'node demand'"
-        raise InputError(f"expected {fmt} in {section}, got {len(parts)} fields (the file may be cut short)",
-                         source=src, where=where)
-    node = int(_number(parts[0], src=src, where=f"{where}: {section}", field="node number",
-                       hint=_HINT_CVRPLIB, integer=True, lo=-MAX_VALUE))
+        raise InputError(
+            f"expected {fmt} in {section}, got {len(parts)} fields (the file may be cut short)", source=src, where=where
+        )
+    node = int(
+        _number(
+            parts[0],
+            src=src,
+            where=f"{where}: {section}",
+            field="node number",
+            hint=_HINT_CVRPLIB,
+            integer=True,
+            lo=-MAX_VALUE,
+        )
+    )
     if not 1 <= node <= n:
-        raise InputError(f"node {node} is outside 1..{n} (DIMENSION); fix the node number or DIMENSION",
-                         source=src, where=f"{where}: {section}")
+        raise InputError(
+            f"node {node} is outside 1..{n} (DIMENSION); fix the node number or DIMENSION",
+            source=src,
+            where=f"{where}: {section}",
+        )
     table: Mapping[int, object] = found.coords if section == "NODE_COORD_SECTION" else found.demand
     if node in table:
-        raise InputError(f"node {node} is listed twice in {section}; list each node once", source=src,
-                         where=where)
+        raise InputError(f"node {node} is listed twice in {section}; list each node once", source=src, where=where)
     if section == "NODE_COORD_SECTION":
-        found.coords[node] = cast(tuple[float, float], tuple(  # two fields: checked above
-            _number(t, src=src, where=f"{where}: {section}", field=f, hint=_HINT_CVRPLIB, lo=-MAX_VALUE)
-            for t, f in zip(parts[1:], ("x", "y"))))
+        found.coords[node] = cast(
+            tuple[float, float],
+            tuple(  # two fields: checked above
+                _number(t, src=src, where=f"{where}: {section}", field=f, hint=_HINT_CVRPLIB, lo=-MAX_VALUE)
+                for t, f in zip(parts[1:], ("x", "y"))
+            ),
+        )
     else:
-        found.demand[node] = _number(parts[1], src=src, where=f"{where}: {section}", field="demand",
-                                     hint=_HINT_CVRPLIB)
+        found.demand[node] = _number(parts[1], src=src, where=f"{where}: {section}", field="demand", hint=_HINT_CVRPLIB)
 
 
 def _cvrplib_complete(found: _CvrpChecked, src: str, n_lines: int) -> None:
@@ -373,20 +471,32 @@ def _cvrplib_complete(found: _CvrpChecked, src: str, n_lines: int) -> None:
     last = f"line {n_lines}"
     for name, table in (("NODE_COORD_SECTION", found.coords), ("DEMAND_SECTION", found.demand)):
         if name not in found.section_line:
-            raise InputError(f"{name} is missing (the file may be truncated); list the {n} nodes of DIMENSION",
-                             source=src, where=last)
+            raise InputError(
+                f"{name} is missing (the file may be truncated); list the {n} nodes of DIMENSION",
+                source=src,
+                where=last,
+            )
         if len(table) != n:
             miss = min(set(range(1, n + 1)) - set(table))
-            raise InputError(f"DIMENSION is {n} but {name} lists {len(table)} nodes (first missing: {miss}); "
-                             "the file is truncated or DIMENSION is wrong", source=src,
-                             where=f"line {found.section_line[name]}: {name}")
+            raise InputError(
+                f"DIMENSION is {n} but {name} lists {len(table)} nodes (first missing: {miss}); "
+                "the file is truncated or DIMENSION is wrong",
+                source=src,
+                where=f"line {found.section_line[name]}: {name}",
+            )
     if "DEPOT_SECTION" not in found.section_line:
-        raise InputError("DEPOT_SECTION is missing (the file may be truncated); add 'DEPOT_SECTION', the depot "
-                         "node and -1", source=src, where=last)
+        raise InputError(
+            "DEPOT_SECTION is missing (the file may be truncated); add 'DEPOT_SECTION', the depot node and -1",
+            source=src,
+            where=last,
+        )
     if not found.depots or not found.depot_closed:
-        raise InputError(f"DEPOT_SECTION {'names no depot' if not found.depots else 'is not ended by -1'} (the "
-                         "file may be truncated); give the depot node then -1", source=src,
-                         where=f"line {found.section_line['DEPOT_SECTION']}: DEPOT_SECTION")
+        raise InputError(
+            f"DEPOT_SECTION {'names no depot' if not found.depots else 'is not ended by -1'} (the "
+            "file may be truncated); give the depot node then -1",
+            source=src,
+            where=f"line {found.section_line['DEPOT_SECTION']}: DEPOT_SECTION",
+        )
 
 
 def _check_cvrplib(lines: Sequence[str], src: str) -> _CvrpChecked:
@@ -404,11 +514,13 @@ def _check_cvrplib(lines: Sequence[str], src: str) -> _CvrpChecked:
         if up.endswith("_SECTION") or up.split()[0].endswith("_SECTION"):
             name = up.split()[0]
             if name not in _SECTIONS + _IGNORED_SECTIONS:
-                raise InputError(f"unknown section {clip(name)}; this reader knows {', '.join(_SECTIONS)}",
-                                 source=src, where=where)
+                raise InputError(
+                    f"unknown section {clip(name)}; this reader knows {', '.join(_SECTIONS)}", source=src, where=where
+                )
             if name in found.section_line:
-                raise InputError(f"{name} appears twice (first on line {found.section_line[name]})", source=src,
-                                 where=where)
+                raise InputError(
+                    f"{name} appears twice (first on line {found.section_line[name]})", source=src, where=where
+                )
             if found.n is None:
                 _cvrplib_header(found, src)
             section = name
@@ -416,8 +528,11 @@ def _check_cvrplib(lines: Sequence[str], src: str) -> _CvrpChecked:
             continue
         if section is None:
             if ":" not in line:
-                raise InputError(f"expected 'KEY : value' or a *_SECTION line, got {clip(line)}; {_HINT_CVRPLIB}",
-                                 source=src, where=where)
+                raise InputError(
+                    f"expected 'KEY : value' or a *_SECTION line, got {clip(line)}; {_HINT_CVRPLIB}",
+                    source=src,
+                    where=where,
+                )
             key, _, val = line.partition(":")
             found.spec[key.strip().upper()] = (val.strip(), k + 1)
         elif section == "DEPOT_SECTION":
@@ -463,14 +578,23 @@ def read_cvrplib(path: str | os.PathLike) -> BenchmarkInstance:
     found = _check_cvrplib(lines, src)
     data = _vrplib_parse(lines, src=src, instance_format="vrplib", hint=_HINT_CVRPLIB)
     sec = found.section_line
-    xy_file = _cvrplib_table(data, "node_coord", np.array(list(found.coords.values())),
-                             src=src, where=f"line {sec['NODE_COORD_SECTION']}: NODE_COORD_SECTION")
-    dem_file = _cvrplib_table(data, "demand", np.array(list(found.demand.values())),
-                              src=src, where=f"line {sec['DEMAND_SECTION']}: DEMAND_SECTION")
+    xy_file = _cvrplib_table(
+        data,
+        "node_coord",
+        np.array(list(found.coords.values())),
+        src=src,
+        where=f"line {sec['NODE_COORD_SECTION']}: NODE_COORD_SECTION",
+    )
+    dem_file = _cvrplib_table(
+        data,
+        "demand",
+        np.array(list(found.demand.values())),
+        src=src,
+        where=f"line {sec['DEMAND_SECTION']}: DEMAND_SECTION",
+    )
     depots = [int(v) + 1 for v in np.atleast_1d(data.get("depot", ()))]  # vrplib counts nodes from 0
     if depots != found.depots or float(data.get("capacity", math.nan)) != found.capacity:
-        raise _disagree(src, f"line {sec['DEPOT_SECTION']}: DEPOT_SECTION", "DEPOT_SECTION or CAPACITY",
-                        _HINT_CVRPLIB)
+        raise _disagree(src, f"line {sec['DEPOT_SECTION']}: DEPOT_SECTION", "DEPOT_SECTION or CAPACITY", _HINT_CVRPLIB)
     # Nodes may be listed in any order; the problem has them by node number.
     coords = dict(zip(found.coords, map(tuple, xy_file)))
     demand = dict(zip(found.demand, dem_file))
@@ -481,8 +605,9 @@ def read_cvrplib(path: str | os.PathLike) -> BenchmarkInstance:
     ids = [str(v) for v in order]
     dep_idx = list(dict.fromkeys(pos[v] for v in depots))
     dset = set(dep_idx)
-    stops = tuple(Stop(id=ids[i], node=i, delivery=float(demand.get(order[i], 0.0))) for i in range(len(order))
-                  if i not in dset)
+    stops = tuple(
+        Stop(id=ids[i], node=i, delivery=float(demand.get(order[i], 0.0))) for i in range(len(order)) if i not in dset
+    )
     vt = VehicleType(name="vehicle", count=max(1, len(stops)), capacity=float(data["capacity"]))
     prob = RoutingProblem.from_matrices(ids, d, d, depots=dep_idx, stops=stops, vehicle_types=[vt])
     name = found.spec.get("NAME", (path.stem, 0))[0].strip() or path.stem
@@ -496,12 +621,19 @@ def read_instance(path: str | os.PathLike) -> BenchmarkInstance:
         return read_solomon(path)
     if suffix == ".vrp":
         return read_cvrplib(path)
-    raise InputError(f"unknown benchmark file type {suffix!r}; give a Solomon .txt or CVRPLIB .vrp file",
-                     source=str(path))
+    raise InputError(
+        f"unknown benchmark file type {suffix!r}; give a Solomon .txt or CVRPLIB .vrp file", source=str(path)
+    )
 
 
-def bench_vrp_rows(paths: Sequence[str], *, time_limit_s: float = 30.0, seed: int = 0,
-                   engine: str = "auto", deterministic: bool = False) -> list[dict]:
+def bench_vrp_rows(
+    paths: Sequence[str],
+    *,
+    time_limit_s: float = 30.0,
+    seed: int = 0,
+    engine: str = "auto",
+    deterministic: bool = False,
+) -> list[dict]:
     """Solve benchmark files and return rows for ``citylogistics bench vrp``.
 
     Parameters
@@ -530,6 +662,13 @@ def bench_vrp_rows(paths: Sequence[str], *, time_limit_s: float = 30.0, seed: in
         plan = solve(inst.problem, params)
         sec = time.perf_counter() - t0
         feasible = bool(plan.solver.feasible) and not plan.unassigned
-        rows.append({"instance": inst.name, "objective": inst.objective(plan), "routes": len(plan.routes),
-                     "seconds": round(sec, 2), "feasible": feasible})
+        rows.append(
+            {
+                "instance": inst.name,
+                "objective": inst.objective(plan),
+                "routes": len(plan.routes),
+                "seconds": round(sec, 2),
+                "feasible": feasible,
+            }
+        )
     return rows

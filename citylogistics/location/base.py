@@ -41,8 +41,7 @@ def _ids(values: Iterable, what: str, source: str) -> tuple[str, ...]:
     seen = set()
     for k, v in enumerate(ids):
         if v in seen:
-            raise InputError(f"duplicate id {v!r}; ids must be unique", source=source,
-                             where=f"{what}[{k}]")
+            raise InputError(f"duplicate id {v!r}; ids must be unique", source=source, where=f"{what}[{k}]")
         seen.add(v)
     return ids
 
@@ -76,37 +75,45 @@ class _SitingModel:
         object.__setattr__(self, "site_ids", _ids(self.site_ids, "site_ids", src))
         n, m = len(self.demand_ids), len(self.site_ids)
         if m == 0:
-            raise InputError("no candidate sites; give at least one site id", source=src,
-                             where="site_ids")
+            raise InputError("no candidate sites; give at least one site id", source=src, where="site_ids")
         if n == 0:
-            raise InputError("no demand points; give at least one demand id", source=src,
-                             where="demand_ids")
+            raise InputError("no demand points; give at least one demand id", source=src, where="demand_ids")
         cost = np.asarray(self.cost, dtype=float)
         if cost.shape != (n, m):
-            raise InputError(f"cost matrix has shape {cost.shape}, expected (n_demand, n_sites) "
-                             f"= ({n}, {m}); rows are demand points, columns sites",
-                             source=src, where="cost")
+            raise InputError(
+                f"cost matrix has shape {cost.shape}, expected (n_demand, n_sites) "
+                f"= ({n}, {m}); rows are demand points, columns sites",
+                source=src,
+                where="cost",
+            )
         if np.isnan(cost).any():
             i, j = np.argwhere(np.isnan(cost))[0]
-            raise InputError("cost is NaN; use inf for a pair that is not allowed", source=src,
-                             where=f"cost[{self.demand_ids[i]!r}, {self.site_ids[j]!r}]")
+            raise InputError(
+                "cost is NaN; use inf for a pair that is not allowed",
+                source=src,
+                where=f"cost[{self.demand_ids[i]!r}, {self.site_ids[j]!r}]",
+            )
         if (cost < 0).any():
             i, j = np.argwhere(cost < 0)[0]
-            raise InputError(f"negative cost {cost[i, j]}; costs are travel times/distances >= 0",
-                             source=src, where=f"cost[{self.demand_ids[i]!r}, {self.site_ids[j]!r}]")
+            raise InputError(
+                f"negative cost {cost[i, j]}; costs are travel times/distances >= 0",
+                source=src,
+                where=f"cost[{self.demand_ids[i]!r}, {self.site_ids[j]!r}]",
+            )
         object.__setattr__(self, "cost", _readonly(cost))
         w = np.ones(n) if self.weights is None else np.asarray(self.weights, dtype=float)
         if w.shape != (n,):
-            raise InputError(f"weights has length {w.size}, expected one per demand point ({n})",
-                             source=src, where="weights")
+            raise InputError(
+                f"weights has length {w.size}, expected one per demand point ({n})", source=src, where="weights"
+            )
         if not np.isfinite(w).all():
             i = int(np.argwhere(~np.isfinite(w))[0][0])
-            raise InputError("demand weight is not finite", source=src,
-                             where=f"weights[{self.demand_ids[i]!r}]")
+            raise InputError("demand weight is not finite", source=src, where=f"weights[{self.demand_ids[i]!r}]")
         if (w < 0).any():
             i = int(np.argwhere(w < 0)[0][0])
-            raise InputError(f"negative demand {w[i]}; demand must be >= 0", source=src,
-                             where=f"weights[{self.demand_ids[i]!r}]")
+            raise InputError(
+                f"negative demand {w[i]}; demand must be >= 0", source=src, where=f"weights[{self.demand_ids[i]!r}]"
+            )
         object.__setattr__(self, "weights", _readonly(w))
         index = {s: j for j, s in enumerate(self.site_ids)}
         req = tuple(str(s) for s in self.required_sites)
@@ -114,32 +121,40 @@ class _SitingModel:
         for what, group in (("required_sites", req), ("forbidden_sites", forb)):
             for s in group:
                 if s not in index:
-                    raise InputError(f"site {s!r} is not among the candidate site ids", source=src,
-                                     where=what)
+                    raise InputError(f"site {s!r} is not among the candidate site ids", source=src, where=what)
         both = sorted(set(req) & set(forb))
         if both:
-            raise InputError(f"sites {both} are both required and forbidden; remove them from one list",
-                             source=src, where="required_sites/forbidden_sites")
+            raise InputError(
+                f"sites {both} are both required and forbidden; remove them from one list",
+                source=src,
+                where="required_sites/forbidden_sites",
+            )
         object.__setattr__(self, "required_sites", req)
         object.__setattr__(self, "forbidden_sites", forb)
         if len(set(forb)) >= m:
-            raise InputError("every candidate site is forbidden; no candidates left", source=src,
-                             where="forbidden_sites")
+            raise InputError(
+                "every candidate site is forbidden; no candidates left", source=src, where="forbidden_sites"
+            )
         if self.fixed_cost_cny is not None:
             f = np.asarray(self.fixed_cost_cny, dtype=float)
             if f.shape != (m,) or not np.isfinite(f).all() or (f < 0).any():
-                raise InputError(f"fixed_cost_cny must be {m} finite numbers >= 0 (one per site)",
-                                 source=src, where="fixed_cost_cny")
+                raise InputError(
+                    f"fixed_cost_cny must be {m} finite numbers >= 0 (one per site)", source=src, where="fixed_cost_cny"
+                )
             object.__setattr__(self, "fixed_cost_cny", _readonly(f))
         if self.budget_cny is not None:
             if self.fixed_cost_cny is None:
-                raise InputError("budget_cny needs fixed_cost_cny (one opening cost per site)",
-                                 source=src, where="budget_cny")
+                raise InputError(
+                    "budget_cny needs fixed_cost_cny (one opening cost per site)", source=src, where="budget_cny"
+                )
             req_cost = float(sum(self.fixed_cost_cny[index[s]] for s in set(req)))
             if req_cost > float(self.budget_cny) + 1e-9:
-                raise InputError(f"required sites cost {req_cost:,.0f} CNY, above budget_cny "
-                                 f"{float(self.budget_cny):,.0f}; raise the budget or drop sites",
-                                 source=src, where="budget_cny")
+                raise InputError(
+                    f"required sites cost {req_cost:,.0f} CNY, above budget_cny "
+                    f"{float(self.budget_cny):,.0f}; raise the budget or drop sites",
+                    source=src,
+                    where="budget_cny",
+                )
         self._check()
 
     def _check(self) -> None:
@@ -153,11 +168,18 @@ class _SitingModel:
             raise InputError(f"p must be a positive integer, got {p!r}", source=src, where="p")
         n_allowed = len(self.site_ids) - len(set(self.forbidden_sites))
         if p > n_allowed:
-            raise InputError(f"p = {p} is larger than the {n_allowed} candidate sites that are not "
-                             "forbidden; lower p or add candidates", source=src, where="p")
+            raise InputError(
+                f"p = {p} is larger than the {n_allowed} candidate sites that are not "
+                "forbidden; lower p or add candidates",
+                source=src,
+                where="p",
+            )
         if len(set(self.required_sites)) > p:
-            raise InputError(f"{len(set(self.required_sites))} required sites but p = {p}; "
-                             "raise p or require fewer sites", source=src, where="required_sites")
+            raise InputError(
+                f"{len(set(self.required_sites))} required sites but p = {p}; raise p or require fewer sites",
+                source=src,
+                where="required_sites",
+            )
 
     def _check_capacity(self, capacities: np.ndarray | None, p: int | None = None) -> np.ndarray | None:
         if capacities is None:
@@ -165,21 +187,28 @@ class _SitingModel:
         src = self.source
         q = np.asarray(capacities, dtype=float)
         if q.shape != (len(self.site_ids),) or np.isnan(q).any() or (q < 0).any():
-            raise InputError(f"capacities must be {len(self.site_ids)} numbers >= 0 (one per site)",
-                             source=src, where="capacities")
+            raise InputError(
+                f"capacities must be {len(self.site_ids)} numbers >= 0 (one per site)", source=src, where="capacities"
+            )
         allowed = self.allowed_mask
         total = float(self.weights.sum())
         avail = float(q[allowed].sum())
         if avail < total - 1e-9:
-            raise InputError(f"capacity of the allowed sites ({avail:,.2f}) is below total demand "
-                             f"({total:,.2f}); add capacity or candidates", source=src,
-                             where="capacities")
+            raise InputError(
+                f"capacity of the allowed sites ({avail:,.2f}) is below total demand "
+                f"({total:,.2f}); add capacity or candidates",
+                source=src,
+                where="capacities",
+            )
         if p is not None:
             best = float(np.sort(q[allowed])[::-1][:p].sum())
             if best < total - 1e-9:
-                raise InputError(f"the {p} largest capacities sum to {best:,.2f}, below total demand "
-                                 f"({total:,.2f}); raise p or capacities", source=src,
-                                 where="capacities")
+                raise InputError(
+                    f"the {p} largest capacities sum to {best:,.2f}, below total demand "
+                    f"({total:,.2f}); raise p or capacities",
+                    source=src,
+                    where="capacities",
+                )
         return _readonly(q)
 
     # ------------------------------------------------------------- helpers
@@ -196,9 +225,11 @@ class _SitingModel:
         reach = (np.isfinite(self.cost) & self.allowed_mask[None, :]).any(axis=1)
         if not reach.all():
             i = int(np.flatnonzero(~reach)[0])
-            raise InputError("demand point has no allowed site at finite cost; give it a finite "
-                             "cost to some site or drop it", source=self.source,
-                             where=f"demand {self.demand_ids[i]!r}")
+            raise InputError(
+                "demand point has no allowed site at finite cost; give it a finite cost to some site or drop it",
+                source=self.source,
+                where=f"demand {self.demand_ids[i]!r}",
+            )
 
     def _site_mask(self, sites) -> np.ndarray:
         """Boolean mask of the given site ids."""
@@ -229,18 +260,25 @@ class _SitingModel:
             y.append(s.IntVar(lb, ub, f"y{j}"))
         if self.budget_cny is not None:
             fixed = cast(np.ndarray, self.fixed_cost_cny)  # set: budget_cny needs it (checked on construction)
-            s.Add(sum(float(fixed[j]) * y[j] for j in range(self.n_sites)
-                      if fixed[j] > 0) <= float(self.budget_cny))
+            s.Add(sum(float(fixed[j]) * y[j] for j in range(self.n_sites) if fixed[j] > 0) <= float(self.budget_cny))
         return y
 
-    def _plan(self, *, open_mask: np.ndarray, assign: np.ndarray, objective: float, bound: float,
-              status: str, seconds: float, covered: np.ndarray | None = None,
-              extra: Mapping | None = None) -> LocationPlan:
+    def _plan(
+        self,
+        *,
+        open_mask: np.ndarray,
+        assign: np.ndarray,
+        objective: float,
+        bound: float,
+        status: str,
+        seconds: float,
+        covered: np.ndarray | None = None,
+        extra: Mapping | None = None,
+    ) -> LocationPlan:
         """Build a plan; ``assign[i]`` is a site index or -1."""
         if covered is None:
             covered = assign >= 0
-        assignment = {d: (self.site_ids[assign[i]] if assign[i] >= 0 else None)
-                      for i, d in enumerate(self.demand_ids)}
+        assignment = {d: (self.site_ids[assign[i]] if assign[i] >= 0 else None) for i, d in enumerate(self.demand_ids)}
         ex: dict[str, Any] = {"n_demand": self.n_demand, "n_sites": self.n_sites}
         if self.fixed_cost_cny is not None:
             ex["fixed_cost_cny"] = float(self.fixed_cost_cny[open_mask].sum())
@@ -264,9 +302,15 @@ class _SitingModel:
         )
 
     def _empty_plan(self, status: str, bound: float, seconds: float, extra=None) -> LocationPlan:
-        return self._plan(open_mask=np.zeros(self.n_sites, dtype=bool),
-                          assign=np.full(self.n_demand, -1), objective=math.nan, bound=bound,
-                          status=status, seconds=seconds, extra=extra)
+        return self._plan(
+            open_mask=np.zeros(self.n_sites, dtype=bool),
+            assign=np.full(self.n_demand, -1),
+            objective=math.nan,
+            bound=bound,
+            status=status,
+            seconds=seconds,
+            extra=extra,
+        )
 
     def _nearest_open(self, open_mask: np.ndarray, limit: float | None = None) -> np.ndarray:
         """Index of the nearest open site per demand point (-1 if none allowed / within limit)."""
@@ -278,9 +322,9 @@ class _SitingModel:
         j = np.empty(self.n_demand, dtype=np.intp)
         best = np.empty(self.n_demand)
         for s in range(0, self.n_demand, 1024):
-            block = self.cost[s:s + 1024] + penalty
-            j[s:s + 1024] = np.argmin(block, axis=1)
-            best[s:s + 1024] = block[np.arange(block.shape[0]), j[s:s + 1024]]
+            block = self.cost[s : s + 1024] + penalty
+            j[s : s + 1024] = np.argmin(block, axis=1)
+            best[s : s + 1024] = block[np.arange(block.shape[0]), j[s : s + 1024]]
         ok = np.isfinite(best)
         if limit is not None:
             ok &= best <= limit + 1e-9
@@ -288,8 +332,9 @@ class _SitingModel:
 
     # ----------------------------------------------------------- constructors
     @classmethod
-    def from_cost_matrix(cls, demand_ids: Sequence, site_ids: Sequence, cost, *,
-                         weights=None, **options) -> _SitingModel:
+    def from_cost_matrix(
+        cls, demand_ids: Sequence, site_ids: Sequence, cost, *, weights=None, **options
+    ) -> _SitingModel:
         """Build the model from a cost matrix.
 
         Parameters
@@ -305,14 +350,23 @@ class _SitingModel:
             The model's own keyword options (``p``, ``limit``, ``required_sites``,
             ``forbidden_sites``, ``fixed_cost_cny``, ``budget_cny``, ``capacities``…).
         """
-        return cls(demand_ids=tuple(demand_ids), site_ids=tuple(site_ids), cost=cost,
-                   weights=weights, **options)
+        return cls(demand_ids=tuple(demand_ids), site_ids=tuple(site_ids), cost=cost, weights=weights, **options)
 
     @classmethod
-    def from_regions(cls, regions, G, *, demand_level: str = "village", site_level: str = "town",
-                     city: str | None = None, county: str | None = None,
-                     weight_column: str = "population", travel_weight: str = "travel_time_s",
-                     max_snap_m: float = 5000.0, **options) -> _SitingModel:
+    def from_regions(
+        cls,
+        regions,
+        G,
+        *,
+        demand_level: str = "village",
+        site_level: str = "town",
+        city: str | None = None,
+        county: str | None = None,
+        weight_column: str = "population",
+        travel_weight: str = "travel_time_s",
+        max_snap_m: float = 5000.0,
+        **options,
+    ) -> _SitingModel:
         """Build the model from regions and a road network, then delegate to
         :meth:`from_cost_matrix`.
 
@@ -344,8 +398,11 @@ class _SitingModel:
         sites = regions.of_level(site_level, city=city, county=county)
         for level, frame in ((demand_level, demand), (site_level, sites)):
             if len(frame) == 0:
-                raise InputError(f"the selection has no {level} settlements; check city= and county=",
-                                 source="regions", where=f"level={level}")
+                raise InputError(
+                    f"the selection has no {level} settlements; check city= and county=",
+                    source="regions",
+                    where=f"level={level}",
+                )
         # Settlements that are not nodes of G (imported road networks) use their nearest road node;
         # one far from every node is outside the network, which is an input error, not a silent drop.
         d_nodes, d_dist = settlement_nodes(G, demand, return_dist=True)
@@ -356,10 +413,13 @@ class _SitingModel:
                 raise InputError(
                     f"{far.size} {level} settlements (e.g. {frame.index[far[0]]}) are more than "
                     f"{max_snap_m:.0f} m from every node of the network; restrict the selection with "
-                    "city= or county=, or give a network that covers them", source="regions",
-                    where=f"level={level}")
-        snapped = sum(1 for c, n in zip(demand.index, d_nodes) if c != n) + \
-            sum(1 for c, n in zip(sites.index, s_nodes) if c != n)
+                    "city= or county=, or give a network that covers them",
+                    source="regions",
+                    where=f"level={level}",
+                )
+        snapped = sum(1 for c, n in zip(demand.index, d_nodes) if c != n) + sum(
+            1 for c, n in zip(sites.index, s_nodes) if c != n
+        )
         ud, s_ud = list(dict.fromkeys(d_nodes)), list(dict.fromkeys(s_nodes))
         tm = travel_matrix(G, ud, s_ud, weight=travel_weight)
         row = {n: i for i, n in enumerate(ud)}
@@ -369,31 +429,36 @@ class _SitingModel:
         source = f"regions {demand_level}->{site_level}"
         if snapped:
             source += f" ({snapped} settlements snapped to their nearest road node)"
-        return cls.from_cost_matrix([str(c) for c in demand.index], [str(c) for c in sites.index], cost,
-                                    weights=w, source=source, **options)
+        return cls.from_cost_matrix(
+            [str(c) for c in demand.index], [str(c) for c in sites.index], cost, weights=w, source=source, **options
+        )
 
     def solve(self, *, time_limit_s: float = 60.0, seed: int = 0) -> LocationPlan:
         raise NotImplementedError
 
     def __str__(self) -> str:
-        return (f"{type(self).__name__}({self.n_demand} demand points, {self.n_sites} sites, "
-                f"total demand {float(self.weights.sum()):,.2f})")
+        return (
+            f"{type(self).__name__}({self.n_demand} demand points, {self.n_sites} sites, "
+            f"total demand {float(self.weights.sum()):,.2f})"
+        )
 
 
 def _dedup_rows(mask: np.ndarray) -> list[tuple[int, ...]]:
     """Distinct non-empty column sets of a boolean matrix, in first-seen order."""
     rows, inverse = unique_rows(mask)
     _, first = np.unique(inverse, return_index=True)
-    return [cols for cols in (tuple(np.flatnonzero(rows[g]).tolist()) for g in np.argsort(first, kind="stable"))
-            if cols]
+    return [
+        cols for cols in (tuple(np.flatnonzero(rows[g]).tolist()) for g in np.argsort(first, kind="stable")) if cols
+    ]
 
 
 class _BuildTimeout(Exception):
     """Model building used up its share of the time limit."""
 
 
-def _assignment_block(model: _SitingModel, scip: _Scip, y: list, *, binary: bool,
-                      capacities: np.ndarray | None, unit_cost: np.ndarray):
+def _assignment_block(
+    model: _SitingModel, scip: _Scip, y: list, *, binary: bool, capacities: np.ndarray | None, unit_cost: np.ndarray
+):
     """Variables x_ij for finite pairs; sum_j x_ij = 1, x_ij <= y_j, capacity rows.
 
     Returns (x dict keyed (i, j), objective expression).
@@ -420,8 +485,10 @@ def _assignment_block(model: _SitingModel, scip: _Scip, y: list, *, binary: bool
     if capacities is not None:
         for j, items in by_site.items():
             if items:
-                s.Add(sum(float(model.weights[i]) * v for i, v in items if model.weights[i] > 0)
-                      <= float(capacities[j]) * y[j])
+                s.Add(
+                    sum(float(model.weights[i]) * v for i, v in items if model.weights[i] > 0)
+                    <= float(capacities[j]) * y[j]
+                )
         total = float(model.weights.sum())
         s.Add(sum(float(capacities[j]) * y[j] for j in range(model.n_sites)) >= total)
     return x, sum(obj)
@@ -443,7 +510,6 @@ def _loads(model: _SitingModel, assign: np.ndarray) -> dict[str, float]:
     ok = assign >= 0
     np.add.at(load, assign[ok], model.weights[ok])
     return {model.site_ids[j]: float(load[j]) for j in np.flatnonzero(load > 0)}
-
 
 
 def _renamed(plan: LocationPlan, model: str) -> LocationPlan:

@@ -63,23 +63,30 @@ class CapacitatedFacilityLocation(_SitingModel):
         if self.fixed_cost_cny is None:
             object.__setattr__(self, "fixed_cost_cny", _readonly(np.zeros(self.n_sites)))
         if self.capacities is None:
-            raise InputError("capacities are required (one per site; use inf for unlimited)",
-                             source=src, where="capacities")
+            raise InputError(
+                "capacities are required (one per site; use inf for unlimited)", source=src, where="capacities"
+            )
         self._check_p(self.p)
         object.__setattr__(self, "capacities", self._check_capacity(self.capacities, self.p))
         reach = (np.isfinite(self.cost) & self.allowed_mask[None, :]).any(axis=1)
         if not reach.all():
             i = int(np.flatnonzero(~reach)[0])
-            raise InputError("demand point has no allowed site at finite cost; give it a finite "
-                             "cost to some site or drop it", source=src,
-                             where=f"demand {self.demand_ids[i]!r}")
+            raise InputError(
+                "demand point has no allowed site at finite cost; give it a finite cost to some site or drop it",
+                source=src,
+                where=f"demand {self.demand_ids[i]!r}",
+            )
         if self.sourcing == "single":
             big = self.weights > np.max(np.where(self.allowed_mask, self.capacities, 0))
             if big.any():
                 i = int(np.flatnonzero(big)[0])
-                raise InputError(f"demand {self.weights[i]:,.2f} exceeds every site capacity, so "
-                                 "single sourcing is impossible; use sourcing='split' or raise "
-                                 "capacities", source=src, where=f"weights[{self.demand_ids[i]!r}]")
+                raise InputError(
+                    f"demand {self.weights[i]:,.2f} exceeds every site capacity, so "
+                    "single sourcing is impossible; use sourcing='split' or raise "
+                    "capacities",
+                    source=src,
+                    where=f"weights[{self.demand_ids[i]!r}]",
+                )
 
     def _greedy_or_empty(self, t0: float, bound: float, extra: dict, unit: np.ndarray) -> LocationPlan:
         """No incumbent in time: the greedy construction (see :func:`_greedy_cfl`)
@@ -93,10 +100,21 @@ class CapacitatedFacilityLocation(_SitingModel):
         trivial = float(np.where(self.allowed_mask[None, :], unit, np.inf).min(axis=1).sum())
         best = max(bound, trivial) if math.isfinite(bound) else trivial
         load = np.bincount(assign, weights=self.weights, minlength=self.n_sites)
-        extra = {**extra, "fallback": "greedy", "assignment_cost": acost,
-                 "load": {self.site_ids[j]: float(load[j]) for j in np.flatnonzero(load > 1e-9)}}
-        return self._plan(open_mask=open_mask, assign=assign, objective=objective, bound=min(best, objective),
-                          status="feasible", seconds=time.perf_counter() - t0, extra=extra)
+        extra = {
+            **extra,
+            "fallback": "greedy",
+            "assignment_cost": acost,
+            "load": {self.site_ids[j]: float(load[j]) for j in np.flatnonzero(load > 1e-9)},
+        }
+        return self._plan(
+            open_mask=open_mask,
+            assign=assign,
+            objective=objective,
+            bound=min(best, objective),
+            status="feasible",
+            seconds=time.perf_counter() - t0,
+            extra=extra,
+        )
 
     @property
     def _fixed_cost(self) -> np.ndarray:
@@ -125,14 +143,16 @@ class CapacitatedFacilityLocation(_SitingModel):
         name = f"cfl_{self.sourcing}"
         extra: dict[str, Any] = {"sourcing": self.sourcing, "p": self.p, "solver": "SCIP"}
         try:
-            x, assign_obj = _assignment_block(self, scip, y, binary=self.sourcing == "single",
-                                              capacities=cap, unit_cost=unit)
+            x, assign_obj = _assignment_block(
+                self, scip, y, binary=self.sourcing == "single", capacities=cap, unit_cost=unit
+            )
         except _BuildTimeout:
-            return _renamed(self._greedy_or_empty(t0, math.nan, {**extra, "stopped": "model building hit the time limit"},
-                                                  unit), name)
+            return _renamed(
+                self._greedy_or_empty(t0, math.nan, {**extra, "stopped": "model building hit the time limit"}, unit),
+                name,
+            )
         fixed = self._fixed_cost
-        s.Minimize(sum(float(fixed[j]) * y[j] for j in range(self.n_sites)
-                       if fixed[j] > 0) + assign_obj)
+        s.Minimize(sum(float(fixed[j]) * y[j] for j in range(self.n_sites) if fixed[j] > 0) + assign_obj)
         status, objv, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
         if status == "timeout":
@@ -155,8 +175,15 @@ class CapacitatedFacilityLocation(_SitingModel):
         extra["load"] = {self.site_ids[j]: float(load[j]) for j in np.flatnonzero(load > 1e-9)}
         if split:
             extra["split"] = split
-        plan = self._plan(open_mask=open_mask, assign=assign, objective=objv, bound=min(bound, objv),
-                          status=status, seconds=seconds, extra=extra)
+        plan = self._plan(
+            open_mask=open_mask,
+            assign=assign,
+            objective=objv,
+            bound=min(bound, objv),
+            status=status,
+            seconds=seconds,
+            extra=extra,
+        )
         return _renamed(plan, name)
 
 

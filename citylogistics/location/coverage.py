@@ -57,10 +57,29 @@ _ILS_STALL = 8
 # The incumbent comes from local search, so SCIP's primal heuristics are off.
 SCIP_PARAMS = "\n".join(
     ["separating/maxrounds = 0"]
-    + [f"heuristics/{h}/freq = -1" for h in (
-        "rounding", "shifting", "intshifting", "oneopt", "trivial", "simplerounding", "locks",
-        "zirounding", "feaspump", "rens", "clique", "trivialnegation", "shiftandpropagate", "alns",
-        "farkasdiving", "conflictdiving", "distributiondiving")])
+    + [
+        f"heuristics/{h}/freq = -1"
+        for h in (
+            "rounding",
+            "shifting",
+            "intshifting",
+            "oneopt",
+            "trivial",
+            "simplerounding",
+            "locks",
+            "zirounding",
+            "feaspump",
+            "rens",
+            "clique",
+            "trivialnegation",
+            "shiftandpropagate",
+            "alns",
+            "farkasdiving",
+            "conflictdiving",
+            "distributiondiving",
+        )
+    ]
+)
 # Cuts: none in the tree; at the root, none on small reduced models and two
 # rounds from this many free sites on. Measured on 29 instances that reach
 # SCIP (random graphs, pmed1-10) and on the province (25,547 villages x 1,387
@@ -77,8 +96,10 @@ _GLOP_PARAMS = "use_dual_simplex: true"
 
 def _scip_params(n_free_sites: int, seed: int) -> str:
     rounds = 2 if n_free_sites >= _CUTS_MIN_SITES else 0
-    return (f"{SCIP_PARAMS}\nseparating/maxroundsroot = {rounds}\n"
-            f"randomization/randomseedshift = {int(seed) % 2**31}\nlimits/gap = {MIP_REL_GAP}\n")
+    return (
+        f"{SCIP_PARAMS}\nseparating/maxroundsroot = {rounds}\n"
+        f"randomization/randomseedshift = {int(seed) % 2**31}\nlimits/gap = {MIP_REL_GAP}\n"
+    )
 
 
 @dataclass(frozen=True)
@@ -123,7 +144,7 @@ class _Coverage:
 
     def column(self, j: int | np.integer) -> np.ndarray:
         """Groups site ``j`` covers."""
-        return self.at.indices[self.at.indptr[j]:self.at.indptr[j + 1]]
+        return self.at.indices[self.at.indptr[j] : self.at.indptr[j + 1]]
 
     def site_sums(self, v: np.ndarray) -> np.ndarray:
         """``A^T v``: per site, the sum of ``v`` over the groups it covers."""
@@ -163,10 +184,18 @@ class _Coverage:
         return (self.at[sites] @ self.a.multiply(v[:, None]).tocsc()).toarray()
 
 
-def coverage_local_search(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np.ndarray,
-                          required: np.ndarray, start: np.ndarray | None = None,
-                          max_rounds: int | None = None, deadline: float | None = None,
-                          _cov: _Coverage | None = None) -> tuple[np.ndarray, float]:
+def coverage_local_search(
+    rows: np.ndarray,
+    w: np.ndarray,
+    *,
+    p: int,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    start: np.ndarray | None = None,
+    max_rounds: int | None = None,
+    deadline: float | None = None,
+    _cov: _Coverage | None = None,
+) -> tuple[np.ndarray, float]:
     """At most ``p`` open sites covering much weight: greedy fill, then best-swap.
 
     ``rows`` is the boolean group × site coverage matrix, ``w`` the group
@@ -218,8 +247,16 @@ def coverage_local_search(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: n
     return open_mask, float(w[cnt > 0].sum())
 
 
-def _model(a: csr_matrix, w: np.ndarray, *, p: int, lower: np.ndarray, upper: np.ndarray,
-           offset: float = 0.0, integer: bool = False):
+def _model(
+    a: csr_matrix,
+    w: np.ndarray,
+    *,
+    p: int,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    offset: float = 0.0,
+    integer: bool = False,
+):
     """The coverage model over the columns of ``a`` (groups × sites), built in
     one vectorised call: variables ``[y (sites), z (groups)]``, row 0 is
     ``sum y <= p``, row ``1 + g`` is ``z_g - sum_j a_gj y_j <= 0``."""
@@ -235,10 +272,14 @@ def _model(a: csr_matrix, w: np.ndarray, *, p: int, lower: np.ndarray, upper: np
     matrix = csr_matrix((data, indices, indptr), shape=(n_groups + 1, n_sites + n_groups))
     model = mbh.ModelBuilderHelper()
     model.fill_model_from_sparse_data(
-        np.concatenate([lower, np.zeros(n_groups)]).astype(np.float64),  # type: ignore[arg-type]  # ortools' pybind stub: ndarray[float64[m, 1]]
+        # ortools' pybind stubs say ndarray[float64[m, 1]]; numpy arrays of float64 are what it takes
+        np.concatenate([lower, np.zeros(n_groups)]).astype(np.float64),  # type: ignore[arg-type]
         np.concatenate([upper, np.ones(n_groups)]).astype(np.float64),  # type: ignore[arg-type]
         np.concatenate([np.zeros(n_sites), w]).astype(np.float64),  # type: ignore[arg-type]
-        np.full(n_groups + 1, -np.inf), np.concatenate([[float(p)], np.zeros(n_groups)]), matrix)  # type: ignore[arg-type]
+        np.full(n_groups + 1, -np.inf),  # type: ignore[arg-type]
+        np.concatenate([[float(p)], np.zeros(n_groups)]),  # type: ignore[arg-type]
+        matrix,
+    )
     return _finish(model, maximize=True, offset=offset, n_integer=n_sites if integer else 0)
 
 
@@ -256,19 +297,29 @@ def _lp_relaxation(cov: _Coverage, *, p: int, allowed: np.ndarray, required: np.
     from ortools.linear_solver.python import model_builder_helper as mbh
 
     n_sites = cov.shape[1]
-    model = _model(cov.a, cov.w, p=p, lower=required.astype(np.float64),
-                   upper=(allowed | required).astype(np.float64))
+    model = _model(cov.a, cov.w, p=p, lower=required.astype(np.float64), upper=(allowed | required).astype(np.float64))
     lp = mbh.ModelSolverHelper("glop")
     lp.set_solver_specific_parameters(_GLOP_PARAMS)
     lp.solve(model)
     if lp.status() != mbh.SolveStatus.OPTIMAL:
         return None
-    return (float(lp.objective_value()), np.asarray(lp.variable_values())[:n_sites],
-            np.asarray(lp.reduced_costs())[:n_sites])
+    return (
+        float(lp.objective_value()),
+        np.asarray(lp.variable_values())[:n_sites],
+        np.asarray(lp.reduced_costs())[:n_sites],
+    )
 
 
-def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np.ndarray,
-                         required: np.ndarray, time_limit_s: float, seed: int = 0) -> CoverageResult:
+def solve_max_coverage_p(
+    rows: np.ndarray,
+    w: np.ndarray,
+    *,
+    p: int,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    time_limit_s: float,
+    seed: int = 0,
+) -> CoverageResult:
     """Solve the p-site maximal coverage model on grouped rows (module doc)."""
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit_s)
@@ -280,8 +331,9 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
     tol = 1e-9 * max(1.0, float(w.sum()))
 
     def search(start=None):
-        return coverage_local_search(rows, w, p=p, allowed=allowed, required=required, start=start,
-                                     deadline=t0 + 0.5 * time_limit_s, _cov=cov)
+        return coverage_local_search(
+            rows, w, p=p, allowed=allowed, required=required, start=start, deadline=t0 + 0.5 * time_limit_s, _cov=cov
+        )
 
     best, value = search()
     info = {"heuristic_objective": value}
@@ -292,21 +344,57 @@ def solve_max_coverage_p(rows: np.ndarray, w: np.ndarray, *, p: int, allowed: np
     info["lp_bound"] = lp_bound
     target = math.floor(lp_bound + 1e-6) if integral else lp_bound
     if value < target - tol:  # an LP-guided start, then perturb-and-search rounds
-        best, value = _coverage_restarts(search, best, value, y_lp, p=p, allowed=allowed, required=required,
-                                         target=target, tol=tol, seed=seed, stop_at=t0 + 0.5 * time_limit_s)
+        best, value = _coverage_restarts(
+            search,
+            best,
+            value,
+            y_lp,
+            p=p,
+            allowed=allowed,
+            required=required,
+            target=target,
+            tol=tol,
+            seed=seed,
+            stop_at=t0 + 0.5 * time_limit_s,
+        )
     info["heuristic_objective"] = value
     if value >= target - tol:
-        return CoverageResult(best, value, max(value, min(lp_bound, target)), "optimal",
-                         "local search + LP bound (GLOP)", info)
+        return CoverageResult(
+            best, value, max(value, min(lp_bound, target)), "optimal", "local search + LP bound (GLOP)", info
+        )
 
-    return _reduced_coverage_mip(rows, w, best, value, info, p=p, required=required, allowed=allowed,
-                                 lp=(lp_bound, y_lp, rc), target=target, integral=integral, tol=tol, seed=seed,
-                                 deadline=deadline)
+    return _reduced_coverage_mip(
+        rows,
+        w,
+        best,
+        value,
+        info,
+        p=p,
+        required=required,
+        allowed=allowed,
+        lp=(lp_bound, y_lp, rc),
+        target=target,
+        integral=integral,
+        tol=tol,
+        seed=seed,
+        deadline=deadline,
+    )
 
 
-def _coverage_restarts(search, best: np.ndarray, value: float, y_lp: np.ndarray, *, p: int, allowed: np.ndarray,
-                       required: np.ndarray, target: float, tol: float, seed: int,
-                       stop_at: float) -> tuple[np.ndarray, float]:
+def _coverage_restarts(
+    search,
+    best: np.ndarray,
+    value: float,
+    y_lp: np.ndarray,
+    *,
+    p: int,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    target: float,
+    tol: float,
+    seed: int,
+    stop_at: float,
+) -> tuple[np.ndarray, float]:
     """Step 1 continued: an LP-guided start, then perturb-and-search rounds until
     the LP target, a stall or ``stop_at``; returns the best (mask, covered weight)."""
     order = np.argsort(-np.where(allowed | required, y_lp, -1.0), kind="stable")
@@ -324,8 +412,7 @@ def _coverage_restarts(search, best: np.ndarray, value: float, y_lp: np.ndarray,
     n_draw = min(max(p - int(required.sum()), 0), int(allowed.sum()))
     last_gain = 0
     for it in range(_ILS_ROUNDS):
-        if (value >= target - tol or it - last_gain >= _ILS_STALL
-                or time.perf_counter() > stop_at):
+        if value >= target - tol or it - last_gain >= _ILS_STALL or time.perf_counter() > stop_at:
             break
         if it % 2:
             start = np.zeros_like(best)
@@ -346,9 +433,23 @@ def _coverage_restarts(search, best: np.ndarray, value: float, y_lp: np.ndarray,
     return best, value
 
 
-def _reduced_coverage_mip(rows: np.ndarray, w: np.ndarray, best: np.ndarray, value: float, info: dict, *, p: int,
-                          required: np.ndarray, allowed: np.ndarray, lp: tuple, target: float, integral: bool,
-                          tol: float, seed: int, deadline: float) -> CoverageResult:
+def _reduced_coverage_mip(
+    rows: np.ndarray,
+    w: np.ndarray,
+    best: np.ndarray,
+    value: float,
+    info: dict,
+    *,
+    p: int,
+    required: np.ndarray,
+    allowed: np.ndarray,
+    lp: tuple,
+    target: float,
+    integral: bool,
+    tol: float,
+    seed: int,
+    deadline: float,
+) -> CoverageResult:
     """Steps 3-4: reduced-cost fixing against the incumbent, then SCIP on the sites left."""
     lp_bound, y_lp, rc = lp
     # Reduced-cost fixing: an improving solution must reach value + step.
@@ -380,11 +481,23 @@ def _reduced_coverage_mip(rows: np.ndarray, w: np.ndarray, best: np.ndarray, val
 
     left_s = deadline - time.perf_counter()
     if left_s < 0.01:
-        return CoverageResult(best, value, max(value, min(lp_bound, target)), "feasible",
-                         "local search + LP bound (stopped at the time limit)", info)
-    model = _model(csr_matrix(patterns.astype(np.float64)), group_w, p=p_left,
-                   lower=np.zeros(free_idx.size), upper=np.ones(free_idx.size), offset=constant,
-                   integer=True)
+        return CoverageResult(
+            best,
+            value,
+            max(value, min(lp_bound, target)),
+            "feasible",
+            "local search + LP bound (stopped at the time limit)",
+            info,
+        )
+    model = _model(
+        csr_matrix(patterns.astype(np.float64)),
+        group_w,
+        p=p_left,
+        lower=np.zeros(free_idx.size),
+        upper=np.ones(free_idx.size),
+        offset=constant,
+        integer=True,
+    )
     if not (best & ~ones & ~free).any():  # the incumbent lives in the reduced model
         for r, j in enumerate(free_idx):
             model.add_hint(r, 1.0 if best[j] else 0.0)
@@ -399,19 +512,20 @@ def _reduced_coverage_mip(rows: np.ndarray, w: np.ndarray, best: np.ndarray, val
     scip_bound = float(scip.best_objective_bound()) if scip.has_response() else math.nan
     if scip.has_solution() and scip.objective_value() > value + tol:
         best = ones.copy()
-        best[free_idx] = np.asarray(scip.variable_values())[:free_idx.size] > 0.5
+        best[free_idx] = np.asarray(scip.variable_values())[: free_idx.size] > 0.5
         value = float(w[rows[:, best].any(axis=1)].sum())
     bound = max(value, min(lp_bound, scip_bound)) if math.isfinite(scip_bound) else max(value, lp_bound)
     if status == "optimal":
-        return CoverageResult(best, value, max(value, scip_bound), "optimal",
-                         "local search + LP fixing + SCIP", info)
-    return CoverageResult(best, value, bound, "feasible",
-                     "local search + LP fixing + SCIP (stopped at the time limit)", info)
+        return CoverageResult(best, value, max(value, scip_bound), "optimal", "local search + LP fixing + SCIP", info)
+    return CoverageResult(
+        best, value, bound, "feasible", "local search + LP fixing + SCIP (stopped at the time limit)", info
+    )
 
 
 # ============================================================ set covering
-def _greedy_cover(cov: _Coverage, cost: np.ndarray, *, allowed: np.ndarray, start: np.ndarray,
-                  order_noise: np.ndarray | None = None) -> np.ndarray:
+def _greedy_cover(
+    cov: _Coverage, cost: np.ndarray, *, allowed: np.ndarray, start: np.ndarray, order_noise: np.ndarray | None = None
+) -> np.ndarray:
     """Chvatal's greedy (least cost per newly covered row), then drop redundant
     sites, dearest first. ``start`` sites stay open."""
     open_mask = start.copy()
@@ -437,21 +551,34 @@ def _greedy_cover(cov: _Coverage, cost: np.ndarray, *, allowed: np.ndarray, star
     return open_mask
 
 
-def _cover_model(a: csr_matrix, cost: np.ndarray, *, upper: np.ndarray, offset: float = 0.0,
-                 integer: bool = False):
+def _cover_model(a: csr_matrix, cost: np.ndarray, *, upper: np.ndarray, offset: float = 0.0, integer: bool = False):
     """``min cost . y  s.t.  a y >= 1``, built in one vectorised call."""
     from ortools.linear_solver.python import model_builder_helper as mbh
 
     n_rows, n_sites = a.shape
     model = mbh.ModelBuilderHelper()
     model.fill_model_from_sparse_data(
-        np.zeros(n_sites), upper.astype(np.float64), cost.astype(np.float64),  # type: ignore[arg-type]  # ortools' pybind stub: ndarray[float64[m, 1]]
-        np.ones(n_rows), np.full(n_rows, np.inf), csr_matrix(a))
+        # ortools' pybind stubs say ndarray[float64[m, 1]]; numpy arrays of float64 are what it takes
+        np.zeros(n_sites),
+        upper.astype(np.float64),  # type: ignore[arg-type]
+        cost.astype(np.float64),  # type: ignore[arg-type]
+        np.ones(n_rows),
+        np.full(n_rows, np.inf),
+        csr_matrix(a),
+    )
     return _finish(model, maximize=False, offset=offset, n_integer=n_sites if integer else 0)
 
 
-def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, required: np.ndarray,
-                    time_limit_s: float, seed: int = 0, decide_at: float | None = None) -> CoverageResult:
+def solve_set_cover(
+    rows: np.ndarray,
+    cost: np.ndarray,
+    *,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    time_limit_s: float,
+    seed: int = 0,
+    decide_at: float | None = None,
+) -> CoverageResult:
     """Fewest sites (or least cost) so that every row is covered.
 
     With ``decide_at``, only the question "is the optimum at most
@@ -506,31 +633,71 @@ def solve_set_cover(rows: np.ndarray, cost: np.ndarray, *, allowed: np.ndarray, 
     info["lp_bound"] = constant + lp_bound
     target = math.ceil(lp_bound - 1e-6) if integral else lp_bound
     if decide_at is not None and constant + target > decide_at + tol:
-        return CoverageResult(best | base, constant + value, constant + target, "feasible",
-                         "LP bound (decided)", info)
+        return CoverageResult(best | base, constant + value, constant + target, "feasible", "LP bound (decided)", info)
     # LP-guided greedy: the cost per newly covered row, discounted by the LP value
-    cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none,
-                              order_noise=-np.clip(y_lp, 0.0, 1.0) * 0.999)
+    cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none, order_noise=-np.clip(y_lp, 0.0, 1.0) * 0.999)
     if total(cand_mask) < value - tol:
         best, value = cand_mask, total(cand_mask)
     if decide_at is not None and constant + value <= decide_at + tol:
-        return CoverageResult(best | base, constant + value, constant + target, "feasible",
-                         "LP-guided greedy (decided)", info)
-    best, value = _perturbed_greedy(cov, cost, cand, best, value, target=target, tol=tol, seed=seed,
-                                    stop_at=t0 + 0.5 * time_limit_s, decide_at=decide_at, constant=constant)
+        return CoverageResult(
+            best | base, constant + value, constant + target, "feasible", "LP-guided greedy (decided)", info
+        )
+    best, value = _perturbed_greedy(
+        cov,
+        cost,
+        cand,
+        best,
+        value,
+        target=target,
+        tol=tol,
+        seed=seed,
+        stop_at=t0 + 0.5 * time_limit_s,
+        decide_at=decide_at,
+        constant=constant,
+    )
     info["heuristic_objective"] = constant + value
     if value <= target + tol:
-        return CoverageResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
-                         "optimal", "greedy + LP bound (GLOP)", info)
+        return CoverageResult(
+            best | base,
+            constant + value,
+            constant + max(min(value, target), lp_bound),
+            "optimal",
+            "greedy + LP bound (GLOP)",
+            info,
+        )
 
-    return _reduced_cover_mip(rows, cost, best, value, info, cand=cand, base=base, constant=constant,
-                              lp=(lp_bound, y_lp, rc), target=target, integral=integral, tol=tol, seed=seed,
-                              deadline=deadline)
+    return _reduced_cover_mip(
+        rows,
+        cost,
+        best,
+        value,
+        info,
+        cand=cand,
+        base=base,
+        constant=constant,
+        lp=(lp_bound, y_lp, rc),
+        target=target,
+        integral=integral,
+        tol=tol,
+        seed=seed,
+        deadline=deadline,
+    )
 
 
-def _perturbed_greedy(cov: _Coverage, cost: np.ndarray, cand: np.ndarray, best: np.ndarray, value: float, *,
-                      target: float, tol: float, seed: int, stop_at: float, decide_at: float | None,
-                      constant: float) -> tuple[np.ndarray, float]:
+def _perturbed_greedy(
+    cov: _Coverage,
+    cost: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    value: float,
+    *,
+    target: float,
+    tol: float,
+    seed: int,
+    stop_at: float,
+    decide_at: float | None,
+    constant: float,
+) -> tuple[np.ndarray, float]:
     """Step 1 continued: greedy runs with random cost noise until the LP target, a
     stall, ``stop_at`` or (with ``decide_at``) a decision; returns the best (mask, cost)."""
     none = np.zeros(cov.shape[1], dtype=bool)
@@ -541,11 +708,9 @@ def _perturbed_greedy(cov: _Coverage, cost: np.ndarray, cand: np.ndarray, best: 
     rng = np.random.default_rng(seed)
     last_gain = 0
     for it in range(_ILS_ROUNDS // 4):  # perturbed greedy runs
-        if (value <= target + tol or it - last_gain >= _ILS_STALL // 2
-                or time.perf_counter() > stop_at):
+        if value <= target + tol or it - last_gain >= _ILS_STALL // 2 or time.perf_counter() > stop_at:
             break
-        cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none,
-                                  order_noise=rng.uniform(0.0, 0.3, cov.shape[1]))
+        cand_mask = _greedy_cover(cov, cost, allowed=cand, start=none, order_noise=rng.uniform(0.0, 0.3, cov.shape[1]))
         if total(cand_mask) < value - tol:
             best, value, last_gain = cand_mask, total(cand_mask), it
             if decide_at is not None and constant + value <= decide_at + tol:
@@ -553,9 +718,23 @@ def _perturbed_greedy(cov: _Coverage, cost: np.ndarray, cand: np.ndarray, best: 
     return best, value
 
 
-def _reduced_cover_mip(rows: np.ndarray, cost: np.ndarray, best: np.ndarray, value: float, info: dict, *,
-                       cand: np.ndarray, base: np.ndarray, constant: float, lp: tuple, target: float,
-                       integral: bool, tol: float, seed: int, deadline: float) -> CoverageResult:
+def _reduced_cover_mip(
+    rows: np.ndarray,
+    cost: np.ndarray,
+    best: np.ndarray,
+    value: float,
+    info: dict,
+    *,
+    cand: np.ndarray,
+    base: np.ndarray,
+    constant: float,
+    lp: tuple,
+    target: float,
+    integral: bool,
+    tol: float,
+    seed: int,
+    deadline: float,
+) -> CoverageResult:
     """Steps 3-4: reduced-cost fixing against the incumbent, then SCIP on the sites left."""
     lp_bound, y_lp, rc = lp
 
@@ -572,13 +751,17 @@ def _reduced_cover_mip(rows: np.ndarray, cost: np.ndarray, best: np.ndarray, val
     sub = rows[left][:, free]
     if (~sub.any(axis=1)).any():
         # a row no site left free covers: no cheaper solution, the incumbent is optimal
-        return CoverageResult(best | base, constant + value, constant + value, "optimal",
-                         "greedy + LP fixing", info)
+        return CoverageResult(best | base, constant + value, constant + value, "optimal", "greedy + LP fixing", info)
     if sub.shape[0] == 0:
         better = fix1
-        return CoverageResult(better | base if total(better) < value else best | base,
-                         constant + min(value, total(better)), constant + min(value, total(better)),
-                         "optimal", "greedy + LP fixing", info)
+        return CoverageResult(
+            better | base if total(better) < value else best | base,
+            constant + min(value, total(better)),
+            constant + min(value, total(better)),
+            "optimal",
+            "greedy + LP fixing",
+            info,
+        )
     sub = unique_rows(sub)[0]
     free_idx = np.flatnonzero(free)
     info["reduced_model"] = {"sites": int(free_idx.size), "rows": int(sub.shape[0])}
@@ -587,10 +770,21 @@ def _reduced_cover_mip(rows: np.ndarray, cost: np.ndarray, best: np.ndarray, val
 
     left_s = deadline - time.perf_counter()
     if left_s < 0.01:
-        return CoverageResult(best | base, constant + value, constant + max(min(value, target), lp_bound),
-                         "feasible", "greedy + LP bound (stopped at the time limit)", info)
-    model = _cover_model(csr_matrix(sub.astype(np.float64)), cost[free_idx],
-                         upper=np.ones(free_idx.size), offset=total(fix1), integer=True)
+        return CoverageResult(
+            best | base,
+            constant + value,
+            constant + max(min(value, target), lp_bound),
+            "feasible",
+            "greedy + LP bound (stopped at the time limit)",
+            info,
+        )
+    model = _cover_model(
+        csr_matrix(sub.astype(np.float64)),
+        cost[free_idx],
+        upper=np.ones(free_idx.size),
+        offset=total(fix1),
+        integer=True,
+    )
     if not (best & ~fix1 & ~free).any():
         for r, j in enumerate(free_idx):
             model.add_hint(r, 1.0 if best[j] else 0.0)
@@ -599,22 +793,38 @@ def _reduced_cover_mip(rows: np.ndarray, cost: np.ndarray, best: np.ndarray, val
     scip.set_solver_specific_parameters(_scip_params(free_idx.size, seed))
     scip.solve(model)
     code = scip.status()
-    if code not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE, mbh.SolveStatus.NOT_SOLVED,
-                    mbh.SolveStatus.INFEASIBLE):
+    if code not in (
+        mbh.SolveStatus.OPTIMAL,
+        mbh.SolveStatus.FEASIBLE,
+        mbh.SolveStatus.NOT_SOLVED,
+        mbh.SolveStatus.INFEASIBLE,
+    ):
         raise SolverError(f"SCIP returned {code.name} on the reduced set covering model")
     if code == mbh.SolveStatus.INFEASIBLE:  # pragma: no cover - the incumbent proves feasibility
         raise SolverError("SCIP found the reduced set covering model infeasible")
     scip_bound = float(scip.best_objective_bound()) if scip.has_response() else math.nan
     if scip.has_solution() and scip.objective_value() < value - tol:
         best = fix1.copy()
-        best[free_idx] = np.asarray(scip.variable_values())[:free_idx.size] > 0.5
+        best[free_idx] = np.asarray(scip.variable_values())[: free_idx.size] > 0.5
         value = total(best)
     if code == mbh.SolveStatus.OPTIMAL:
-        return CoverageResult(best | base, constant + value, constant + min(value, scip_bound), "optimal",
-                         "greedy + LP fixing + SCIP", info)
+        return CoverageResult(
+            best | base,
+            constant + value,
+            constant + min(value, scip_bound),
+            "optimal",
+            "greedy + LP fixing + SCIP",
+            info,
+        )
     bound = max(lp_bound, min(value, scip_bound)) if math.isfinite(scip_bound) else lp_bound
-    return CoverageResult(best | base, constant + value, constant + bound, "feasible",
-                     "greedy + LP fixing + SCIP (stopped at the time limit)", info)
+    return CoverageResult(
+        best | base,
+        constant + value,
+        constant + bound,
+        "feasible",
+        "greedy + LP fixing + SCIP (stopped at the time limit)",
+        info,
+    )
 
 
 def _cover_lp(cov: _Coverage, cost: np.ndarray, cand: np.ndarray):

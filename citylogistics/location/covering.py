@@ -58,8 +58,7 @@ class SetCovering(_SitingModel):
         if self.minimize not in ("sites", "cost"):
             raise InputError("minimize must be 'sites' or 'cost'", source=self.source, where="minimize")
         if self.minimize == "cost" and self.fixed_cost_cny is None:
-            raise InputError("minimize='cost' needs fixed_cost_cny", source=self.source,
-                             where="fixed_cost_cny")
+            raise InputError("minimize='cost' needs fixed_cost_cny", source=self.source, where="fixed_cost_cny")
 
     def solve(self, *, time_limit_s: float = 60.0, seed: int = 0) -> LocationPlan:
         """Solve with SCIP; see the class docstring for the formulation."""
@@ -67,18 +66,29 @@ class SetCovering(_SitingModel):
         within = (self.cost <= self.limit) & self.allowed_mask[None, :]
         coverable = within.any(axis=1)
         dominated = _dominated_sites(
-            within[coverable], required=self.required_mask, allowed=self.allowed_mask,
-            fixed_cost=self.fixed_cost_cny if (self.minimize == "cost" or self.budget_cny is not None)
-            else None)
+            within[coverable],
+            required=self.required_mask,
+            allowed=self.allowed_mask,
+            fixed_cost=self.fixed_cost_cny if (self.minimize == "cost" or self.budget_cny is not None) else None,
+        )
         # minimize="cost" needs fixed_cost_cny (checked on construction)
         a = np.ones(self.n_sites) if self.minimize == "sites" else cast(np.ndarray, self.fixed_cost_cny)
-        extra = {"limit": self.limit, "minimize": self.minimize,
-                 "uncoverable_points": int((~coverable).sum()), "solver": "SCIP"}
+        extra = {
+            "limit": self.limit,
+            "minimize": self.minimize,
+            "uncoverable_points": int((~coverable).sum()),
+            "solver": "SCIP",
+        }
         if self.budget_cny is None:
             rows = within[coverable] & ~dominated[None, :]
-            result = solve_set_cover(rows, a,
-                                     allowed=self.allowed_mask & ~dominated,
-                                     required=self.required_mask, time_limit_s=time_limit_s, seed=seed)
+            result = solve_set_cover(
+                rows,
+                a,
+                allowed=self.allowed_mask & ~dominated,
+                required=self.required_mask,
+                time_limit_s=time_limit_s,
+                seed=seed,
+            )
             extra.update(result.info)
             extra["solver"] = result.solver
             open_mask, bound, status = result.open_mask, result.bound, result.status
@@ -113,12 +123,20 @@ class SetCovering(_SitingModel):
         reasons = {self.demand_ids[i]: "no candidate within limit" for i in np.flatnonzero(~coverable)}
         if reasons:
             extra["unassigned_reason"] = reasons
-        return self._plan(open_mask=open_mask, assign=assign, objective=objective, bound=bound,
-                          status=status, seconds=seconds, extra=extra)
+        return self._plan(
+            open_mask=open_mask,
+            assign=assign,
+            objective=objective,
+            bound=bound,
+            status=status,
+            seconds=seconds,
+            extra=extra,
+        )
 
 
-def _dominated_sites(within: np.ndarray, *, required: np.ndarray, allowed: np.ndarray,
-                     fixed_cost: np.ndarray | None) -> np.ndarray:
+def _dominated_sites(
+    within: np.ndarray, *, required: np.ndarray, allowed: np.ndarray, fixed_cost: np.ndarray | None
+) -> np.ndarray:
     """Sites whose coverage set is inside another allowed site's set (no dearer).
 
     Removing them keeps an optimal solution of coverage models: swap a
@@ -143,7 +161,6 @@ def _dominated_sites(within: np.ndarray, *, required: np.ndarray, allowed: np.nd
     out[j[cand]] = True
     out &= size >= 0
     return out
-
 
 
 # ============================================================ max coverage
@@ -189,8 +206,9 @@ class MaxCoverage(_SitingModel):
         t0 = time.perf_counter()
         within = (self.cost <= self.limit) & self.allowed_mask[None, :]
         pos = self.weights > 0
-        dominated = _dominated_sites(within[pos], required=self.required_mask,
-                                     allowed=self.allowed_mask, fixed_cost=self.fixed_cost_cny)
+        dominated = _dominated_sites(
+            within[pos], required=self.required_mask, allowed=self.allowed_mask, fixed_cost=self.fixed_cost_cny
+        )
         within = within & ~dominated[None, :]
         # Demand points with the same covering set form one group (its first point
         # stands for it, the weights add up).
@@ -200,17 +218,28 @@ class MaxCoverage(_SitingModel):
         group_w = np.bincount(inverse, weights=self.weights[idx], minlength=first.size)
         order = np.argsort(first, kind="stable")  # groups in order of their first point
         members, member_w = idx[first[order]], group_w[order]
-        extra = {"limit": self.limit, "p": self.p, "solver": "SCIP", "n_groups": int(members.size),
-                 "dominated_sites": int(dominated.sum())}
+        extra = {
+            "limit": self.limit,
+            "p": self.p,
+            "solver": "SCIP",
+            "n_groups": int(members.size),
+            "dominated_sites": int(dominated.sum()),
+        }
         if self.budget_cny is None and self.p is not None and members.size:
-            result = solve_max_coverage_p(within[members], member_w,
-                                          p=int(self.p), allowed=self.allowed_mask & ~dominated,
-                                          required=self.required_mask, time_limit_s=time_limit_s,
-                                          seed=seed)
+            result = solve_max_coverage_p(
+                within[members],
+                member_w,
+                p=int(self.p),
+                allowed=self.allowed_mask & ~dominated,
+                required=self.required_mask,
+                time_limit_s=time_limit_s,
+                seed=seed,
+            )
             extra.update(result.info)
             extra["solver"] = result.solver
-            return self._coverage_plan(result.open_mask, result.bound, result.status,
-                                       time.perf_counter() - t0, within, extra)
+            return self._coverage_plan(
+                result.open_mask, result.bound, result.status, time.perf_counter() - t0, within, extra
+            )
         scip = _Scip(time_limit_s=time_limit_s, seed=seed, name=self._model_name)
         s = scip.solver
         y = self._add_site_vars(scip)
@@ -236,8 +265,9 @@ class MaxCoverage(_SitingModel):
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
         return self._coverage_plan(open_mask, bound, status, seconds, within, extra)
 
-    def _coverage_plan(self, open_mask: np.ndarray, bound: float, status: str, seconds: float,
-                       within: np.ndarray, extra: dict) -> LocationPlan:
+    def _coverage_plan(
+        self, open_mask: np.ndarray, bound: float, status: str, seconds: float, within: np.ndarray, extra: dict
+    ) -> LocationPlan:
         assign = self._nearest_open(open_mask, self.limit)
         covered = assign >= 0
         objective = float(self.weights[covered].sum())
@@ -245,10 +275,17 @@ class MaxCoverage(_SitingModel):
             bound = float(self.weights.sum())
         reasons = {}
         for i in np.flatnonzero(~covered):
-            reasons[self.demand_ids[i]] = ("no candidate within limit" if not within[i].any()
-                                           else "not covered by the chosen sites (p/budget)")
+            reasons[self.demand_ids[i]] = (
+                "no candidate within limit" if not within[i].any() else "not covered by the chosen sites (p/budget)"
+            )
         if reasons:
             extra["unassigned_reason"] = reasons
-        return self._plan(open_mask=open_mask, assign=assign, objective=objective,
-                          bound=max(bound, objective), status=status, seconds=seconds,
-                          extra=extra)
+        return self._plan(
+            open_mask=open_mask,
+            assign=assign,
+            objective=objective,
+            bound=max(bound, objective),
+            status=status,
+            seconds=seconds,
+            extra=extra,
+        )

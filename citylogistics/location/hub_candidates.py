@@ -21,25 +21,44 @@ from __future__ import annotations
 import csv
 import difflib
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from citylogistics.errors import InputError
 
-__all__ = ["HubCandidate", "LandCostRule", "read_candidates", "write_candidates", "propose_candidates",
-           "candidates_for_city", "CANDIDATE_COLUMNS", "DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY",
-           "MAJOR_ROAD_CLASSES"]
+__all__ = [
+    "HubCandidate",
+    "LandCostRule",
+    "read_candidates",
+    "write_candidates",
+    "propose_candidates",
+    "candidates_for_city",
+    "CANDIDATE_COLUMNS",
+    "DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY",
+    "MAJOR_ROAD_CLASSES",
+]
 
 #: Planning assumption for capacities derived from area (see module docs).
 DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY = 10.0
 #: Road classes that make up the "major" network for generated candidates.
 MAJOR_ROAD_CLASSES = ("expressway", "national", "provincial")
 #: Columns of a candidates file: required first, then optional ones.
-CANDIDATE_COLUMNS = ("id", "lon", "lat", "area_m2", "land_cost_cny", "annual_cost_cny",
-                     "capacity_parcels_per_day", "existing", "generated", "name")
+CANDIDATE_COLUMNS = (
+    "id",
+    "lon",
+    "lat",
+    "area_m2",
+    "land_cost_cny",
+    "annual_cost_cny",
+    "capacity_parcels_per_day",
+    "existing",
+    "generated",
+    "name",
+)
 _REQUIRED = CANDIDATE_COLUMNS[:6]
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
@@ -103,11 +122,18 @@ class HubCandidate:
                 raise InputError(f"must be a number >= 0, got {v!r}", source=src, where=name)
 
     def to_row(self) -> dict[str, Any]:
-        return {"id": self.id, "lon": f"{self.lon:.6f}", "lat": f"{self.lat:.6f}", "area_m2": f"{self.area_m2:g}",
-                "land_cost_cny": f"{self.land_cost_cny:.0f}", "annual_cost_cny": f"{self.annual_cost_cny:.0f}",
-                "capacity_parcels_per_day": f"{self.capacity_parcels_per_day:g}",
-                "existing": "true" if self.existing else "false", "generated": "true" if self.generated else "false",
-                "name": self.name}
+        return {
+            "id": self.id,
+            "lon": f"{self.lon:.6f}",
+            "lat": f"{self.lat:.6f}",
+            "area_m2": f"{self.area_m2:g}",
+            "land_cost_cny": f"{self.land_cost_cny:.0f}",
+            "annual_cost_cny": f"{self.annual_cost_cny:.0f}",
+            "capacity_parcels_per_day": f"{self.capacity_parcels_per_day:g}",
+            "existing": "true" if self.existing else "false",
+            "generated": "true" if self.generated else "false",
+            "name": self.name,
+        }
 
 
 def _cell_number(text: str, *, src: str, where: str, positive: bool = False) -> float:
@@ -124,9 +150,11 @@ def _cell_number(text: str, *, src: str, where: str, positive: bool = False) -> 
     return v
 
 
-def read_candidates(path: str | Path, *,
-                    throughput_parcels_per_m2_day: float = DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY,
-                    ) -> tuple[HubCandidate, ...]:
+def read_candidates(
+    path: str | Path,
+    *,
+    throughput_parcels_per_m2_day: float = DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY,
+) -> tuple[HubCandidate, ...]:
     """Read a candidates CSV.
 
     Columns (header row, any order): ``id, lon, lat, area_m2, land_cost_cny,
@@ -148,8 +176,11 @@ def read_candidates(path: str | Path, *,
     path = Path(path)
     src = str(path)
     if not (isinstance(throughput_parcels_per_m2_day, (int, float)) and throughput_parcels_per_m2_day > 0):
-        raise InputError(f"must be > 0, got {throughput_parcels_per_m2_day!r}", source="read_candidates",
-                         where="throughput_parcels_per_m2_day")
+        raise InputError(
+            f"must be > 0, got {throughput_parcels_per_m2_day!r}",
+            source="read_candidates",
+            where="throughput_parcels_per_m2_day",
+        )
     reader, header, col = _open_candidates(path, src)
     out: list[HubCandidate] = []
     seen: dict[str, int] = {}
@@ -157,11 +188,15 @@ def read_candidates(path: str | Path, *,
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
-            raise InputError(f"has {len(row)} fields but the header has {len(header)}", source=src,
-                             where=f"line {lineno}")
+            raise InputError(
+                f"has {len(row)} fields but the header has {len(header)}", source=src, where=f"line {lineno}"
+            )
         cell = {h: row[k].strip() for h, k in col.items()}
-        out.append(_candidate_from_cells(cell, lineno, seen, src=src,
-                                         throughput_parcels_per_m2_day=throughput_parcels_per_m2_day))
+        out.append(
+            _candidate_from_cells(
+                cell, lineno, seen, src=src, throughput_parcels_per_m2_day=throughput_parcels_per_m2_day
+            )
+        )
     if not out:
         raise InputError("has a header but no candidate rows", source=src, where="line 2")
     return tuple(out)
@@ -192,13 +227,15 @@ def _open_candidates(path: Path, src: str):
             raise InputError(f"column {h!r} appears twice", source=src, where="line 1")
     missing = [c for c in _REQUIRED if c not in header]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}; required: {', '.join(_REQUIRED)}",
-                         source=src, where="line 1")
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; required: {', '.join(_REQUIRED)}", source=src, where="line 1"
+        )
     return reader, header, {h: k for k, h in enumerate(header)}
 
 
-def _candidate_from_cells(cell: dict[str, str], lineno: int, seen: dict[str, int], *, src: str,
-                          throughput_parcels_per_m2_day: float) -> HubCandidate:
+def _candidate_from_cells(
+    cell: dict[str, str], lineno: int, seen: dict[str, int], *, src: str, throughput_parcels_per_m2_day: float
+) -> HubCandidate:
     """One data row (cells by column name) as a candidate; ``seen`` maps ids to their line."""
 
     def where(c: str) -> str:
@@ -208,15 +245,19 @@ def _candidate_from_cells(cell: dict[str, str], lineno: int, seen: dict[str, int
     if not cid:
         raise InputError("id is empty; give every candidate an id", source=src, where=where("id"))
     if cid in seen:
-        raise InputError(f"id {cid!r} already used on line {seen[cid]}; ids must be unique", source=src,
-                         where=where("id"))
+        raise InputError(
+            f"id {cid!r} already used on line {seen[cid]}; ids must be unique", source=src, where=where("id")
+        )
     seen[cid] = lineno
     vals = {}
     for c in ("lon", "lat", "area_m2", "land_cost_cny", "annual_cost_cny"):
         if cell[c] == "":
             raise InputError("is empty; give a number", source=src, where=where(c))
-        vals[c] = _cell_number(cell[c], src=src, where=where(c), positive=(c == "area_m2")) \
-            if c not in ("lon", "lat") else _coord(cell[c], c, src=src, where=where(c))
+        vals[c] = (
+            _cell_number(cell[c], src=src, where=where(c), positive=(c == "area_m2"))
+            if c not in ("lon", "lat")
+            else _coord(cell[c], c, src=src, where=where(c))
+        )
     cap_text = cell.get("capacity_parcels_per_day", "")
     if cap_text:
         cap = _cell_number(cap_text, src=src, where=where("capacity_parcels_per_day"), positive=True)
@@ -231,10 +272,18 @@ def _candidate_from_cells(cell: dict[str, str], lineno: int, seen: dict[str, int
             flags[c] = False
         else:
             raise InputError(f"{cell[c]!r} is not a boolean; use true or false", source=src, where=where(c))
-    return HubCandidate(id=cid, lon=vals["lon"], lat=vals["lat"], area_m2=vals["area_m2"],
-                        land_cost_cny=vals["land_cost_cny"], capacity_parcels_per_day=cap,
-                        annual_cost_cny=vals["annual_cost_cny"], existing=flags["existing"],
-                        generated=flags["generated"], name=cell.get("name", ""))
+    return HubCandidate(
+        id=cid,
+        lon=vals["lon"],
+        lat=vals["lat"],
+        area_m2=vals["area_m2"],
+        land_cost_cny=vals["land_cost_cny"],
+        capacity_parcels_per_day=cap,
+        annual_cost_cny=vals["annual_cost_cny"],
+        existing=flags["existing"],
+        generated=flags["generated"],
+        name=cell.get("name", ""),
+    )
 
 
 def _coord(text: str, name: str, *, src: str, where: str) -> float:
@@ -244,8 +293,9 @@ def _coord(text: str, name: str, *, src: str, where: str) -> float:
         raise InputError(f"{text!r} is not a number", source=src, where=where) from None
     lo, hi = (-180.0, 180.0) if name == "lon" else (-90.0, 90.0)
     if not (math.isfinite(v) and lo <= v <= hi):
-        raise InputError(f"{text} is outside [{lo:g}, {hi:g}]; give WGS-84 degrees (lon first)", source=src,
-                         where=where)
+        raise InputError(
+            f"{text} is outside [{lo:g}, {hi:g}]; give WGS-84 degrees (lon first)", source=src, where=where
+        )
     return v
 
 
@@ -285,7 +335,8 @@ class LandCostRule:
 
     def price_per_m2(self, distance_m: float) -> float:
         return self.edge_cny_per_m2 + (self.centre_cny_per_m2 - self.edge_cny_per_m2) * math.exp(
-            -float(distance_m) / self.decay_m)
+            -float(distance_m) / self.decay_m
+        )
 
 
 def _points(demand_points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -298,25 +349,41 @@ def _points(demand_points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             p = tuple(p)
             a, b, c = (p + (1.0,))[:3] if len(p) in (2, 3) else (None, None, None)
         try:
-            a, b, c = float(a), float(b), float(c)
+            a, b, c = float(a), float(b), float(c)  # type: ignore[arg-type]  # None is caught below
         except (TypeError, ValueError):
-            raise InputError("each demand point is (lon, lat[, weight]) or a mapping with lon, lat",
-                             source="propose_candidates", where=f"demand_points[{k}]") from None
+            raise InputError(
+                "each demand point is (lon, lat[, weight]) or a mapping with lon, lat",
+                source="propose_candidates",
+                where=f"demand_points[{k}]",
+            ) from None
         if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c) and c >= 0):
-            raise InputError("lon, lat and weight must be finite and weight >= 0", source="propose_candidates",
-                             where=f"demand_points[{k}]")
-        lon.append(a), lat.append(b), w.append(c)
+            raise InputError(
+                "lon, lat and weight must be finite and weight >= 0",
+                source="propose_candidates",
+                where=f"demand_points[{k}]",
+            )
+        lon.append(a)
+        lat.append(b)
+        w.append(c)
     if not lon:
         raise InputError("no demand points given", source="propose_candidates", where="demand_points")
     return np.array(lon), np.array(lat), np.array(w)
 
 
-def propose_candidates(G, demand_points, *, max_dist_m: float,
-                       land_cost_rule: LandCostRule | Callable[[float, float, float, float], float],
-                       road_classes: Sequence[str] | None = MAJOR_ROAD_CLASSES, max_candidates: int = 30,
-                       min_spacing_m: float = 3000.0, area_m2: float = 50_000.0,
-                       throughput_parcels_per_m2_day: float = DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY,
-                       annual_cost_cny_per_m2: float = 150.0, id_prefix: str = "G") -> tuple[HubCandidate, ...]:
+def propose_candidates(
+    G,
+    demand_points,
+    *,
+    max_dist_m: float,
+    land_cost_rule: LandCostRule | Callable[[float, float, float, float], float],
+    road_classes: Sequence[str] | None = MAJOR_ROAD_CLASSES,
+    max_candidates: int = 30,
+    min_spacing_m: float = 3000.0,
+    area_m2: float = 50_000.0,
+    throughput_parcels_per_m2_day: float = DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY,
+    annual_cost_cny_per_m2: float = 150.0,
+    id_prefix: str = "G",
+) -> tuple[HubCandidate, ...]:
     """Candidate hubs at road junctions near demand, labelled ``generated``.
 
     A node of ``G`` qualifies when it meets at least three distinct
@@ -348,9 +415,14 @@ def propose_candidates(G, demand_points, *, max_dist_m: float,
     """
     from citylogistics.geo import haversine_m
 
-    _check_proposal(max_dist_m=max_dist_m, area_m2=area_m2, min_spacing_m=min_spacing_m,
-                    max_candidates=max_candidates, land_cost_rule=land_cost_rule,
-                    throughput_parcels_per_m2_day=throughput_parcels_per_m2_day)
+    _check_proposal(
+        max_dist_m=max_dist_m,
+        area_m2=area_m2,
+        min_spacing_m=min_spacing_m,
+        max_candidates=max_candidates,
+        land_cost_rule=land_cost_rule,
+        throughput_parcels_per_m2_day=throughput_parcels_per_m2_day,
+    )
     dlon, dlat, dw = _points(demand_points)
     junctions, jlon, jlat = _junctions(G, road_classes)
     if not junctions:
@@ -368,20 +440,32 @@ def propose_candidates(G, demand_points, *, max_dist_m: float,
             continue
         land, rule = land_cost(float(jlon[j]), float(jlat[j]), float(near_m[j]), float(area_m2))
         taken.append(j)
-        out.append(HubCandidate(id=f"{id_prefix}{len(out) + 1:03d}", lon=round(float(jlon[j]), 6),
-                                lat=round(float(jlat[j]), 6), area_m2=float(area_m2), land_cost_cny=round(land, 0),
-                                capacity_parcels_per_day=float(area_m2 * throughput_parcels_per_m2_day),
-                                annual_cost_cny=round(float(area_m2 * annual_cost_cny_per_m2), 0),
-                                existing=False, generated=True,
-                                name=f"generated at junction {junctions[j]} (land cost: {rule})"))
+        out.append(
+            HubCandidate(
+                id=f"{id_prefix}{len(out) + 1:03d}",
+                lon=round(float(jlon[j]), 6),
+                lat=round(float(jlat[j]), 6),
+                area_m2=float(area_m2),
+                land_cost_cny=round(land, 0),
+                capacity_parcels_per_day=float(area_m2 * throughput_parcels_per_m2_day),
+                annual_cost_cny=round(float(area_m2 * annual_cost_cny_per_m2), 0),
+                existing=False,
+                generated=True,
+                name=f"generated at junction {junctions[j]} (land cost: {rule})",
+            )
+        )
     return tuple(out)
 
 
-def _check_proposal(*, max_dist_m, area_m2, min_spacing_m, max_candidates, land_cost_rule,
-                    throughput_parcels_per_m2_day) -> None:
+def _check_proposal(
+    *, max_dist_m, area_m2, min_spacing_m, max_candidates, land_cost_rule, throughput_parcels_per_m2_day
+) -> None:
     src = "propose_candidates"
-    for name, v in (("max_dist_m", max_dist_m), ("area_m2", area_m2),
-                    ("throughput_parcels_per_m2_day", throughput_parcels_per_m2_day)):
+    for name, v in (
+        ("max_dist_m", max_dist_m),
+        ("area_m2", area_m2),
+        ("throughput_parcels_per_m2_day", throughput_parcels_per_m2_day),
+    ):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise InputError(f"must be a number > 0, got {v!r}", source=src, where=name)
     if not (isinstance(min_spacing_m, (int, float)) and min_spacing_m >= 0):
@@ -389,8 +473,11 @@ def _check_proposal(*, max_dist_m, area_m2, min_spacing_m, max_candidates, land_
     if not (isinstance(max_candidates, int) and max_candidates >= 1):
         raise InputError(f"must be an integer >= 1, got {max_candidates!r}", source=src, where="max_candidates")
     if not (isinstance(land_cost_rule, LandCostRule) or callable(land_cost_rule)):
-        raise InputError("give a LandCostRule or a callable (lon, lat, distance_m, area_m2) -> CNY", source=src,
-                         where="land_cost_rule")
+        raise InputError(
+            "give a LandCostRule or a callable (lon, lat, distance_m, area_m2) -> CNY",
+            source=src,
+            where="land_cost_rule",
+        )
 
 
 def _junctions(G, road_classes: Sequence[str] | None) -> tuple[list, np.ndarray, np.ndarray]:
@@ -411,13 +498,22 @@ def _junctions(G, road_classes: Sequence[str] | None) -> tuple[list, np.ndarray,
         jlon = np.array([float(G.nodes[n]["x"]) for n in junctions])
         jlat = np.array([float(G.nodes[n]["y"]) for n in junctions])
     except (KeyError, TypeError, ValueError):
-        raise InputError("every node needs numeric x (lon) and y (lat)", source="propose_candidates",
-                         where="G") from None
+        raise InputError(
+            "every node needs numeric x (lon) and y (lat)", source="propose_candidates", where="G"
+        ) from None
     return junctions, jlon, jlat
 
 
-def _rank_junctions(jlon: np.ndarray, jlat: np.ndarray, dlon: np.ndarray, dlat: np.ndarray, dw: np.ndarray, *,
-                    max_dist_m: float, names: list) -> tuple[list[int], np.ndarray]:
+def _rank_junctions(
+    jlon: np.ndarray,
+    jlat: np.ndarray,
+    dlon: np.ndarray,
+    dlat: np.ndarray,
+    dw: np.ndarray,
+    *,
+    max_dist_m: float,
+    names: list,
+) -> tuple[list[int], np.ndarray]:
     """Junctions within ``max_dist_m`` of a demand point, by demand weight within
     that distance (ties: node id); also each junction's distance to its nearest demand point."""
     from scipy.spatial import cKDTree
@@ -466,11 +562,21 @@ def _land_cost_fn(land_cost_rule, dlon: np.ndarray, dlat: np.ndarray, dw: np.nda
     return cost
 
 
-def candidates_for_city(city: str, *, max_dist_m: float = 2000.0, n_max: int = 12, min_spacing_m: float = 5000.0,
-                        area_m2: float = 50_000.0, city_hub_area_m2: float = 60_000.0,
-                        land_cost_rule: LandCostRule | None = None, include_city_hub: bool = True,
-                        throughput_parcels_per_m2_day: float = DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY,
-                        annual_cost_cny_per_m2: float = 150.0, regions=None, G=None) -> tuple[HubCandidate, ...]:
+def candidates_for_city(
+    city: str,
+    *,
+    max_dist_m: float = 2000.0,
+    n_max: int = 12,
+    min_spacing_m: float = 5000.0,
+    area_m2: float = 50_000.0,
+    city_hub_area_m2: float = 60_000.0,
+    land_cost_rule: LandCostRule | None = None,
+    include_city_hub: bool = True,
+    throughput_parcels_per_m2_day: float = DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY,
+    annual_cost_cny_per_m2: float = 150.0,
+    regions=None,
+    G=None,
+) -> tuple[HubCandidate, ...]:
     """Candidate hubs for one Zhejiang city, ready for :func:`write_candidates`.
 
     Points are junctions (three or more distinct neighbours) of the packaged
@@ -525,25 +631,40 @@ def candidates_for_city(city: str, *, max_dist_m: float = 2000.0, n_max: int = 1
     seat = regions.settlements.loc[code]
     seat_lon, seat_lat = float(seat["lon"]), float(seat["lat"])
     rule = LandCostRule(centre=(seat_lon, seat_lat)) if land_cost_rule is None else land_cost_rule
-    points = list(zip(villages["lon"].astype(float), villages["lat"].astype(float),
-                      villages["population"].astype(float)))
-    common = dict(max_dist_m=max_dist_m, land_cost_rule=rule, road_classes=None, min_spacing_m=min_spacing_m,
-                  throughput_parcels_per_m2_day=throughput_parcels_per_m2_day,
-                  annual_cost_cny_per_m2=annual_cost_cny_per_m2)
+    points = list(
+        zip(villages["lon"].astype(float), villages["lat"].astype(float), villages["population"].astype(float))
+    )
+    common: dict[str, Any] = dict(
+        max_dist_m=max_dist_m,
+        land_cost_rule=rule,
+        road_classes=None,
+        min_spacing_m=min_spacing_m,
+        throughput_parcels_per_m2_day=throughput_parcels_per_m2_day,
+        annual_cost_cny_per_m2=annual_cost_cny_per_m2,
+    )
     generated = propose_candidates(G, points, max_candidates=n_max + 5, area_m2=area_m2, **common)
     out: list[HubCandidate] = []
     if include_city_hub:
         hub = _city_hub(G, seat_lon, seat_lat, code, area_m2=city_hub_area_m2, **common)
         out.append(hub)
-        generated = tuple(c for c in generated
-                          if float(haversine_m(c.lon, c.lat, hub.lon, hub.lat)) >= min_spacing_m)
-    for c in generated[:n_max - len(out)]:
+        generated = tuple(c for c in generated if float(haversine_m(c.lon, c.lat, hub.lon, hub.lat)) >= min_spacing_m)
+    for c in generated[: n_max - len(out)]:
         out.append(replace(c, id=f"G{len(out) + 1 - int(include_city_hub):03d}"))
     return tuple(out)
 
 
-def _city_hub(G, lon: float, lat: float, code: str, *, area_m2: float, land_cost_rule,
-              throughput_parcels_per_m2_day: float, annual_cost_cny_per_m2: float, **_) -> HubCandidate:
+def _city_hub(
+    G,
+    lon: float,
+    lat: float,
+    code: str,
+    *,
+    area_m2: float,
+    land_cost_rule,
+    throughput_parcels_per_m2_day: float,
+    annual_cost_cny_per_m2: float,
+    **_,
+) -> HubCandidate:
     """The existing city hub at the major-road junction nearest the city seat."""
     from citylogistics.geo import haversine_m
 
@@ -554,9 +675,16 @@ def _city_hub(G, lon: float, lat: float, code: str, *, area_m2: float, land_cost
     j = int(np.argmin(d))
     cost = _land_cost_fn(land_cost_rule, np.array([lon]), np.array([lat]), np.ones(1))
     land, rule = cost(float(jlon[j]), float(jlat[j]), float(d[j]), float(area_m2))
-    return HubCandidate(id=f"T0-{code}", lon=round(float(jlon[j]), 6), lat=round(float(jlat[j]), 6),
-                        area_m2=float(area_m2), land_cost_cny=round(land, 0),
-                        capacity_parcels_per_day=float(area_m2 * throughput_parcels_per_m2_day),
-                        annual_cost_cny=round(float(area_m2 * annual_cost_cny_per_m2), 0), existing=True,
-                        generated=True, name=f"current city hub at junction {junctions[j]}, {d[j]:.0f} m from "
-                                             f"the city seat (area and capacity assumed; land cost: {rule})")
+    return HubCandidate(
+        id=f"T0-{code}",
+        lon=round(float(jlon[j]), 6),
+        lat=round(float(jlat[j]), 6),
+        area_m2=float(area_m2),
+        land_cost_cny=round(land, 0),
+        capacity_parcels_per_day=float(area_m2 * throughput_parcels_per_m2_day),
+        annual_cost_cny=round(float(area_m2 * annual_cost_cny_per_m2), 0),
+        existing=True,
+        generated=True,
+        name=f"current city hub at junction {junctions[j]}, {d[j]:.0f} m from "
+        f"the city seat (area and capacity assumed; land cost: {rule})",
+    )

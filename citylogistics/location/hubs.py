@@ -21,21 +21,40 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from citylogistics.errors import InputError, SolverError
-from citylogistics.location.hub_candidates import (CANDIDATE_COLUMNS, DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY,
-                                                   MAJOR_ROAD_CLASSES, HubCandidate, LandCostRule,
-                                                   candidates_for_city, propose_candidates, read_candidates,
-                                                   write_candidates)
+from citylogistics.location.hub_candidates import (
+    CANDIDATE_COLUMNS,
+    DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY,
+    MAJOR_ROAD_CLASSES,
+    HubCandidate,
+    LandCostRule,
+    candidates_for_city,
+    propose_candidates,
+    read_candidates,
+    write_candidates,
+)
 
-__all__ = ["HubCandidate", "HubSiting", "HubSitingPlan", "LandCostRule", "read_candidates", "write_candidates",
-           "propose_candidates", "candidates_for_city", "CANDIDATE_COLUMNS", "DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY",
-           "MAJOR_ROAD_CLASSES", "per_parcel_km_from_truck"]
+__all__ = [
+    "HubCandidate",
+    "HubSiting",
+    "HubSitingPlan",
+    "LandCostRule",
+    "read_candidates",
+    "write_candidates",
+    "propose_candidates",
+    "candidates_for_city",
+    "CANDIDATE_COLUMNS",
+    "DEFAULT_THROUGHPUT_PARCELS_PER_M2_DAY",
+    "MAJOR_ROAD_CLASSES",
+    "per_parcel_km_from_truck",
+]
 
 
 def per_parcel_km_from_truck(cost_per_km_cny: float, capacity_parcels: float, *, fill: float = 1.0) -> float:
@@ -43,10 +62,10 @@ def per_parcel_km_from_truck(cost_per_km_cny: float, capacity_parcels: float, *,
     (``cost_per_km / (capacity * fill)``; ``fill`` is the average load factor,
     and the empty return leg is in ``cost_per_km`` if the rate includes it)."""
     if not (capacity_parcels > 0 and 0 < fill <= 1 and cost_per_km_cny >= 0):
-        raise InputError("need cost_per_km_cny >= 0, capacity_parcels > 0 and 0 < fill <= 1",
-                         source="per_parcel_km_from_truck")
+        raise InputError(
+            "need cost_per_km_cny >= 0, capacity_parcels > 0 and 0 < fill <= 1", source="per_parcel_km_from_truck"
+        )
     return float(cost_per_km_cny) / (float(capacity_parcels) * float(fill))
-
 
 
 # ---------------------------------------------------------------------------
@@ -119,15 +138,20 @@ class HubSitingPlan:
     def summary(self) -> str:
         gap = "n/a" if not math.isfinite(self.gap) else f"{100 * self.gap:.3f} %"
         last = self.years[-1]
-        lines = [f"HubSitingPlan {self.years[0]}-{last}: status={self.status}, gap {gap}",
-                 f"  cost (CNY)  : land {self.land_cost_cny:,.0f} + annual {self.annual_cost_cny:,.0f} "
-                 f"+ transport {self.transport_cost_cny:,.0f} = {self.total_cost_cny:,.0f}"]
+        lines = [
+            f"HubSitingPlan {self.years[0]}-{last}: status={self.status}, gap {gap}",
+            f"  cost (CNY)  : land {self.land_cost_cny:,.0f} + annual {self.annual_cost_cny:,.0f} "
+            f"+ transport {self.transport_cost_cny:,.0f} = {self.total_cost_cny:,.0f}",
+        ]
         for y in self.years:
             opened = [h for h, oy in self.open_year.items() if oy == y]
             util = self.utilisation(y)
             peak = max(util.values()) if util else 0.0
-            lines.append(f"  {y}: {len(self.open_hubs(y))} hubs open"
-                         + (f" (new: {', '.join(opened)})" if opened else "") + f", peak utilisation {peak:.0%}")
+            lines.append(
+                f"  {y}: {len(self.open_hubs(y))} hubs open"
+                + (f" (new: {', '.join(opened)})" if opened else "")
+                + f", peak utilisation {peak:.0%}"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -136,15 +160,29 @@ class HubSitingPlan:
     def to_dict(self) -> dict[str, Any]:
         def num(x: float):
             return x if math.isfinite(x) else str(x)
-        return {"units": {"load": "parcels/day", "cost": "CNY (undiscounted, over the horizon)"},
-                "years": list(self.years), "open_year": dict(self.open_year),
-                "assignment": {str(y): dict(a) for y, a in self.assignment.items()},
-                "load": {str(y): dict(a) for y, a in self.load.items()}, "capacity": dict(self.capacity),
-                "cost": {"land_cny": self.land_cost_cny, "annual_cny": self.annual_cost_cny,
-                         "transport_cny": self.transport_cost_cny, "total_cny": self.total_cost_cny,
-                         "by_year": {str(y): dict(c) for y, c in self.cost_by_year.items()}},
-                "solver": {"status": self.status, "objective": num(self.objective), "bound": num(self.bound),
-                           "gap": num(self.gap)}, "extra": dict(self.extra)}
+
+        return {
+            "units": {"load": "parcels/day", "cost": "CNY (undiscounted, over the horizon)"},
+            "years": list(self.years),
+            "open_year": dict(self.open_year),
+            "assignment": {str(y): dict(a) for y, a in self.assignment.items()},
+            "load": {str(y): dict(a) for y, a in self.load.items()},
+            "capacity": dict(self.capacity),
+            "cost": {
+                "land_cny": self.land_cost_cny,
+                "annual_cny": self.annual_cost_cny,
+                "transport_cny": self.transport_cost_cny,
+                "total_cny": self.total_cost_cny,
+                "by_year": {str(y): dict(c) for y, c in self.cost_by_year.items()},
+            },
+            "solver": {
+                "status": self.status,
+                "objective": num(self.objective),
+                "bound": num(self.bound),
+                "gap": num(self.gap),
+            },
+            "extra": dict(self.extra),
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,14 +264,18 @@ class HubSiting:
         H, C, T = len(cands), len(counties), len(years)
         load = np.array(self.load_parcels_per_day, dtype=float)
         if load.shape != (C, T):
-            raise InputError(f"has shape {load.shape}; expected (counties, years) = ({C}, {T})", source=src,
-                             where="load_parcels_per_day")
+            raise InputError(
+                f"has shape {load.shape}; expected (counties, years) = ({C}, {T})",
+                source=src,
+                where="load_parcels_per_day",
+            )
         if not np.isfinite(load).all() or (load < 0).any():
             raise InputError("loads must be finite and >= 0", source=src, where="load_parcels_per_day")
         dist = np.array(self.distance_km, dtype=float)
         if dist.shape != (H, C):
-            raise InputError(f"has shape {dist.shape}; expected (hubs, counties) = ({H}, {C})", source=src,
-                             where="distance_km")
+            raise InputError(
+                f"has shape {dist.shape}; expected (hubs, counties) = ({H}, {C})", source=src, where="distance_km"
+            )
         if np.isnan(dist).any() or (dist < 0).any():
             raise InputError("distances must be >= 0 (inf: unreachable)", source=src, where="distance_km")
         for a in (load, dist):
@@ -248,8 +290,11 @@ class HubSiting:
         oy = years if self.opening_years is None else tuple(sorted({int(y) for y in self.opening_years}))
         bad = [y for y in oy if y not in years]
         if bad:
-            raise InputError(f"opening year {bad[0]} is outside the horizon {years[0]}-{years[-1]}", source=src,
-                             where="opening_years")
+            raise InputError(
+                f"opening year {bad[0]} is outside the horizon {years[0]}-{years[-1]}",
+                source=src,
+                where="opening_years",
+            )
         object.__setattr__(self, "opening_years", oy)
         self._check_feasible()
 
@@ -273,11 +318,18 @@ class HubSiting:
                 raise InputError(f"must be an integer >= 0, got {v!r}", source=src, where=name)
         lo, hi = int(self.min_open), self.max_open_effective
         if lo > H:
-            raise InputError(f"min_open = {lo} but there are only {H} candidates; lower min_open or add candidates",
-                             source=src, where="min_open")
+            raise InputError(
+                f"min_open = {lo} but there are only {H} candidates; lower min_open or add candidates",
+                source=src,
+                where="min_open",
+            )
         if hi < self.n_existing:
-            raise InputError(f"max_open = {hi} but {self.n_existing} hubs already exist and stay open; "
-                             f"raise max_open to at least {self.n_existing}", source=src, where="max_open")
+            raise InputError(
+                f"max_open = {hi} but {self.n_existing} hubs already exist and stay open; "
+                f"raise max_open to at least {self.n_existing}",
+                source=src,
+                where="max_open",
+            )
         if lo > hi:
             raise InputError(f"min_open = {lo} is above max_open = {hi}", source=src, where="min_open")
         if hi < 1:
@@ -288,57 +340,101 @@ class HubSiting:
         peak_t = int(np.argmax(total))
         peak = float(total[peak_t])
         if cap.sum() < peak - 1e-9:
-            raise InputError(f"not enough capacity: all {H} candidates together handle {cap.sum():,.0f} parcels/day "
-                             f"but the county hubs need {peak:,.0f} in {self.years[peak_t]}; add candidates or "
-                             "capacity", source=src, where="capacity_parcels_per_day")
-        best = float(cap[ex].sum() + np.sort(cap[~ex])[::-1][:max(hi - int(ex.sum()), 0)].sum())
+            raise InputError(
+                f"not enough capacity: all {H} candidates together handle {cap.sum():,.0f} parcels/day "
+                f"but the county hubs need {peak:,.0f} in {self.years[peak_t]}; add candidates or "
+                "capacity",
+                source=src,
+                where="capacity_parcels_per_day",
+            )
+        best = float(cap[ex].sum() + np.sort(cap[~ex])[::-1][: max(hi - int(ex.sum()), 0)].sum())
         if best < peak - 1e-9:
-            raise InputError(f"not enough capacity with max_open = {hi}: the largest hubs allowed handle "
-                             f"{best:,.0f} parcels/day but {self.years[peak_t]} needs {peak:,.0f}; raise max_open "
-                             "or add capacity", source=src, where="max_open")
+            raise InputError(
+                f"not enough capacity with max_open = {hi}: the largest hubs allowed handle "
+                f"{best:,.0f} parcels/day but {self.years[peak_t]} needs {peak:,.0f}; raise max_open "
+                "or add capacity",
+                source=src,
+                where="max_open",
+            )
         first_open = min(self.opening_years) if self.opening_years else None
         for t, y in enumerate(self.years):
             if first_open is None or y < first_open:
                 have = float(cap[ex].sum())
                 if have < total[t] - 1e-9:
-                    raise InputError(f"in {y} no hub may open yet (opening_years start "
-                                     f"{first_open if first_open is not None else 'never'}) and the existing hubs "
-                                     f"handle {have:,.0f} < {total[t]:,.0f} parcels/day; allow an earlier opening "
-                                     "year", source=src, where="opening_years")
+                    raise InputError(
+                        f"in {y} no hub may open yet (opening_years start "
+                        f"{first_open if first_open is not None else 'never'}) and the existing hubs "
+                        f"handle {have:,.0f} < {total[t]:,.0f} parcels/day; allow an earlier opening "
+                        "year",
+                        source=src,
+                        where="opening_years",
+                    )
                 if lo > int(ex.sum()):
-                    raise InputError(f"in {y} no hub may open yet but min_open = {lo} > {int(ex.sum())} existing "
-                                     "hubs; allow an opening in the first year or lower min_open", source=src,
-                                     where="opening_years")
+                    raise InputError(
+                        f"in {y} no hub may open yet but min_open = {lo} > {int(ex.sum())} existing "
+                        "hubs; allow an opening in the first year or lower min_open",
+                        source=src,
+                        where="opening_years",
+                    )
         reach = np.isfinite(self.distance_km)
         for c, cid in enumerate(self.county_ids):
             if not reach[:, c].any():
-                raise InputError("no hub candidate can reach this county hub (all distances inf)", source=src,
-                                 where=f"distance_km[:, {cid!r}]")
+                raise InputError(
+                    "no hub candidate can reach this county hub (all distances inf)",
+                    source=src,
+                    where=f"distance_km[:, {cid!r}]",
+                )
             q = float(self.load_parcels_per_day[c].max())
             if q > cap[reach[:, c]].max() + 1e-9:
-                raise InputError(f"county hub needs {q:,.0f} parcels/day, more than any reachable hub handles "
-                                 f"({cap[reach[:, c]].max():,.0f}); each county is served by one hub",
-                                 source=src, where=f"load_parcels_per_day[{cid!r}]")
+                raise InputError(
+                    f"county hub needs {q:,.0f} parcels/day, more than any reachable hub handles "
+                    f"({cap[reach[:, c]].max():,.0f}); each county is served by one hub",
+                    source=src,
+                    where=f"load_parcels_per_day[{cid!r}]",
+                )
 
     # ------------------------------------------------------------ constructors
     @classmethod
-    def from_cost_matrix(cls, candidates: Sequence[HubCandidate], county_ids: Sequence[str],
-                         load_parcels_per_day, years: Sequence[int], distance_km, *,
-                         cost_per_parcel_km_cny: float, **options) -> "HubSiting":
+    def from_cost_matrix(
+        cls,
+        candidates: Sequence[HubCandidate],
+        county_ids: Sequence[str],
+        load_parcels_per_day,
+        years: Sequence[int],
+        distance_km,
+        *,
+        cost_per_parcel_km_cny: float,
+        **options,
+    ) -> HubSiting:
         """Build the model from a hub x county distance matrix (km).
 
         ``load_parcels_per_day`` is counties x years; ``options``: ``min_open``,
         ``max_open``, ``opening_years``, ``allow_reassignment``,
         ``days_per_year``, ``source``.
         """
-        return cls(candidates=tuple(candidates), county_ids=tuple(county_ids), years=tuple(years),
-                   load_parcels_per_day=load_parcels_per_day, distance_km=distance_km,
-                   cost_per_parcel_km_cny=cost_per_parcel_km_cny, **options)
+        return cls(
+            candidates=tuple(candidates),
+            county_ids=tuple(county_ids),
+            years=tuple(years),
+            load_parcels_per_day=load_parcels_per_day,
+            distance_km=distance_km,
+            cost_per_parcel_km_cny=cost_per_parcel_km_cny,
+            **options,
+        )
 
     @classmethod
-    def from_network(cls, candidates: Sequence[HubCandidate], G, counties: Sequence[tuple[str, float, float]],
-                     load_parcels_per_day, years: Sequence[int], *, cost_per_parcel_km_cny: float,
-                     weight: str = "length_m", **options) -> "HubSiting":
+    def from_network(
+        cls,
+        candidates: Sequence[HubCandidate],
+        G,
+        counties: Sequence[tuple[str, float, float]],
+        load_parcels_per_day,
+        years: Sequence[int],
+        *,
+        cost_per_parcel_km_cny: float,
+        weight: str = "length_m",
+        **options,
+    ) -> HubSiting:
         """Build the model from a road network: candidates and county hubs
         (``(id, lon, lat)``) snap to their nearest node, and ``d[h,c]`` is the
         shortest-path ``weight`` (``length_m``) between them in km (``inf``
@@ -368,8 +464,15 @@ class HubSiting:
             for c, n in enumerate(cnode):
                 if n in lengths:
                     dist[h, c] = lengths[n] / 1000.0
-        return cls.from_cost_matrix(candidates, [c[0] for c in counties], load_parcels_per_day, years, dist,
-                                    cost_per_parcel_km_cny=cost_per_parcel_km_cny, **options)
+        return cls.from_cost_matrix(
+            candidates,
+            [c[0] for c in counties],
+            load_parcels_per_day,
+            years,
+            dist,
+            cost_per_parcel_km_cny=cost_per_parcel_km_cny,
+            **options,
+        )
 
     # ------------------------------------------------------------ solve
     def solve(self, *, time_limit_s: float = 60.0, seed: int = 0) -> HubSitingPlan:
@@ -386,29 +489,37 @@ class HubSiting:
 
         t0 = time.perf_counter()
         H, C, T = len(self.candidates), len(self.county_ids), len(self.years)
-        unit = self.days_per_year * self.cost_per_parcel_km_cny * np.where(np.isfinite(self.distance_km),
-                                                                             self.distance_km, 0.0)
+        unit = (
+            self.days_per_year
+            * self.cost_per_parcel_km_cny
+            * np.where(np.isfinite(self.distance_km), self.distance_km, 0.0)
+        )
         reach = np.isfinite(self.distance_km)
         scip = Scip(time_limit_s=time_limit_s, seed=seed, name="hub siting")
         s = scip.solver
         y = {(h, t): s.BoolVar(f"y_{h}_{t}") for h in range(H) for t in range(T)}
-        x = {(c, h, t): s.BoolVar(f"x_{c}_{h}_{t}") for c in range(C) for h in range(H) for t in range(T)
-             if reach[h, c]}
+        x = {
+            (c, h, t): s.BoolVar(f"x_{c}_{h}_{t}") for c in range(C) for h in range(H) for t in range(T) if reach[h, c]
+        }
         self._add_opening_rows(s, y)
         self._add_assignment_rows(s, y, x, reach)
         s.Minimize(self._objective(y, x, unit))
         status, objective, bound, _ = scip.solve()
         if status == "infeasible":
-            raise InputError("no plan fits: with one T0 hub per county hub, the hubs' capacities cannot hold "
-                             "every year's loads (the totals fit, the packing does not); add capacity or "
-                             "allow more hubs", source=self.source, where="capacity_parcels_per_day")
+            raise InputError(
+                "no plan fits: with one T0 hub per county hub, the hubs' capacities cannot hold "
+                "every year's loads (the totals fit, the packing does not); add capacity or "
+                "allow more hubs",
+                source=self.source,
+                where="capacity_parcels_per_day",
+            )
         if status == "timeout":
             raise SolverError(f"SCIP found no hub plan within {time_limit_s} s; raise time_limit_s")
         return self._read_plan(y, x, reach, unit, status=status, objective=objective, bound=bound, t0=t0)
 
     def _add_opening_rows(self, s, y: dict) -> None:
         """Existing hubs open every year; no opening outside ``opening_years``; no closing."""
-        years, opening = self.years, set(self.opening_years)
+        years, opening = self.years, set(self.opening_years or ())
         for h, cand in enumerate(self.candidates):
             for t in range(len(years)):
                 if cand.existing:
@@ -459,8 +570,18 @@ class HubSiting:
                 obj.append(float(q[c, t] * unit[h, c]) * v)
         return sum(obj)
 
-    def _read_plan(self, y: dict, x: dict, reach: np.ndarray, unit: np.ndarray, *, status: str, objective: float,
-                   bound: float, t0: float) -> HubSitingPlan:
+    def _read_plan(
+        self,
+        y: dict,
+        x: dict,
+        reach: np.ndarray,
+        unit: np.ndarray,
+        *,
+        status: str,
+        objective: float,
+        bound: float,
+        t0: float,
+    ) -> HubSitingPlan:
         """The solution as a :class:`HubSitingPlan`, costs recomputed from it."""
         cands, years = self.candidates, self.years
         H, T = len(cands), len(years)
@@ -483,8 +604,11 @@ class HubSiting:
                 a[cid] = cands[h].id
                 ld[cands[h].id] += float(q[c, t])
                 tr += float(q[c, t] * unit[h, c])
-            la = sum(float(cands[h].land_cost_cny) for h in range(H)
-                     if not cands[h].existing and open_year[cands[h].id] == yr)
+            la = sum(
+                float(cands[h].land_cost_cny)
+                for h in range(H)
+                if not cands[h].existing and open_year[cands[h].id] == yr
+            )
             an = sum(float(cands[h].annual_cost_cny) for h in range(H) if Y[h, t])
             assignment[yr], loads[yr] = a, ld
             by_year[yr] = {"land_cny": la, "annual_cny": an, "transport_cny": tr, "total_cny": la + an + tr}
@@ -492,14 +616,29 @@ class HubSiting:
         gap = abs(objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
         if status == "optimal" and gap < 1e-6:
             gap = 0.0
-        return HubSitingPlan(years=years, open_year=open_year, assignment=assignment, load=loads,
-                             capacity={c.id: float(c.capacity_parcels_per_day) for c in cands},
-                             land_cost_cny=land, annual_cost_cny=annual, transport_cost_cny=transport,
-                             cost_by_year=by_year, objective=float(objective), bound=float(bound), gap=float(gap),
-                             status=status, solve_time_s=time.perf_counter() - t0,
-                             extra={"transport_cost_basis": "per parcel-km, road-network distance",
-                                    "cost_per_parcel_km_cny": float(self.cost_per_parcel_km_cny),
-                                    "days_per_year": float(self.days_per_year),
-                                    "reassignment": "yearly" if self.allow_reassignment else "never",
-                                    "opening_years": list(self.opening_years), "min_open": int(self.min_open),
-                                    "max_open": self.max_open_effective, "discounting": "none"})
+        return HubSitingPlan(
+            years=years,
+            open_year=open_year,
+            assignment=assignment,
+            load=loads,
+            capacity={c.id: float(c.capacity_parcels_per_day) for c in cands},
+            land_cost_cny=land,
+            annual_cost_cny=annual,
+            transport_cost_cny=transport,
+            cost_by_year=by_year,
+            objective=float(objective),
+            bound=float(bound),
+            gap=float(gap),
+            status=status,
+            solve_time_s=time.perf_counter() - t0,
+            extra={
+                "transport_cost_basis": "per parcel-km, road-network distance",
+                "cost_per_parcel_km_cny": float(self.cost_per_parcel_km_cny),
+                "days_per_year": float(self.days_per_year),
+                "reassignment": "yearly" if self.allow_reassignment else "never",
+                "opening_years": list(self.opening_years or ()),
+                "min_open": int(self.min_open),
+                "max_open": self.max_open_effective,
+                "discounting": "none",
+            },
+        )

@@ -77,8 +77,7 @@ class SparseCosts:
         return np.repeat(np.arange(self.n_rows), np.diff(self.indptr))
 
     @classmethod
-    def from_pairs(cls, rows, sites, costs, *, n_rows: int, n_sites: int,
-                   fallback=None) -> SparseCosts:
+    def from_pairs(cls, rows, sites, costs, *, n_rows: int, n_sites: int, fallback=None) -> SparseCosts:
         """Build from (row, site, cost) triples; sorts rows by cost."""
         rows = np.asarray(rows, dtype=np.int64)
         sites = np.asarray(sites, dtype=np.int64)
@@ -103,8 +102,7 @@ class SparseCosts:
         kk = m if k is None else min(k, m)
         sel = order[:, :kk]
         vals = np.take_along_axis(cost, sel, axis=1)
-        fb = (np.take_along_axis(cost, order[:, kk:kk + 1], axis=1)[:, 0] if kk < m
-              else np.full(n, np.inf))
+        fb = np.take_along_axis(cost, order[:, kk : kk + 1], axis=1)[:, 0] if kk < m else np.full(n, np.inf)
         rows = np.repeat(np.arange(n), kk)
         return cls.from_pairs(rows, sel.ravel(), vals.ravel(), n_rows=n, n_sites=m, fallback=fb)
 
@@ -114,8 +112,13 @@ class SparseCosts:
         starts = self.indptr[keep_idx]
         pos = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lens)]) if len(keep_idx) else np.zeros(0, int)
         indptr = np.concatenate([[0], np.cumsum(lens)])
-        return SparseCosts(indptr=indptr, site=self.site[pos], cost=self.cost[pos],
-                           fallback=self.fallback[keep_idx], n_sites=self.n_sites)
+        return SparseCosts(
+            indptr=indptr,
+            site=self.site[pos],
+            cost=self.cost[pos],
+            fallback=self.fallback[keep_idx],
+            n_sites=self.n_sites,
+        )
 
 
 # ====================================================================== core
@@ -149,8 +152,15 @@ class _Evaluator:
         return float((self.w * d1).sum())
 
 
-def _interchange(ev: _Evaluator, open_mask: np.ndarray, *, fixed_open: np.ndarray,
-                 allowed: np.ndarray, deadline: float, max_swaps: int = 100000) -> np.ndarray:
+def _interchange(
+    ev: _Evaluator,
+    open_mask: np.ndarray,
+    *,
+    fixed_open: np.ndarray,
+    allowed: np.ndarray,
+    deadline: float,
+    max_swaps: int = 100000,
+) -> np.ndarray:
     """Whitaker fast interchange (best improving swap each step) on sparse lists."""
     sc, w = ev.sc, ev.w
     m = sc.n_sites
@@ -220,9 +230,18 @@ def _choose(rho: np.ndarray, p: int, required: np.ndarray, allowed: np.ndarray):
     return open_mask
 
 
-def lagrangian_pmedian(sc: SparseCosts, w: np.ndarray, p: int, *, required: np.ndarray,
-                       allowed: np.ndarray, exact_cost: Callable[[np.ndarray], float],
-                       time_limit_s: float, max_iter: int = 3000, seed: int = 0):
+def lagrangian_pmedian(
+    sc: SparseCosts,
+    w: np.ndarray,
+    p: int,
+    *,
+    required: np.ndarray,
+    allowed: np.ndarray,
+    exact_cost: Callable[[np.ndarray], float],
+    time_limit_s: float,
+    max_iter: int = 3000,
+    seed: int = 0,
+):
     """Subgradient optimisation of the Lagrangian bound with a primal heuristic.
 
     Returns
@@ -245,8 +264,7 @@ def lagrangian_pmedian(sc: SparseCosts, w: np.ndarray, p: int, *, required: np.n
     # initial incumbent: greedy by demand mass, then interchange
     mass = np.bincount(sc.site, weights=np.where(sc.indptr[1:][row] - 1 >= 0, w[row], 0), minlength=sc.n_sites)
     init = _choose(-mass, p, required, allowed)
-    best_open = _interchange(ev, init, fixed_open=required, allowed=allowed,
-                             deadline=t0 + 0.3 * time_limit_s)
+    best_open = _interchange(ev, init, fixed_open=required, allowed=allowed, deadline=t0 + 0.3 * time_limit_s)
     ub = exact_cost(best_open)
     lb, best_u, best_rho = -math.inf, u.copy(), None
     lam, stall = 2.0, 0
@@ -279,12 +297,18 @@ def lagrangian_pmedian(sc: SparseCosts, w: np.ndarray, p: int, *, required: np.n
         if norm == 0:
             break
         u = u + lam * (ub - L) / norm * g
-    return {"lb": lb, "u": best_u, "rho": best_rho, "open": best_open, "ub": ub, "iters": it,
-            "seconds": time.perf_counter() - t0}
+    return {
+        "lb": lb,
+        "u": best_u,
+        "rho": best_rho,
+        "open": best_open,
+        "ub": ub,
+        "iters": it,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
-def reduced_cost_fixing(lb: float, rho: np.ndarray, ub: float, p: int, *, required: np.ndarray,
-                        allowed: np.ndarray):
+def reduced_cost_fixing(lb: float, rho: np.ndarray, ub: float, p: int, *, required: np.ndarray, allowed: np.ndarray):
     """Beasley's tests: sites provably closed / open in any solution better than ``ub``.
 
     Returns (closed_mask, open_mask) among allowed, non-required sites.
@@ -305,16 +329,27 @@ def reduced_cost_fixing(lb: float, rho: np.ndarray, ub: float, p: int, *, requir
     return closed, opened
 
 
-def reduced_mip(sc: SparseCosts, w: np.ndarray, p: int, *, required: np.ndarray,
-                allowed: np.ndarray, hint: np.ndarray | None, time_limit_s: float, seed: int):
+def reduced_mip(
+    sc: SparseCosts,
+    w: np.ndarray,
+    p: int,
+    *,
+    required: np.ndarray,
+    allowed: np.ndarray,
+    hint: np.ndarray | None,
+    time_limit_s: float,
+    seed: int,
+):
     """Radius formulation on sparse lists with a fallback level (see module doc).
 
     Returns (status, open_mask or None, objective, bound).
     """
     scip = Scip(time_limit_s=time_limit_s, seed=seed, name="p_median/reduced")
     s = scip.solver
-    y = [s.IntVar(1 if required[j] else 0, 1 if allowed[j] else 0, "") if (allowed[j] or required[j])
-         else None for j in range(sc.n_sites)]
+    y = [
+        s.IntVar(1 if required[j] else 0, 1 if allowed[j] else 0, "") if (allowed[j] or required[j]) else None
+        for j in range(sc.n_sites)
+    ]
     s.Add(sum(v for v in y if v is not None) == p)
     m_allowed = int(allowed.sum())
     terms, const = [], 0.0
@@ -341,7 +376,7 @@ def reduced_mip(sc: SparseCosts, w: np.ndarray, p: int, *, required: np.ndarray,
             if ends[k] >= m_allowed - p + 1:
                 break
             step = float(nxt[k] - levels[k])
-            group = sites[starts[k]:ends[k]]
+            group = sites[starts[k] : ends[k]]
             if not math.isfinite(step):  # no fallback: some listed site must be open
                 s.Add(sum(y[j] for j in sites) >= 1)
                 break
@@ -408,8 +443,11 @@ class SparsePMedian:
         if m == 0:
             raise InputError("no candidate sites", source=src, where="site_ids")
         if self.costs.n_rows != n or self.costs.n_sites != m:
-            raise InputError(f"cost lists are {self.costs.n_rows} × {self.costs.n_sites}, expected "
-                             f"{n} × {m}", source=src, where="costs")
+            raise InputError(
+                f"cost lists are {self.costs.n_rows} × {self.costs.n_sites}, expected {n} × {m}",
+                source=src,
+                where="costs",
+            )
         w = np.asarray(self.weights, dtype=float)
         if w.shape != (n,) or not np.isfinite(w).all():
             raise InputError(f"weights must be {n} finite numbers", source=src, where="weights")
@@ -419,12 +457,12 @@ class SparsePMedian:
         object.__setattr__(self, "weights", w)
         both = sorted(set(self.required_sites) & set(self.forbidden_sites))
         if both:
-            raise InputError(f"sites {both} are both required and forbidden", source=src,
-                             where="required_sites/forbidden_sites")
+            raise InputError(
+                f"sites {both} are both required and forbidden", source=src, where="required_sites/forbidden_sites"
+            )
         n_allowed = m - len(set(self.forbidden_sites))
         if not (1 <= self.p <= n_allowed):
-            raise InputError(f"p = {self.p} must be between 1 and the {n_allowed} allowed sites",
-                             source=src, where="p")
+            raise InputError(f"p = {self.p} must be between 1 and the {n_allowed} allowed sites", source=src, where="p")
         if len(set(self.required_sites)) > self.p:
             raise InputError("more required sites than p", source=src, where="required_sites")
 
@@ -440,9 +478,11 @@ class SparsePMedian:
 
     def _integral(self) -> bool:
         fb = self.costs.fallback[np.isfinite(self.costs.fallback)]
-        return bool(np.all(self.weights == np.round(self.weights))
-                    and np.all(self.costs.cost == np.round(self.costs.cost))
-                    and np.all(fb == np.round(fb)))
+        return bool(
+            np.all(self.weights == np.round(self.weights))
+            and np.all(self.costs.cost == np.round(self.costs.cost))
+            and np.all(fb == np.round(fb))
+        )
 
     def _exact(self, open_mask: np.ndarray):
         """(cost per point, site index per point or -1)."""
@@ -452,8 +492,7 @@ class SparsePMedian:
         d1, a1, _ = ev.ranks(open_mask)
         return d1, a1
 
-    def solve(self, *, time_limit_s: float = 120.0, seed: int = 0,
-              lagrangian_share: float = 0.4) -> LocationPlan:
+    def solve(self, *, time_limit_s: float = 120.0, seed: int = 0, lagrangian_share: float = 0.4) -> LocationPlan:
         """Solve; returns a plan with a valid lower bound and its gap.
 
         Parameters
@@ -468,29 +507,43 @@ class SparsePMedian:
         allowed, required = self._masks()
         w = self.weights
         exact_total = lambda mask: float((w * self._exact(mask)[0]).sum())  # noqa: E731
-        lag = lagrangian_pmedian(self.costs, w, self.p, required=required, allowed=allowed,
-                                 exact_cost=exact_total, time_limit_s=lagrangian_share * time_limit_s,
-                                 seed=seed)
+        lag = lagrangian_pmedian(
+            self.costs,
+            w,
+            self.p,
+            required=required,
+            allowed=allowed,
+            exact_cost=exact_total,
+            time_limit_s=lagrangian_share * time_limit_s,
+            seed=seed,
+        )
         lb, ub, best_open = lag["lb"], lag["ub"], lag["open"]
         ev = _Evaluator(self.costs, w)
         remaining = time_limit_s - (time.perf_counter() - t0)
         # polish the incumbent once more from the Lagrangian solution
         cand = _choose(lag["rho"], self.p, required, allowed)
-        cand = _interchange(ev, cand, fixed_open=required, allowed=allowed,
-                            deadline=time.perf_counter() + 0.15 * remaining)
+        cand = _interchange(
+            ev, cand, fixed_open=required, allowed=allowed, deadline=time.perf_counter() + 0.15 * remaining
+        )
         c = exact_total(cand)
         if c < ub:
             ub, best_open = c, cand
-        closed, opened = reduced_cost_fixing(lb, lag["rho"], ub, self.p, required=required,
-                                             allowed=allowed)
+        closed, opened = reduced_cost_fixing(lb, lag["rho"], ub, self.p, required=required, allowed=allowed)
         red_allowed = allowed & ~closed
         red_required = required | opened
         remaining = time_limit_s - (time.perf_counter() - t0)
         mip_status, mip_bound = "skipped", math.nan
         if ub - lb > 1e-9 * max(1.0, abs(ub)) and remaining > 1.0:
             mip_status, mask, mobj, mip_bound = reduced_mip(
-                self.costs, w, self.p, required=red_required, allowed=red_allowed,
-                hint=best_open & red_allowed, time_limit_s=remaining, seed=seed)
+                self.costs,
+                w,
+                self.p,
+                required=red_required,
+                allowed=red_allowed,
+                hint=best_open & red_allowed,
+                time_limit_s=remaining,
+                seed=seed,
+            )
             if mask is not None:
                 c = exact_total(mask)
                 if c < ub:
@@ -505,20 +558,32 @@ class SparsePMedian:
             lb = ub
         cost_i, site_i = self._exact(best_open)
         status = "optimal" if lb >= ub - 1e-9 * max(1.0, abs(ub)) else "feasible"
-        assignment = {d: (self.site_ids[site_i[i]] if site_i[i] >= 0 else None)
-                      for i, d in enumerate(self.demand_ids)}
+        assignment = {d: (self.site_ids[site_i[i]] if site_i[i] >= 0 else None) for i, d in enumerate(self.demand_ids)}
         covered = site_i >= 0
         gap = 0.0 if status == "optimal" else (ub - lb) / max(abs(ub), 1e-9)
         return LocationPlan(
             model="p_median",
             open_sites=tuple(self.site_ids[j] for j in np.flatnonzero(best_open)),
-            assignment=assignment, objective=float(ub), bound=float(lb), gap=float(gap),
-            status=status, covered_demand=float(w[covered].sum()), total_demand=float(w.sum()),
-            covered_points=int(covered.sum()), n_points=len(self.demand_ids),
+            assignment=assignment,
+            objective=float(ub),
+            bound=float(lb),
+            gap=float(gap),
+            status=status,
+            covered_demand=float(w[covered].sum()),
+            total_demand=float(w.sum()),
+            covered_points=int(covered.sum()),
+            n_points=len(self.demand_ids),
             solve_time_s=time.perf_counter() - t0,
-            extra={"p": self.p, "solver": "lagrangian+interchange+reduced SCIP",
-                   "lagrangian_bound": float(lag["lb"]), "lagrangian_iters": int(lag["iters"]),
-                   "lagrangian_s": float(lag["seconds"]), "fixed_closed": int(closed.sum()),
-                   "fixed_open": int(opened.sum()), "reduced_mip_status": mip_status,
-                   "reduced_mip_bound": float(mip_bound), "nnz": int(len(self.costs.site))},
+            extra={
+                "p": self.p,
+                "solver": "lagrangian+interchange+reduced SCIP",
+                "lagrangian_bound": float(lag["lb"]),
+                "lagrangian_iters": int(lag["iters"]),
+                "lagrangian_s": float(lag["seconds"]),
+                "fixed_closed": int(closed.sum()),
+                "fixed_open": int(opened.sum()),
+                "reduced_mip_status": mip_status,
+                "reduced_mip_bound": float(mip_bound),
+                "nnz": int(len(self.costs.site)),
+            },
         )

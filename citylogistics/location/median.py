@@ -71,8 +71,7 @@ class PMedian(_SitingModel):
         object.__setattr__(self, "capacities", q)
         self._check_every_point_reachable()
 
-    def solve(self, *, time_limit_s: float = 60.0, seed: int = 0,
-              method: str = "auto") -> LocationPlan:
+    def solve(self, *, time_limit_s: float = 60.0, seed: int = 0, method: str = "auto") -> LocationPlan:
         """Solve exactly (up to the time limit); see the class docstring.
 
         Parameters
@@ -93,8 +92,7 @@ class PMedian(_SitingModel):
             lower bound.
         """
         if method not in ("auto", "mip", "lagrangian"):
-            raise InputError("method must be 'auto', 'mip' or 'lagrangian'", source=self.source,
-                             where="method")
+            raise InputError("method must be 'auto', 'mip' or 'lagrangian'", source=self.source, where="method")
         if self.capacities is not None:
             return self._solve_capacitated(time_limit_s=time_limit_s, seed=seed)
         if method == "lagrangian" or (method == "auto" and self.budget_cny is None):
@@ -127,8 +125,7 @@ class PMedian(_SitingModel):
         s.Minimize(sum(objective_terms) + const if objective_terms else const)
         status, _, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
-        extra = {"p": self.p, "solver": "SCIP", "formulation": "elloumi-chained",
-                 "n_radius_rows": n_rows}
+        extra = {"p": self.p, "solver": "SCIP", "formulation": "elloumi-chained", "n_radius_rows": n_rows}
         if status == "timeout" and self.budget_cny is None:
             return self._greedy_plan(t0, bound, extra)
         if status in ("infeasible", "timeout"):
@@ -136,11 +133,19 @@ class PMedian(_SitingModel):
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
         assign = self._nearest_open(open_mask)
         objective = float((self.weights * self.cost[np.arange(self.n_demand), assign]).sum())
-        return self._plan(open_mask=open_mask, assign=assign, objective=objective,
-                          bound=min(bound, objective), status=status, seconds=seconds, extra=extra)
+        return self._plan(
+            open_mask=open_mask,
+            assign=assign,
+            objective=objective,
+            bound=min(bound, objective),
+            status=status,
+            seconds=seconds,
+            extra=extra,
+        )
 
-    def _add_radius_rows(self, s, y: list, i: int, w: float, m_allowed: int,
-                         objective_terms: list) -> tuple[float, int]:
+    def _add_radius_rows(
+        self, s, y: list, i: int, w: float, m_allowed: int, objective_terms: list
+    ) -> tuple[float, int]:
         """Demand point ``i``'s chain of radius rows; appends its objective terms and
         returns (its constant ``w_i D_i^1``, the number of rows added)."""
         c = self.cost[i]
@@ -157,7 +162,7 @@ class PMedian(_SitingModel):
             if counts[k] >= m_allowed - self.p + 1:
                 break  # some site within D^k is open in every solution
             z = s.NumVar(0, 1, "")
-            group = order[starts[k]:counts[k]]
+            group = order[starts[k] : counts[k]]
             if prev is None:
                 s.Add(z + sum(y[j] for j in group) >= 1)
             else:
@@ -176,8 +181,15 @@ class PMedian(_SitingModel):
         c = np.where(self.allowed_mask[None, :], self.cost, np.inf).min(axis=1)
         trivial = float((self.weights * c).sum())
         best = max(bound, trivial) if math.isfinite(bound) else trivial
-        return self._plan(open_mask=open_mask, assign=assign, objective=objective, bound=min(best, objective),
-                          status="feasible", seconds=time.perf_counter() - t0, extra={**extra, "fallback": "greedy"})
+        return self._plan(
+            open_mask=open_mask,
+            assign=assign,
+            objective=objective,
+            bound=min(best, objective),
+            status="feasible",
+            seconds=time.perf_counter() - t0,
+            extra={**extra, "fallback": "greedy"},
+        )
 
     def _greedy_open(self) -> np.ndarray:
         """Greedy p-median: required sites, then repeatedly the allowed site that
@@ -185,8 +197,9 @@ class PMedian(_SitingModel):
         allowed = self.allowed_mask
         open_mask = self.required_mask.copy()
         big = np.where(np.isfinite(self.cost), self.cost, 1e18)
-        current = np.where(open_mask[None, :], big, 1e18).min(axis=1) if open_mask.any() \
-            else np.full(self.n_demand, 1e18)
+        current = (
+            np.where(open_mask[None, :], big, 1e18).min(axis=1) if open_mask.any() else np.full(self.n_demand, 1e18)
+        )
         while open_mask.sum() < self.p:
             cand = np.flatnonzero(allowed & ~open_mask)
             totals = (self.weights[:, None] * np.minimum(current[:, None], big[:, cand])).sum(axis=0)
@@ -208,17 +221,30 @@ class PMedian(_SitingModel):
             c[ok] = cost[np.flatnonzero(ok), assign[ok]]
             return c, assign
 
-        sp = SparsePMedian(self.demand_ids, self.site_ids, SparseCosts.from_dense(cost),
-                           self.weights, int(self.p), required_sites=self.required_sites,
-                           forbidden_sites=self.forbidden_sites, exact_cost=exact,
-                           source=self.source)
+        sp = SparsePMedian(
+            self.demand_ids,
+            self.site_ids,
+            SparseCosts.from_dense(cost),
+            self.weights,
+            int(self.p),
+            required_sites=self.required_sites,
+            forbidden_sites=self.forbidden_sites,
+            exact_cost=exact,
+            source=self.source,
+        )
         res = sp.solve(time_limit_s=time_limit_s, seed=seed)
         open_mask = np.isin(np.array(self.site_ids), np.array(res.open_sites))
         assign = self._nearest_open(open_mask)
         extra = dict(res.extra)
-        return self._plan(open_mask=open_mask, assign=assign, objective=res.objective,
-                          bound=min(res.bound, res.objective), status=res.status,
-                          seconds=time.perf_counter() - t0, extra=extra)
+        return self._plan(
+            open_mask=open_mask,
+            assign=assign,
+            objective=res.objective,
+            bound=min(res.bound, res.objective),
+            status=res.status,
+            seconds=time.perf_counter() - t0,
+            extra=extra,
+        )
 
     def _solve_capacitated(self, *, time_limit_s: float, seed: int) -> LocationPlan:
         t0 = time.perf_counter()
@@ -227,24 +253,34 @@ class PMedian(_SitingModel):
         y = self._add_site_vars(scip)
         s.Add(sum(y) == int(self.p))
         try:
-            x, obj = _assignment_block(self, scip, y, binary=True, capacities=self.capacities,
-                                       unit_cost=self.weights[:, None] * self.cost)
+            x, obj = _assignment_block(
+                self, scip, y, binary=True, capacities=self.capacities, unit_cost=self.weights[:, None] * self.cost
+            )
         except _BuildTimeout:
-            return self._empty_plan("timeout", math.nan, time.perf_counter() - t0,
-                                    {"p": self.p, "solver": "SCIP", "stopped": "model building hit the time limit"})
+            return self._empty_plan(
+                "timeout",
+                math.nan,
+                time.perf_counter() - t0,
+                {"p": self.p, "solver": "SCIP", "stopped": "model building hit the time limit"},
+            )
         s.Minimize(obj)
         status, objv, bound, _ = scip.solve()
         seconds = time.perf_counter() - t0
-        extra = {"p": self.p, "solver": "SCIP", "formulation": "classic-capacitated",
-                 "capacities": True}
+        extra = {"p": self.p, "solver": "SCIP", "formulation": "classic-capacitated", "capacities": True}
         if status in ("infeasible", "timeout"):
             return self._empty_plan(status, bound, seconds, extra)
         open_mask = np.array([v.solution_value() > 0.5 for v in y])
         assign = _read_single(self, x)
         extra["load"] = _loads(self, assign)
-        return self._plan(open_mask=open_mask, assign=assign, objective=objv, bound=min(bound, objv),
-                          status=status, seconds=seconds, extra=extra)
-
+        return self._plan(
+            open_mask=open_mask,
+            assign=assign,
+            objective=objv,
+            bound=min(bound, objv),
+            status=status,
+            seconds=seconds,
+            extra=extra,
+        )
 
 
 # ================================================================ p-center
@@ -279,9 +315,15 @@ class PCenter(_SitingModel):
         """Return (verdict, open_mask): verdict in 'yes', 'no', 'unknown'."""
         within = (self.cost[self.weights > 0] <= r + 1e-9) & self.allowed_mask[None, :]
         if self.budget_cny is None:
-            res = solve_set_cover(within, np.ones(self.n_sites), allowed=self.allowed_mask,
-                                  required=self.required_mask, time_limit_s=time_limit_s, seed=seed,
-                                  decide_at=float(self.p))
+            res = solve_set_cover(
+                within,
+                np.ones(self.n_sites),
+                allowed=self.allowed_mask,
+                required=self.required_mask,
+                time_limit_s=time_limit_s,
+                seed=seed,
+                decide_at=float(self.p),
+            )
             if res.value <= self.p + 1e-6:
                 return "yes", res.open_mask
             if res.bound > self.p + 1e-6:
@@ -312,9 +354,15 @@ class PCenter(_SitingModel):
             open_mask = self.required_mask.copy()
             if not open_mask.any():
                 open_mask[np.flatnonzero(allowed)[0]] = True
-            return self._plan(open_mask=open_mask, assign=self._nearest_open(open_mask),
-                              objective=0.0, bound=0.0, status="optimal",
-                              seconds=time.perf_counter() - t0, extra={"p": self.p})
+            return self._plan(
+                open_mask=open_mask,
+                assign=self._nearest_open(open_mask),
+                objective=0.0,
+                bound=0.0,
+                status="optimal",
+                seconds=time.perf_counter() - t0,
+                extra={"p": self.p},
+            )
         lb_value = float(c.min(axis=1).max())
         radii = np.unique(c[np.isfinite(c)])
         radii = radii[radii >= lb_value]
@@ -347,7 +395,11 @@ class PCenter(_SitingModel):
                 timed_out = True
                 break
         seconds = time.perf_counter() - t0
-        extra = {"p": self.p, "solver": "bisection on set-covering tests" if self.budget_cny is None else "SCIP bisection", "cover_tests": n_tests}
+        extra = {
+            "p": self.p,
+            "solver": "bisection on set-covering tests" if self.budget_cny is None else "SCIP bisection",
+            "cover_tests": n_tests,
+        }
         if best_mask is None:
             status = "timeout" if timed_out else "infeasible"
             return self._empty_plan(status, proven_lb, seconds, extra)
@@ -357,8 +409,15 @@ class PCenter(_SitingModel):
         status = "optimal" if (not timed_out and lo >= hi) else "feasible"
         if status == "optimal":
             proven_lb = objective
-        return self._plan(open_mask=best_mask, assign=assign, objective=objective,
-                          bound=min(proven_lb, objective), status=status, seconds=seconds, extra=extra)
+        return self._plan(
+            open_mask=best_mask,
+            assign=assign,
+            objective=objective,
+            bound=min(proven_lb, objective),
+            status=status,
+            seconds=seconds,
+            extra=extra,
+        )
 
 
 def _greedy_center(c: np.ndarray, p: int, required: np.ndarray, allowed: np.ndarray):

@@ -60,8 +60,9 @@ class Scip:
         now = time.perf_counter()
         return now - self.created > share * (self.deadline - self.created)
 
-    def solve(self, *, maximize: bool = False, rel_gap: float | None = MIP_REL_GAP,
-              charge_build: bool = True) -> tuple[str, float, float, float]:
+    def solve(
+        self, *, maximize: bool = False, rel_gap: float | None = MIP_REL_GAP, charge_build: bool = True
+    ) -> tuple[str, float, float, float]:
         """Return (status, objective, bound, seconds).
 
         ``rel_gap=None`` keeps OR-Tools' default relative gap; ``charge_build=False``

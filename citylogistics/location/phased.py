@@ -55,10 +55,19 @@ class PhasedSitingResult:
     shortfall: tuple[float, ...]
 
 
-def solve_phased_siting(cover: Sequence[np.ndarray], weights: np.ndarray, *, years: Sequence[int],
-                        open_cost: np.ndarray, existing: np.ndarray, parent: np.ndarray,
-                        budgets: Sequence[float | None], targets: Sequence[float | None],
-                        time_limit_s: float = 60.0, total_weight: float | None = None) -> PhasedSitingResult:
+def solve_phased_siting(
+    cover: Sequence[np.ndarray],
+    weights: np.ndarray,
+    *,
+    years: Sequence[int],
+    open_cost: np.ndarray,
+    existing: np.ndarray,
+    parent: np.ndarray,
+    budgets: Sequence[float | None],
+    targets: Sequence[float | None],
+    time_limit_s: float = 60.0,
+    total_weight: float | None = None,
+) -> PhasedSitingResult:
     """Solve the phased siting model above.
 
     Parameters
@@ -102,13 +111,20 @@ def solve_phased_siting(cover: Sequence[np.ndarray], weights: np.ndarray, *, yea
         solver.Maximize(solver.Sum(covered) - 1e-4 * total_cost / max_cost)
     status, obj, bound, elapsed = scip.solve(rel_gap=None, charge_build=False)
     if status not in ("optimal", "feasible"):
-        raise SolverError(f"the siting model found no solution in {time_limit_s:g} s (status {status}); "
-                          "raise plan.siting_time_limit_s")
+        raise SolverError(
+            f"the siting model found no solution in {time_limit_s:g} s (status {status}); "
+            "raise plan.siting_time_limit_s"
+        )
     gap = abs(obj - bound) / max(abs(obj), 1e-9) if status != "optimal" else 0.0
     return PhasedSitingResult(
-        open_year=_opening_years(y, existing, years), status=status,
-        objective=float(obj), bound=float(bound), gap=float(gap), solve_time_s=elapsed,
-        shortfall=tuple(float(s.solution_value()) if s is not None else 0.0 for s in slack))
+        open_year=_opening_years(y, existing, years),
+        status=status,
+        objective=float(obj),
+        bound=float(bound),
+        gap=float(gap),
+        solve_time_s=elapsed,
+        shortfall=tuple(float(s.solution_value()) if s is not None else 0.0 for s in slack),
+    )
 
 
 def _coverage_groups(cover: Sequence[np.ndarray], weights: np.ndarray) -> dict[tuple[int, ...], float]:
@@ -126,8 +142,9 @@ def _site_variables(solver, existing: np.ndarray, parent: np.ndarray, T: int) ->
     """``y[j][t]`` (``None`` for existing sites), a site once open stays open, a
     station needs its county hub."""
     n_c = len(existing)
-    y: list[list[Any]] = [[solver.BoolVar(f"y{j}_{t}") if not existing[j] else None for t in range(T)]
-                          for j in range(n_c)]
+    y: list[list[Any]] = [
+        [solver.BoolVar(f"y{j}_{t}") if not existing[j] else None for t in range(T)] for j in range(n_c)
+    ]
     for j in range(n_c):
         if existing[j]:
             continue
@@ -140,8 +157,9 @@ def _site_variables(solver, existing: np.ndarray, parent: np.ndarray, T: int) ->
     return y
 
 
-def _opening_costs(solver, y: list[list], open_cost: np.ndarray, existing: np.ndarray,
-                   budgets: Sequence[float | None], T: int):
+def _opening_costs(
+    solver, y: list[list], open_cost: np.ndarray, existing: np.ndarray, budgets: Sequence[float | None], T: int
+):
     """Each year's opening cost, capped by its budget; returns the total over the horizon."""
     n_c = len(open_cost)
     new_cost = []
@@ -155,8 +173,9 @@ def _opening_costs(solver, y: list[list], open_cost: np.ndarray, existing: np.nd
     return solver.Sum(new_cost) if n_c else 0
 
 
-def _coverage_shares(solver, y: list[list], existing: np.ndarray, groups: dict[tuple[int, ...], float],
-                     W: float, T: int) -> list:
+def _coverage_shares(
+    solver, y: list[list], existing: np.ndarray, groups: dict[tuple[int, ...], float], W: float, T: int
+) -> list:
     """Per year, the covered share of the total weight ``W`` (``z_gt`` per group)."""
 
     def Y(j, t):

@@ -220,6 +220,8 @@ class LocationPlan:
         except json.JSONDecodeError as exc:
             from citylogistics.errors import InputError
 
-            raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno}); "
-                             "write it with LocationPlan.to_json()", source=str(path)) from None
+            raise InputError(
+                f"not valid JSON ({exc.msg} at line {exc.lineno}); write it with LocationPlan.to_json()",
+                source=str(path),
+            ) from None
         return cls.from_dict(data)

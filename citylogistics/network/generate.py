@@ -48,8 +48,12 @@ ROADS = ("osm", "generated")
 
 def _check_roads(roads: str, source: str) -> None:
     if roads not in ROADS:
-        raise InputError(f"roads is {roads!r}; use 'osm' (OpenStreetMap major roads) or 'generated' (straight "
-                         "links between settlements)", source=source, where="roads")
+        raise InputError(
+            f"roads is {roads!r}; use 'osm' (OpenStreetMap major roads) or 'generated' (straight "
+            "links between settlements)",
+            source=source,
+            where="roads",
+        )
 
 
 @lru_cache(maxsize=1)
@@ -113,12 +117,19 @@ def build_city_network(
         return generated_city_network(settlements, city_code=city_code, land=land, params=params, levels=levels)
     from citylogistics.network.osm_build import build_city_road_network
 
-    return build_city_road_network(_major_roads(), settlements, city_code=str(city_code), land=land,
-                                   params=_osm_params(params, osm_params), levels=levels)
+    return build_city_road_network(
+        _major_roads(),
+        settlements,
+        city_code=str(city_code),
+        land=land,
+        params=_osm_params(params, osm_params),
+        levels=levels,
+    )
 
 
-def build_province_backbone(settlements, *, land=None, params: NetworkParams | None = None,
-                            roads: str = "generated", osm_params=None) -> nx.Graph:
+def build_province_backbone(
+    settlements, *, land=None, params: NetworkParams | None = None, roads: str = "generated", osm_params=None
+) -> nx.Graph:
     """The province backbone: city hubs and county seats, on the road source of choice.
 
     ``roads="generated"``: expressways between hubs and their seats, national
@@ -213,8 +224,9 @@ def build_all(
         if code is None:
             G = build_province_backbone(settlements, land=land, params=params, roads=roads, osm_params=osm_params)
         else:
-            G = build_city_network(settlements, city_code=code, land=land, params=params, roads=roads,
-                                   osm_params=osm_params)
+            G = build_city_network(
+                settlements, city_code=code, land=land, params=params, roads=roads, osm_params=osm_params
+            )
             G.graph["name"] = regions_mod.CITY_CODES[code]
         path = out / fname
         save_graphml(G, path)

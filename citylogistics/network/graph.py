@@ -76,6 +76,7 @@ DEFAULT_SPEEDS_KMH = MappingProxyType(
     }
 )
 
+
 def plane_xy(lon, lat, lat0: float | None = None) -> np.ndarray:
     """(n, 2) local plane metres of WGS-84 points (:func:`citylogistics.geo.local_xy_m`
     with origin ``(0, lat0)``, default the mean latitude), for nearest-neighbour searches."""
@@ -141,8 +142,10 @@ def check_file_size(path: Path, limit: int, *, what: str) -> None:
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror}); check the path", source=str(path)) from None
     if size > limit:
-        raise InputError(f"file is {size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit for {what}; give a "
-                         "smaller extract", source=str(path))
+        raise InputError(
+            f"file is {size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit for {what}; give a smaller extract",
+            source=str(path),
+        )
 
 
 def xml_error(exc: BaseException) -> tuple[str, str | None]:
@@ -175,19 +178,27 @@ def load_graphml(path: str | os.PathLike) -> nx.Graph:
     path = Path(path)
     src = str(path)
     if not path.is_file():
-        raise InputError("file not found; run `citylogistics networks build` or give the path of a .graphml file",
-                         source=src)
+        raise InputError(
+            "file not found; run `citylogistics networks build` or give the path of a .graphml file", source=src
+        )
     check_file_size(path, MAX_GRAPHML_BYTES, what="GraphML networks")
     try:
         R = nx.read_graphml(path, node_type=str)
     except ET.ParseError as exc:
         text, line = xml_error(exc)
-        raise InputError(f"not a readable GraphML file (XML error: {text}); re-export it or rebuild with "
-                         "`citylogistics networks build`", source=src, where=line) from None
+        raise InputError(
+            f"not a readable GraphML file (XML error: {text}); re-export it or rebuild with "
+            "`citylogistics networks build`",
+            source=src,
+            where=line,
+        ) from None
     except Exception as exc:
         text, _ = xml_error(exc)
-        raise InputError(f"not a readable GraphML file ({type(exc).__name__}: {text}); re-export it or rebuild "
-                         "with `citylogistics networks build`", source=src) from None
+        raise InputError(
+            f"not a readable GraphML file ({type(exc).__name__}: {text}); re-export it or rebuild "
+            "with `citylogistics networks build`",
+            source=src,
+        ) from None
     G = nx.DiGraph() if R.is_directed() else nx.Graph()
     G.graph.update(R.graph)
     for n, d in R.nodes(data=True):
@@ -215,8 +226,11 @@ def load_graphml(path: str | os.PathLike) -> nx.Graph:
         G.add_edge(str(u), str(v), **d)
     G.graph.setdefault("crs", "EPSG:4326")
     if str(G.graph["crs"]).upper() not in ("EPSG:4326", "WGS84", "WGS 84"):
-        raise InputError(f"graph crs is {short_repr(G.graph['crs'])}; networks must be in WGS-84 lon/lat (EPSG:4326)",
-                         source=src, where="graph attribute crs")
+        raise InputError(
+            f"graph crs is {short_repr(G.graph['crs'])}; networks must be in WGS-84 lon/lat (EPSG:4326)",
+            source=src,
+            where="graph attribute crs",
+        )
     G.graph["crs"] = "EPSG:4326"
     validate_network(G, source=src)
     return G
@@ -226,8 +240,9 @@ def _to_float(v: Any, src: str, where: str) -> float:
     try:
         return float(v)
     except (TypeError, ValueError, OverflowError):
-        raise InputError(f"value {short_repr(v)} is not a number; write a decimal number", source=src,
-                         where=where) from None
+        raise InputError(
+            f"value {short_repr(v)} is not a number; write a decimal number", source=src, where=where
+        ) from None
 
 
 def validate_network(G: nx.Graph, *, source: str = "<graph>") -> None:
@@ -246,39 +261,57 @@ def validate_network(G: nx.Graph, *, source: str = "<graph>") -> None:
         ids from the file are echoed cut short).
     """
     if G.number_of_nodes() == 0:
-        raise InputError("the network has no nodes; build or import a network with at least one road",
-                         source=source)
+        raise InputError("the network has no nodes; build or import a network with at least one road", source=source)
     for n, d in G.nodes(data=True):
         for k, lo, hi in (("x", -180.0, 180.0), ("y", -90.0, 90.0)):
             v = d.get(k)
             if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) or not (lo <= v <= hi):
                 x = d.get("x")
                 swapped = k == "y" and isinstance(x, float) and -90 <= x <= 90 and -180 <= v <= 180
-                raise InputError(f"node attribute {k!r} is {short_repr(v)}; give WGS-84 "
-                                 f"{'longitude' if k == 'x' else 'latitude'} in degrees within [{lo:g}, {hi:g}]"
-                                 f"{' (x and y swapped?)' if swapped else ''}", source=source,
-                                 where=f"node {short_repr(n)}")
+                raise InputError(
+                    f"node attribute {k!r} is {short_repr(v)}; give WGS-84 "
+                    f"{'longitude' if k == 'x' else 'latitude'} in degrees within [{lo:g}, {hi:g}]"
+                    f"{' (x and y swapped?)' if swapped else ''}",
+                    source=source,
+                    where=f"node {short_repr(n)}",
+                )
         kind = d.get("kind")
         if kind not in NODE_KINDS:
-            raise InputError(f"node kind is {short_repr(kind)}; set attribute 'kind' to one of {'|'.join(NODE_KINDS)}",
-                             source=source, where=f"node {short_repr(n)}")
+            raise InputError(
+                f"node kind is {short_repr(kind)}; set attribute 'kind' to one of {'|'.join(NODE_KINDS)}",
+                source=source,
+                where=f"node {short_repr(n)}",
+            )
     for u, v, d in G.edges(data=True):
         for k in ("length_m", "travel_time_s"):
             val = d.get(k)
-            ok = isinstance(val, (int, float, np.integer, np.floating)) and not isinstance(val, bool) \
-                and math.isfinite(val) and val > 0
+            ok = (
+                isinstance(val, (int, float, np.integer, np.floating))
+                and not isinstance(val, bool)
+                and math.isfinite(val)
+                and val > 0
+            )
             if not ok:
-                raise InputError(f"edge attribute {k!r} is {short_repr(val)}; every edge needs a positive finite {k}",
-                                 source=source, where=f"edge ({short_repr(u)}, {short_repr(v)})")
+                raise InputError(
+                    f"edge attribute {k!r} is {short_repr(val)}; every edge needs a positive finite {k}",
+                    source=source,
+                    where=f"edge ({short_repr(u)}, {short_repr(v)})",
+                )
         rc = d.get("road_class")
         if rc not in ROAD_CLASSES:
-            raise InputError(f"road_class is {short_repr(rc)}; use one of {'|'.join(ROAD_CLASSES)}", source=source,
-                             where=f"edge ({short_repr(u)}, {short_repr(v)})")
+            raise InputError(
+                f"road_class is {short_repr(rc)}; use one of {'|'.join(ROAD_CLASSES)}",
+                source=source,
+                where=f"edge ({short_repr(u)}, {short_repr(v)})",
+            )
     connected = nx.is_weakly_connected(G) if G.is_directed() else nx.is_connected(G)
     if not connected:
-        parts = (nx.weakly_connected_components(G) if G.is_directed() else nx.connected_components(G))
+        parts = nx.weakly_connected_components(G) if G.is_directed() else nx.connected_components(G)
         parts = sorted(parts, key=len, reverse=True)
         example = sorted(parts[1])[0]
-        raise InputError(f"the network is not connected ({len(parts)} parts; node {short_repr(example)} is not joined to "
-                         f"the largest part of {len(parts[0])} nodes); add the missing roads or keep the largest part",
-                         source=source, where=f"node {short_repr(example)}")
+        raise InputError(
+            f"the network is not connected ({len(parts)} parts; node {short_repr(example)} is not joined to "
+            f"the largest part of {len(parts[0])} nodes); add the missing roads or keep the largest part",
+            source=source,
+            where=f"node {short_repr(example)}",
+        )

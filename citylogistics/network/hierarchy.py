@@ -78,8 +78,18 @@ DEFAULT_MOUNTAIN = ("3311", "3308", "330127", "330182", "330122", "330112", "330
 #: Linhai 331082. Everything else (Jiaxing, Huzhou plain, the coastal plains and
 #: city districts) is plain.
 DEFAULT_HILLS = (
-    "3307", "330681", "330683", "330624", "330523", "330111", "330226",
-    "330324", "330327", "331023", "331024", "331082",
+    "3307",
+    "330681",
+    "330683",
+    "330624",
+    "330523",
+    "330111",
+    "330226",
+    "330324",
+    "330327",
+    "331023",
+    "331024",
+    "331082",
 )
 #: Islands joined to the mainland (or to each other) by bridges or causeways;
 #: a land component containing one of these points is "bridged". Points are
@@ -180,21 +190,32 @@ class NetworkParams:
         speeds = dict(self.speeds_kmh)
         missing = [c for c in ROAD_CLASSES if c != "ferry" and c not in speeds]
         if missing:
-            raise InputError(f"speeds_kmh lacks road classes {missing}; give a speed (km/h) for each of "
-                             f"{[c for c in ROAD_CLASSES if c != 'ferry']}", source="NetworkParams", where="speeds_kmh")
+            raise InputError(
+                f"speeds_kmh lacks road classes {missing}; give a speed (km/h) for each of "
+                f"{[c for c in ROAD_CLASSES if c != 'ferry']}",
+                source="NetworkParams",
+                where="speeds_kmh",
+            )
         for cls, v in speeds.items():
             if cls not in ROAD_CLASSES:
-                raise InputError(f"unknown road class {cls!r}; use one of {ROAD_CLASSES}",
-                                 source="NetworkParams", where="speeds_kmh")
+                raise InputError(
+                    f"unknown road class {cls!r}; use one of {ROAD_CLASSES}", source="NetworkParams", where="speeds_kmh"
+                )
             if not (float(v) > 0 and math.isfinite(float(v))):
-                raise InputError(f"speed for {cls!r} is {v!r}; give a positive number of km/h",
-                                 source="NetworkParams", where="speeds_kmh")
+                raise InputError(
+                    f"speed for {cls!r} is {v!r}; give a positive number of km/h",
+                    source="NetworkParams",
+                    where="speeds_kmh",
+                )
         object.__setattr__(self, "speeds_kmh", MappingProxyType({k: float(v) for k, v in speeds.items()}))
         for name in ("detour_plain", "detour_hills", "detour_mountain", "ferry_detour", "bridge_detour"):
             v = getattr(self, name)
             if not (v >= 1.0 and math.isfinite(v)):
-                raise InputError(f"{name} is {v!r}; a detour factor is road km per straight km, give a number >= 1",
-                                 source="NetworkParams", where=name)
+                raise InputError(
+                    f"{name} is {v!r}; a detour factor is road km per straight km, give a number >= 1",
+                    source="NetworkParams",
+                    where=name,
+                )
         for name in ("ferry_speed_kmh", "mountain_speed_factor", "min_edge_m"):
             v = getattr(self, name)
             if not (v > 0 and math.isfinite(v)):
@@ -204,12 +225,16 @@ class NetworkParams:
             if not (v >= 0 and math.isfinite(v)):
                 raise InputError(f"{name} is {v!r}; give a number >= 0", source="NetworkParams", where=name)
         if int(self.extra_links) != self.extra_links or self.extra_links < 0:
-            raise InputError(f"extra_links is {self.extra_links!r}; give an integer >= 0",
-                             source="NetworkParams", where="extra_links")
+            raise InputError(
+                f"extra_links is {self.extra_links!r}; give an integer >= 0",
+                source="NetworkParams",
+                where="extra_links",
+            )
         object.__setattr__(self, "mountain_counties", tuple(str(c) for c in self.mountain_counties))
         object.__setattr__(self, "hills_counties", tuple(str(c) for c in self.hills_counties))
-        object.__setattr__(self, "bridged_islands",
-                           tuple((str(n), float(x), float(y)) for n, x, y in self.bridged_islands))
+        object.__setattr__(
+            self, "bridged_islands", tuple((str(n), float(x), float(y)) for n, x, y in self.bridged_islands)
+        )
         object.__setattr__(self, "fixed_bridges", tuple((str(a), str(b), str(n)) for a, b, n in self.fixed_bridges))
 
     def speed_kmh(self, road_class: str) -> float:
@@ -254,12 +279,13 @@ def _node_table(settlements, levels: Sequence[str], *, source: str):
         raise InputError("settlements must be a pandas DataFrame (Regions.settlements)", source=source)
     missing = [c for c in _REQUIRED_COLUMNS if c not in settlements.columns]
     if missing:
-        raise InputError(f"settlements lack columns {missing}; give code, level, parent_code, "
-                         "city_code, county_code, lon, lat", source=source)
+        raise InputError(
+            f"settlements lack columns {missing}; give code, level, parent_code, city_code, county_code, lon, lat",
+            source=source,
+        )
     bad_levels = [lv for lv in levels if lv not in LEVEL_KIND]
     if bad_levels:
-        raise InputError(f"unknown levels {bad_levels}; use some of {tuple(LEVEL_KIND)}", source=source,
-                         where="levels")
+        raise InputError(f"unknown levels {bad_levels}; use some of {tuple(LEVEL_KIND)}", source=source, where="levels")
     df = settlements[settlements["level"].isin(list(levels))]
     codes = df["code"] if "code" in df.columns else pd.Series(df.index, index=df.index)
     df = df.reset_index(drop=True).copy()
@@ -276,19 +302,23 @@ def _node_table(settlements, levels: Sequence[str], *, source: str):
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
         code = df["code"].iloc[int(np.argmax(bad))]
-        raise InputError(f"{int(bad.sum())} settlements without valid lon/lat (first: {code}); give WGS-84 "
-                         "coordinates (an overrides CSV of code, lon, lat)", source=source, where=f"row {code}")
+        raise InputError(
+            f"{int(bad.sum())} settlements without valid lon/lat (first: {code}); give WGS-84 "
+            "coordinates (an overrides CSV of code, lon, lat)",
+            source=source,
+            where=f"row {code}",
+        )
     df["lon"] = lon
     df["lat"] = lat
     dup = df["code"].duplicated()
     if dup.any():
-        raise InputError(f"duplicate settlement code {df['code'][dup].iloc[0]}; codes must be unique",
-                         source=source, where="code")
+        raise InputError(
+            f"duplicate settlement code {df['code'][dup].iloc[0]}; codes must be unique", source=source, where="code"
+        )
     df["kind"] = df["level"].map(LEVEL_KIND)
     df["rank"] = df["kind"].map(_KIND_RANK)
     df = df.sort_values(["rank", "code"], kind="mergesort").reset_index(drop=True)
     return df
-
 
 
 class _Builder:
@@ -586,7 +616,7 @@ def _join_components(b: _Builder, comp: np.ndarray, xy: np.ndarray, landx: Land)
     trees = {lab: cKDTree(xy[comps[lab]]) for lab in labels}
     H = nx.Graph()
     for ai, la in enumerate(labels):
-        for lb in labels[ai + 1:]:
+        for lb in labels[ai + 1 :]:
             ma, mb = comps[la], comps[lb]
             small, big, ls, lbig = (ma, mb, la, lb) if len(ma) <= len(mb) else (mb, ma, lb, la)
             d, nb = trees[lbig].query(xy[small], k=1)
@@ -613,27 +643,34 @@ def _join_components(b: _Builder, comp: np.ndarray, xy: np.ndarray, landx: Land)
 
 def _to_graph(b: _Builder, *, name: str, params: NetworkParams, extra: dict) -> nx.Graph:
     G = nx.Graph()
-    G.graph.update({
-        "crs": "EPSG:4326",
-        "name": name,
-        "source": "generated",
-        "generator": "citylogistics.network.hierarchy",
-        "params": json.dumps(params.to_dict(), sort_keys=True, ensure_ascii=False),
-    })
+    G.graph.update(
+        {
+            "crs": "EPSG:4326",
+            "name": name,
+            "source": "generated",
+            "generator": "citylogistics.network.hierarchy",
+            "params": json.dumps(params.to_dict(), sort_keys=True, ensure_ascii=False),
+        }
+    )
     G.graph.update(extra)
     nodes = b.nodes
     for i, row in enumerate(nodes.itertuples(index=False)):
         G.add_node(
             b.codes[i],
-            x=float(row.lon), y=float(row.lat), kind=row.kind, code=b.codes[i],
-            name=str(row.name), city_code=str(row.city_code), county_code=str(row.county_code),
+            x=float(row.lon),
+            y=float(row.lat),
+            kind=row.kind,
+            code=b.codes[i],
+            name=str(row.name),
+            city_code=str(row.city_code),
+            county_code=str(row.county_code),
         )
     ids = list(b.codes)
     for k, (x, y, _r, _z) in enumerate(b.junctions):
         jid = f"j{k}"
         ids.append(jid)
         G.add_node(jid, x=float(x), y=float(y), kind="junction", code=jid, name="", city_code="", county_code="")
-    for (a, c) in sorted(b.edges):
+    for a, c in sorted(b.edges):
         G.add_edge(ids[a], ids[c], **b.edge_attrs(a, c, b.edges[(a, c)]))
     return G
 
@@ -674,8 +711,11 @@ def generated_city_network(
         raise InputError("settlements lack the city_code column", source="settlements")
     sub = settlements[settlements["city_code"].astype(str) == city_code]
     if sub.empty:
-        raise InputError(f"no settlements with city_code {city_code}; use a six-digit Zhejiang city code "
-                         "such as 330100", source="settlements", where="city_code")
+        raise InputError(
+            f"no settlements with city_code {city_code}; use a six-digit Zhejiang city code such as 330100",
+            source="settlements",
+            where="city_code",
+        )
     nodes = _node_table(sub, levels, source="settlements")
     return _build_graph(nodes, name=city_code, land=land, params=params, extra={"city_code": city_code})
 

@@ -74,8 +74,11 @@ class TravelMatrix:
         object.__setattr__(self, "origins", tuple(self.origins))
         object.__setattr__(self, "destinations", tuple(self.destinations))
         if values.ndim != 2 or values.shape != (len(self.origins), len(self.destinations)):
-            raise InputError(f"values have shape {values.shape}, expected ({len(self.origins)}, "
-                             f"{len(self.destinations)}) = (origins, destinations)", source="TravelMatrix")
+            raise InputError(
+                f"values have shape {values.shape}, expected ({len(self.origins)}, "
+                f"{len(self.destinations)}) = (origins, destinations)",
+                source="TravelMatrix",
+            )
         if np.isnan(values).any():
             raise InputError("values contain NaN; use inf for unreachable pairs", source="TravelMatrix")
         object.__setattr__(self, "_row", {o: i for i, o in enumerate(self.origins)})
@@ -95,8 +98,9 @@ class TravelMatrix:
         try:
             return float(self.values[self._row[origin], self._col[destination]])
         except KeyError as exc:
-            raise InputError(f"node {exc.args[0]!r} is not in this matrix's origins/destinations",
-                             source="TravelMatrix.loc") from None
+            raise InputError(
+                f"node {exc.args[0]!r} is not in this matrix's origins/destinations", source="TravelMatrix.loc"
+            ) from None
 
     def to_dataframe(self):
         """The matrix as a pandas DataFrame (index origins, columns destinations)."""
@@ -107,14 +111,20 @@ class TravelMatrix:
     def to_dict(self) -> dict:
         """JSON-friendly dict (``null`` for unreachable)."""
         vals = [[None if not np.isfinite(v) else round(float(v), 3) for v in row] for row in self.values]
-        return {"weight": self.weight, "origins": list(self.origins), "destinations": list(self.destinations),
-                "values": vals}
+        return {
+            "weight": self.weight,
+            "origins": list(self.origins),
+            "destinations": list(self.destinations),
+            "values": vals,
+        }
 
     def summary(self) -> str:
         finite = self.values[np.isfinite(self.values)]
         rng = f"{finite.min():.1f} .. {finite.max():.1f}" if finite.size else "-"
-        return (f"TravelMatrix {self.shape[0]} x {self.shape[1]} of {self.weight}: "
-                f"finite range {rng}, unreachable pairs {self.n_unreachable}")
+        return (
+            f"TravelMatrix {self.shape[0]} x {self.shape[1]} of {self.weight}: "
+            f"finite range {rng}, unreachable pairs {self.n_unreachable}"
+        )
 
     def __str__(self) -> str:
         return self.summary()
@@ -147,10 +157,18 @@ class SparseTravelMatrix:
         values = np.array(self.values, dtype=float)
         for a in (indptr, indices, values):
             a.setflags(write=False)
-        if len(indptr) != len(self.origins) + 1 or indptr[0] != 0 or indptr[-1] != len(indices) \
-                or len(indices) != len(values) or np.any(np.diff(indptr) < 0):
-            raise InputError("inconsistent CSR arrays (indptr must have len(origins)+1 non-decreasing entries "
-                             "ending at len(indices) == len(values))", source="SparseTravelMatrix")
+        if (
+            len(indptr) != len(self.origins) + 1
+            or indptr[0] != 0
+            or indptr[-1] != len(indices)
+            or len(indices) != len(values)
+            or np.any(np.diff(indptr) < 0)
+        ):
+            raise InputError(
+                "inconsistent CSR arrays (indptr must have len(origins)+1 non-decreasing entries "
+                "ending at len(indices) == len(values))",
+                source="SparseTravelMatrix",
+            )
         object.__setattr__(self, "indptr", indptr)
         object.__setattr__(self, "indices", indices)
         object.__setattr__(self, "values", values)
@@ -164,8 +182,9 @@ class SparseTravelMatrix:
         try:
             i = self.origins.index(origin)
         except ValueError:
-            raise InputError(f"node {origin!r} is not an origin of this matrix",
-                             source="SparseTravelMatrix.row") from None
+            raise InputError(
+                f"node {origin!r} is not an origin of this matrix", source="SparseTravelMatrix.row"
+            ) from None
         s, e = self.indptr[i], self.indptr[i + 1]
         return [(self.destinations[j], float(v)) for j, v in zip(self.indices[s:e], self.values[s:e])]
 
@@ -184,19 +203,34 @@ class SparseTravelMatrix:
         rank = np.arange(len(self.indices)) - np.repeat(self.indptr[:-1], counts)
         o = np.array(self.origins, dtype=object)
         d = np.array(self.destinations, dtype=object)
-        return pd.DataFrame({"origin": o[rows] if len(rows) else [], "destination": d[self.indices] if len(rows) else [],
-                             "rank": rank, self.weight: self.values})
+        return pd.DataFrame(
+            {
+                "origin": o[rows] if len(rows) else [],
+                "destination": d[self.indices] if len(rows) else [],
+                "rank": rank,
+                self.weight: self.values,
+            }
+        )
 
     def to_dict(self) -> dict:
-        return {"weight": self.weight, "k": self.k, "radius": self.radius, "origins": list(self.origins),
-                "destinations": list(self.destinations), "indptr": self.indptr.tolist(),
-                "indices": self.indices.tolist(), "values": [round(float(v), 3) for v in self.values]}
+        return {
+            "weight": self.weight,
+            "k": self.k,
+            "radius": self.radius,
+            "origins": list(self.origins),
+            "destinations": list(self.destinations),
+            "indptr": self.indptr.tolist(),
+            "indices": self.indices.tolist(),
+            "values": [round(float(v), 3) for v in self.values],
+        }
 
     def summary(self) -> str:
         counts = np.diff(self.indptr)
         empty = int((counts == 0).sum())
-        return (f"SparseTravelMatrix {len(self.origins)} origins x {len(self.destinations)} destinations of "
-                f"{self.weight} (k={self.k}, radius={self.radius}): {self.nnz} entries, {empty} origins with none")
+        return (
+            f"SparseTravelMatrix {len(self.origins)} origins x {len(self.destinations)} destinations of "
+            f"{self.weight} (k={self.k}, radius={self.radius}): {self.nnz} entries, {empty} origins with none"
+        )
 
     def __str__(self) -> str:
         return self.summary()
@@ -206,8 +240,10 @@ class SparseTravelMatrix:
 # graph -> CSR
 # ---------------------------------------------------------------------------
 
-def graph_to_csr(G: nx.Graph, weight: str = "travel_time_s", *, nodelist: Sequence | None = None,
-                 also: str | None = None):
+
+def graph_to_csr(
+    G: nx.Graph, weight: str = "travel_time_s", *, nodelist: Sequence | None = None, also: str | None = None
+):
     """CSR adjacency of ``G`` weighted by an edge attribute.
 
     Parameters
@@ -270,8 +306,11 @@ def _edge_values(G: nx.Graph, attr: str, *, positive: bool, edges: list) -> np.n
         k = int(np.argmax(bad))
         a, b = edges[k]
         need = "positive finite" if positive else "finite non-negative"
-        raise InputError(f"edge attribute {attr!r} is {raw[k]!r}; every edge needs a {need} {attr}",
-                         source=G.graph.get("name", "<graph>"), where=f"edge ({a!r}, {b!r})")
+        raise InputError(
+            f"edge attribute {attr!r} is {raw[k]!r}; every edge needs a {need} {attr}",
+            source=G.graph.get("name", "<graph>"),
+            where=f"edge ({a!r}, {b!r})",
+        )
     return vals
 
 
@@ -305,8 +344,13 @@ class CsrNetwork:
     @classmethod
     def from_graph(cls, G: nx.Graph, *, weight: str = "travel_time_s") -> CsrNetwork:
         csr, nodes, _index = graph_to_csr(G, weight)
-        return cls(csr=csr, nodes=tuple(nodes), weight=weight, directed=G.is_directed(),
-                   name=str(G.graph.get("name", "<graph>")))
+        return cls(
+            csr=csr,
+            nodes=tuple(nodes),
+            weight=weight,
+            directed=G.is_directed(),
+            name=str(G.graph.get("name", "<graph>")),
+        )
 
     @property
     def graph(self) -> dict:  # so error messages can name it like a networkx graph
@@ -316,8 +360,11 @@ class CsrNetwork:
 def _prepare(G, weight: str):
     if isinstance(G, CsrNetwork):
         if weight != G.weight:
-            raise InputError(f"this CsrNetwork was built for weight {G.weight!r}, not {weight!r}; build another "
-                             "with CsrNetwork.from_graph(G, weight=...)", source=G.name)
+            raise InputError(
+                f"this CsrNetwork was built for weight {G.weight!r}, not {weight!r}; build another "
+                "with CsrNetwork.from_graph(G, weight=...)",
+                source=G.name,
+            )
         return G.csr, G.index, G.directed, weight
     csr, _nodes, index = graph_to_csr(G, weight)
     return csr, index, G.is_directed(), weight
@@ -328,15 +375,19 @@ def _indices(index: dict, ids: Sequence, what: str, G: nx.Graph) -> np.ndarray:
     for k, n in enumerate(ids):
         i = index.get(n)
         if i is None:
-            raise InputError(f"{what} node {n!r} is not in the network; snap points to it first with "
-                             "citylogistics.network.snap.nearest_nodes", source=G.graph.get("name", "<graph>"),
-                             where=f"{what}[{k}]")
+            raise InputError(
+                f"{what} node {n!r} is not in the network; snap points to it first with "
+                "citylogistics.network.snap.nearest_nodes",
+                source=G.graph.get("name", "<graph>"),
+                where=f"{what}[{k}]",
+            )
         out[k] = i
     return out
 
 
-def _dijkstra_rows(csr, sources: np.ndarray, *, directed: bool = True, limit: float = np.inf,
-                   cols: np.ndarray | None = None):
+def _dijkstra_rows(
+    csr, sources: np.ndarray, *, directed: bool = True, limit: float = np.inf, cols: np.ndarray | None = None
+):
     """Yield (row slice, block of distances) in chunks bounded in memory.
 
     The CSR from :func:`graph_to_csr` already holds both directions of an
@@ -347,13 +398,14 @@ def _dijkstra_rows(csr, sources: np.ndarray, *, directed: bool = True, limit: fl
     n = csr.shape[0]
     step = max(1, _CHUNK_CELLS // max(n, 1))
     for s in range(0, len(sources), step):
-        block = dijkstra(csr, directed=True, indices=sources[s:s + step], limit=limit)
+        block = dijkstra(csr, directed=True, indices=sources[s : s + step], limit=limit)
         block = np.atleast_2d(block)
         yield slice(s, s + len(block)), (block if cols is None else block[:, cols])
 
 
-def travel_matrix(G: nx.Graph, origins: Sequence, destinations: Sequence | None = None, *,
-                  weight: str = "travel_time_s") -> TravelMatrix:
+def travel_matrix(
+    G: nx.Graph, origins: Sequence, destinations: Sequence | None = None, *, weight: str = "travel_time_s"
+) -> TravelMatrix:
     """Shortest-path costs between origin and destination nodes.
 
     Runs one Dijkstra per origin or per destination (whichever list is
@@ -420,11 +472,11 @@ def od_matrices(G: nx.Graph, nodes: Sequence, *, weight: str = "travel_time_s") 
     sec = np.empty((len(idx), len(idx)))
     step = max(1, _CHUNK_CELLS // (4 * max(n_all, 1)))
     for s in range(0, len(idx), step):
-        src = idx[s:s + step]
+        src = idx[s : s + step]
         dist, pred = dijkstra(csr, directed=True, indices=src, return_predecessors=True)
         dist = np.atleast_2d(dist)
-        prim[s:s + len(src)] = dist[:, idx]
-        sec[s:s + len(src)] = tree_sums(np.atleast_2d(pred), dist, table)[:, idx]
+        prim[s : s + len(src)] = dist[:, idx]
+        sec[s : s + len(src)] = tree_sums(np.atleast_2d(pred), dist, table)[:, idx]
     a = TravelMatrix(values=prim, origins=tuple(nodes), destinations=tuple(nodes), weight=weight)
     b = TravelMatrix(values=sec, origins=tuple(nodes), destinations=tuple(nodes), weight=other)
     return (a, b) if weight == "travel_time_s" else (b, a)
@@ -467,8 +519,15 @@ def tree_sums(pred: np.ndarray, dist: np.ndarray, table: tuple[np.ndarray, np.nd
     return acc
 
 
-def nearest_k(G: nx.Graph, origins: Sequence, destinations: Sequence, *, k: int = 10,
-              weight: str = "travel_time_s", radius: float | None = None) -> SparseTravelMatrix:
+def nearest_k(
+    G: nx.Graph,
+    origins: Sequence,
+    destinations: Sequence,
+    *,
+    k: int = 10,
+    weight: str = "travel_time_s",
+    radius: float | None = None,
+) -> SparseTravelMatrix:
     """Each origin's ``k`` nearest destinations (optionally within ``radius``).
 
     Dijkstra runs from whichever side is smaller: from the destinations over
@@ -497,8 +556,10 @@ def nearest_k(G: nx.Graph, origins: Sequence, destinations: Sequence, *, k: int 
         Unreachable and out-of-radius destinations are omitted.
     """
     if k is None and radius is None:
-        raise InputError("give k, radius or both (k=None and radius=None would be a dense matrix; "
-                         "use travel_matrix)", source="nearest_k")
+        raise InputError(
+            "give k, radius or both (k=None and radius=None would be a dense matrix; use travel_matrix)",
+            source="nearest_k",
+        )
     if k is not None and (int(k) != k or k < 1):
         raise InputError(f"k is {k!r}; give an integer >= 1", source="nearest_k", where="k")
     if radius is not None and not (radius >= 0):
@@ -524,9 +585,16 @@ def nearest_k(G: nx.Graph, origins: Sequence, destinations: Sequence, *, k: int 
         o_idx, d_idx, vals = o_idx[order], d_idx[order], vals[order]
     counts = np.bincount(o_idx, minlength=no)
     indptr = np.concatenate([[0], np.cumsum(counts)])
-    return SparseTravelMatrix(origins=tuple(origins), destinations=tuple(destinations), indptr=indptr,
-                              indices=d_idx, values=vals, weight=weight,
-                              k=None if k is None else int(k), radius=radius)
+    return SparseTravelMatrix(
+        origins=tuple(origins),
+        destinations=tuple(destinations),
+        indptr=indptr,
+        indices=d_idx,
+        values=vals,
+        weight=weight,
+        k=None if k is None else int(k),
+        radius=radius,
+    )
 
 
 def _nearest_one(csr, directed: bool, oi: np.ndarray, di: np.ndarray, radius_limit: float):
@@ -535,8 +603,9 @@ def _nearest_one(csr, directed: bool, oi: np.ndarray, di: np.ndarray, radius_lim
 
     nd = len(di)
     rev = csr.T.tocsr() if directed else csr
-    dist, _pred, src = dijkstra(rev, directed=True, indices=di, min_only=True, return_predecessors=True,
-                                limit=radius_limit)
+    dist, _pred, src = dijkstra(
+        rev, directed=True, indices=di, min_only=True, return_predecessors=True, limit=radius_limit
+    )
     dpos = np.full(csr.shape[0], -1, dtype=np.int64)
     dpos[di[::-1]] = np.arange(nd)[::-1]  # duplicate destinations: the first one
     v1, s1 = dist[oi], src[oi]

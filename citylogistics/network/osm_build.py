@@ -109,15 +109,18 @@ class OsmBuildParams:
         for name in ("buffer_m", "access_max_m", "village_access_max_m", "split_end_m"):
             v = getattr(self, name)
             if not (v >= 0 and math.isfinite(v)):
-                raise InputError(f"{name} is {v!r}; give a number of metres >= 0", source="OsmBuildParams",
-                                 where=name)
+                raise InputError(f"{name} is {v!r}; give a number of metres >= 0", source="OsmBuildParams", where=name)
         for name in ("access_class", "village_access_class"):
             if getattr(self, name) not in self.network.speeds_kmh:
-                raise InputError(f"{name} is {getattr(self, name)!r}; use one of {tuple(self.network.speeds_kmh)}",
-                                 source="OsmBuildParams", where=name)
+                raise InputError(
+                    f"{name} is {getattr(self, name)!r}; use one of {tuple(self.network.speeds_kmh)}",
+                    source="OsmBuildParams",
+                    where=name,
+                )
         if not (0.0 <= self.split_min_straightness <= 1.0):
-            raise InputError("split_min_straightness must be within [0, 1]", source="OsmBuildParams",
-                             where="split_min_straightness")
+            raise InputError(
+                "split_min_straightness must be within [0, 1]", source="OsmBuildParams", where="split_min_straightness"
+            )
 
     def to_dict(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -128,6 +131,7 @@ class OsmBuildParams:
 # ---------------------------------------------------------------------------
 # roads
 # ---------------------------------------------------------------------------
+
 
 def _sea_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     m = np.zeros(len(x), dtype=bool)
@@ -176,6 +180,7 @@ def _clip_roads(major: nx.Graph, area, land_buffered, speeds: NetworkParams) -> 
 # access links
 # ---------------------------------------------------------------------------
 
+
 def _access_targets(R: nx.Graph, sx, sy, limits, land_buffered, p: OsmBuildParams):
     """For each settlement: ``None`` or ``(kind, target, t, lon, lat, straight_m)``.
 
@@ -196,8 +201,7 @@ def _access_targets(R: nx.Graph, sx, sy, limits, land_buffered, p: OsmBuildParam
     XY = plane_xy(x, y, lat0)
     S = plane_xy(sx, sy, lat0)
     pos = {k: i for i, k in enumerate(ids)}
-    elist = [(u, v, d) for u, v, d in R.edges(data=True)
-             if d["road_class"] != "bridge"]
+    elist = [(u, v, d) for u, v, d in R.edges(data=True) if d["road_class"] != "bridge"]
     ea = np.array([pos[u] for u, _, _ in elist], dtype=int)
     eb = np.array([pos[v] for _, v, _ in elist], dtype=int)
     elen = np.array([d["length_m"] for _, _, d in elist], dtype=float)
@@ -215,8 +219,11 @@ def _access_targets(R: nx.Graph, sx, sy, limits, land_buffered, p: OsmBuildParam
         if dn[i, 0] > limits[i]:
             cand.append([])
             continue
-        c = [(float(dn[i, j]), j, "node", ids[int(nn[i, j])], 0.0, x[nn[i, j]], y[nn[i, j]])
-             for j in range(nn.shape[1]) if dn[i, j] <= limits[i]]
+        c = [
+            (float(dn[i, j]), j, "node", ids[int(nn[i, j])], 0.0, x[nn[i, j]], y[nn[i, j]])
+            for j in range(nn.shape[1])
+            if dn[i, j] <= limits[i]
+        ]
         hits = etree.query(shapely.points(S[i]), predicate="dwithin", distance=float(dn[i, 0]))
         for e in hits:
             if not splittable[e]:
@@ -229,8 +236,9 @@ def _access_targets(R: nx.Graph, sx, sy, limits, land_buffered, p: OsmBuildParam
             P = A + t * AB
             d = float(np.hypot(*(S[i] - P)))
             u, v = elist[e][0], elist[e][1]
-            c.append((d, -1, "split", (u, v), t, x[ea[e]] + t * (x[eb[e]] - x[ea[e]]),
-                      y[ea[e]] + t * (y[eb[e]] - y[ea[e]])))
+            c.append(
+                (d, -1, "split", (u, v), t, x[ea[e]] + t * (x[eb[e]] - x[ea[e]]), y[ea[e]] + t * (y[eb[e]] - y[ea[e]]))
+            )
         c.sort(key=lambda r: (r[0], r[2], str(r[3])))
         cand.append(c)
         for r in c:
@@ -255,8 +263,10 @@ def _access_targets(R: nx.Graph, sx, sy, limits, land_buffered, p: OsmBuildParam
 # assembly
 # ---------------------------------------------------------------------------
 
-def _assemble(major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, name: str, tag: str,
-              extra: dict) -> nx.Graph:
+
+def _assemble(
+    major: nx.Graph, gen: nx.Graph, *, area, land, p: OsmBuildParams, name: str, tag: str, extra: dict
+) -> nx.Graph:
     np_ = p.network
     land_buffered = land.buffer(np_.coast_tolerance_m / M_PER_DEG)
     import shapely
@@ -282,10 +292,16 @@ def _layers(R: nx.Graph, gen: nx.Graph, *, p: OsmBuildParams, name: str, tag: st
     """
     rename = {n: (f"j{tag}-{n[1:]}" if d.get("kind") == "junction" else n) for n, d in gen.nodes(data=True)}
     G = nx.Graph()
-    G.graph.update({
-        "crs": "EPSG:4326", "name": name, "source": "osm+generated", "generator": "citylogistics.network.osm_build",
-        "attribution": OSM_ATTRIBUTION, "params": json.dumps(p.to_dict(), sort_keys=True, ensure_ascii=False),
-    })
+    G.graph.update(
+        {
+            "crs": "EPSG:4326",
+            "name": name,
+            "source": "osm+generated",
+            "generator": "citylogistics.network.osm_build",
+            "attribution": OSM_ATTRIBUTION,
+            "params": json.dumps(p.to_dict(), sort_keys=True, ensure_ascii=False),
+        }
+    )
     G.graph.update(extra)
     settle = [n for n, d in gen.nodes(data=True) if d.get("kind") in _SETTLEMENT_KINDS]
     for n, d in gen.nodes(data=True):
@@ -308,8 +324,7 @@ def _layers(R: nx.Graph, gen: nx.Graph, *, p: OsmBuildParams, name: str, tag: st
     return G, settle, held
 
 
-def _add_access_links(G: nx.Graph, R: nx.Graph, gen: nx.Graph, settle: list, land_buffered,
-                      p: OsmBuildParams) -> None:
+def _add_access_links(G: nx.Graph, R: nx.Graph, gen: nx.Graph, settle: list, land_buffered, p: OsmBuildParams) -> None:
     """Join each settlement to its nearest road (node or split point), in place."""
     np_ = p.network
     sx = np.array([gen.nodes[n]["x"] for n in settle])
@@ -336,8 +351,14 @@ def _add_access_links(G: nx.Graph, R: nx.Graph, gen: nx.Graph, settle: list, lan
         zone = np_.zone(zkey)
         length = max(straight * np_.detour(zone), np_.min_edge_m)
         speed = np_.speed_kmh(cls) / 3.6 * (np_.mountain_speed_factor if zone == "mountain" else 1.0)
-        G.add_edge(code, node, length_m=round(length, 1), travel_time_s=round(length / speed, 1),
-                   road_class=cls, source="generated")
+        G.add_edge(
+            code,
+            node,
+            length_m=round(length, 1),
+            travel_time_s=round(length / speed, 1),
+            road_class=cls,
+            source="generated",
+        )
 
 
 def _split_edges(G: nx.Graph, splits: dict) -> None:
@@ -348,12 +369,12 @@ def _split_edges(G: nx.Graph, splits: dict) -> None:
         L, T = d["length_m"], d["travel_time_s"]
         chain = [(0.0, u)] + [(t, nd) for t, nd, _, _ in sorted(pts)] + [(1.0, v)]
         for _t, nd, lon, lat in pts:
-            G.add_node(nd, x=float(lon), y=float(lat), kind="junction", code=nd, name="", city_code="",
-                       county_code="")
+            G.add_node(nd, x=float(lon), y=float(lat), kind="junction", code=nd, name="", city_code="", county_code="")
         for (t0, a), (t1, b) in zip(chain, chain[1:]):
             frac = max(t1 - t0, 1e-6)
-            G.add_edge(a, b, **dict(d, length_m=round(max(L * frac, 1.0), 1),
-                                    travel_time_s=round(max(T * frac, 0.1), 1)))
+            G.add_edge(
+                a, b, **dict(d, length_m=round(max(L * frac, 1.0), 1), travel_time_s=round(max(T * frac, 0.1), 1))
+            )
 
 
 def _put_back_fallback(G: nx.Graph, held: list) -> None:
@@ -452,19 +473,31 @@ def build_city_road_network(
     if polygon is None:
         polys = _geoms(settlements).city_polygons()
         if city_code not in polys.index:
-            raise InputError(f"no boundary for city {city_code}; use a six-digit Zhejiang city code such as 330100",
-                             source="build_city_road_network", where="city_code")
+            raise InputError(
+                f"no boundary for city {city_code}; use a six-digit Zhejiang city code such as 330100",
+                source="build_city_road_network",
+                where="city_code",
+            )
         polygon = polys.loc[city_code].geometry
     if land is None:
         land = _geoms(settlements).province_polygon()
     gen = generated_city_network(settlements, city_code=city_code, land=land, params=p.network, levels=levels)
     area = polygon.buffer(p.buffer_m / M_PER_DEG)
-    return _assemble(major, gen, area=area, land=land, p=p, name=CITY_CODES.get(city_code, city_code),
-                     tag=city_code, extra={"city_code": city_code})
+    return _assemble(
+        major,
+        gen,
+        area=area,
+        land=land,
+        p=p,
+        name=CITY_CODES.get(city_code, city_code),
+        tag=city_code,
+        extra={"city_code": city_code},
+    )
 
 
-def build_province_road_backbone(major: nx.Graph, settlements, *, land=None,
-                                 params: OsmBuildParams | None = None) -> nx.Graph:
+def build_province_road_backbone(
+    major: nx.Graph, settlements, *, land=None, params: OsmBuildParams | None = None
+) -> nx.Graph:
     """The province backbone on the OSM major roads: city hubs and county seats.
 
     All major roads of the province (with its bridges), each hub and seat
@@ -476,5 +509,6 @@ def build_province_road_backbone(major: nx.Graph, settlements, *, land=None,
         land = _geoms(settlements).province_polygon()
     gen = generated_province_backbone(settlements, land=land, params=p.network)
     area = land.buffer(p.buffer_m / M_PER_DEG)
-    return _assemble(major, gen, area=area, land=land, p=p, name="zhejiang", tag="330000",
-                     extra={"city_code": "330000"})
+    return _assemble(
+        major, gen, area=area, land=land, p=p, name="zhejiang", tag="330000", extra={"city_code": "330000"}
+    )

@@ -60,13 +60,22 @@ __all__ = [
 #: OSM ``highway`` value → road class. Values not listed are not drivable and
 #: are skipped (footway, cycleway, path, steps, construction, ...).
 OSM_HIGHWAY_CLASS = {
-    "motorway": "expressway", "motorway_link": "expressway",
-    "trunk": "national", "trunk_link": "national",
-    "primary": "national", "primary_link": "national",
-    "secondary": "provincial", "secondary_link": "provincial",
-    "tertiary": "county", "tertiary_link": "county",
-    "unclassified": "village", "residential": "village", "living_street": "village",
-    "service": "village", "road": "village", "track": "village",
+    "motorway": "expressway",
+    "motorway_link": "expressway",
+    "trunk": "national",
+    "trunk_link": "national",
+    "primary": "national",
+    "primary_link": "national",
+    "secondary": "provincial",
+    "secondary_link": "provincial",
+    "tertiary": "county",
+    "tertiary_link": "county",
+    "unclassified": "village",
+    "residential": "village",
+    "living_street": "village",
+    "service": "village",
+    "road": "village",
+    "track": "village",
 }
 
 #: Largest OpenStreetMap XML file read (streamed, but every node's point is
@@ -101,8 +110,19 @@ class _Ways:
         if len(keys) >= 2:
             self.ways.append((keys, lon, lat, attrs))
 
-    def graph(self, *, name: str, source: str, params: NetworkParams, directed: bool, node_id,
-              keep_largest: bool, src: str, simplify: bool = False, geometry: bool = False) -> nx.Graph:
+    def graph(
+        self,
+        *,
+        name: str,
+        source: str,
+        params: NetworkParams,
+        directed: bool,
+        node_id,
+        keep_largest: bool,
+        src: str,
+        simplify: bool = False,
+        geometry: bool = False,
+    ) -> nx.Graph:
         """The graph of the ways: split at vertices shared by two or more ways and at way ends.
 
         ``directed``: a DiGraph honouring each way's ``oneway`` (``None``/``"no"``
@@ -114,8 +134,11 @@ class _Ways:
         from citylogistics.network.simplify import finish_edges, keep_largest_part, merge_chains
 
         if not self.ways:
-            raise InputError("no drivable roads found (no ways with a drivable highway tag or route=ferry, or no "
-                             "line features); check the extract covers the area", source=src)
+            raise InputError(
+                "no drivable roads found (no ways with a drivable highway tag or route=ferry, or no "
+                "line features); check the extract covers the area",
+                source=src,
+            )
         G = nx.DiGraph() if directed else nx.Graph()
         G.graph.update({"crs": "EPSG:4326", "name": name, "source": source, "file": os.path.basename(src)})
         self._add_edges(G, params=params, directed=directed, node_id=node_id, geometry=geometry)
@@ -147,13 +170,26 @@ class _Ways:
                 for k, x, y in ((ka, lon[a], lat[a]), (kb, lon[b], lat[b])):
                     nid = node_id(k)
                     if nid not in G:
-                        G.add_node(nid, x=float(x), y=float(y), kind="junction", code=nid, name="",
-                                   city_code="", county_code="")
-                data = {"length_m": round(length, 1), "travel_time_s": round(max(time, 0.1), 1),
-                        "road_class": cls, "_len": length, "_time": max(time, 0.1)}
+                        G.add_node(
+                            nid,
+                            x=float(x),
+                            y=float(y),
+                            kind="junction",
+                            code=nid,
+                            name="",
+                            city_code="",
+                            county_code="",
+                        )
+                data = {
+                    "length_m": round(length, 1),
+                    "travel_time_s": round(max(time, 0.1), 1),
+                    "road_class": cls,
+                    "_len": length,
+                    "_time": max(time, 0.1),
+                }
                 if attrs.get("name"):
                     data["name"] = attrs["name"]
-                xy = np.column_stack([lon[a:b + 1], lat[a:b + 1]]) if geometry else None
+                xy = np.column_stack([lon[a : b + 1], lat[a : b + 1]]) if geometry else None
                 for u, v in _directions(ka, kb, attrs.get("oneway"), directed):
                     forward = (u, v) == (ka, kb)
                     u, v = node_id(u), node_id(v)
@@ -221,8 +257,11 @@ def import_osm(
     classes = dict(OSM_HIGHWAY_CLASS if highway_classes is None else highway_classes)
     bad = {v for v in classes.values() if v not in ROAD_CLASSES}
     if bad:
-        raise InputError(f"highway_classes maps to unknown road classes {sorted(bad)}; use {ROAD_CLASSES}",
-                         source="import_osm", where="highway_classes")
+        raise InputError(
+            f"highway_classes maps to unknown road classes {sorted(bad)}; use {ROAD_CLASSES}",
+            source="import_osm",
+            where="highway_classes",
+        )
     path = Path(path)
     src = str(path)
     if not path.is_file():
@@ -230,9 +269,17 @@ def import_osm(
     check_file_size(path, MAX_OSM_BYTES, what="OpenStreetMap extracts")
     coords, raw_ways = _parse_osm_xml(path, src)
     ways = _osm_ways(raw_ways, coords, classes=classes, params=params, src=src)
-    return ways.graph(name=path.stem, source="osm", params=params, directed=directed,
-                      node_id=lambda k: f"osm{k}", keep_largest=keep_largest, src=src, simplify=simplify,
-                      geometry=geometry)
+    return ways.graph(
+        name=path.stem,
+        source="osm",
+        params=params,
+        directed=directed,
+        node_id=lambda k: f"osm{k}",
+        keep_largest=keep_largest,
+        src=src,
+        simplify=simplify,
+        geometry=geometry,
+    )
 
 
 def _parse_osm_xml(path: Path, src: str) -> tuple[dict, list]:
@@ -252,12 +299,16 @@ def _parse_osm_xml(path: Path, src: str) -> tuple[dict, list]:
             try:
                 lon, lat = float(str(attrs.get("lon"))), float(str(attrs.get("lat")))
             except (TypeError, ValueError):
-                raise InputError("node without numeric lon/lat; fix or re-export the extract", source=src,
-                                 where=where) from None
+                raise InputError(
+                    "node without numeric lon/lat; fix or re-export the extract", source=src, where=where
+                ) from None
             if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-                raise InputError(f"node at lon {short_repr(attrs.get('lon'))}, lat {short_repr(attrs.get('lat'))}; "
-                                 "give WGS-84 degrees (lon in [-180, 180], lat in [-90, 90])", source=src,
-                                 where=where)
+                raise InputError(
+                    f"node at lon {short_repr(attrs.get('lon'))}, lat {short_repr(attrs.get('lat'))}; "
+                    "give WGS-84 degrees (lon in [-180, 180], lat in [-90, 90])",
+                    source=src,
+                    where=where,
+                )
             coords[nid] = (lon, lat)
         elif name == "way":
             way = [attrs.get("id"), [], {}, parser.CurrentLineNumber]
@@ -278,8 +329,12 @@ def _parse_osm_xml(path: Path, src: str) -> tuple[dict, list]:
         with open(path, "rb") as fh:
             parser.ParseFile(fh)
     except expat.ExpatError as exc:
-        raise InputError(f"not well-formed OSM XML ({expat.ErrorString(exc.code)}); re-export the extract (a "
-                         "truncated or binary file ends like this)", source=src, where=f"line {exc.lineno}") from None
+        raise InputError(
+            f"not well-formed OSM XML ({expat.ErrorString(exc.code)}); re-export the extract (a "
+            "truncated or binary file ends like this)",
+            source=src,
+            where=f"line {exc.lineno}",
+        ) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror}); check the path", source=src) from None
     return coords, raw_ways
@@ -304,9 +359,12 @@ def _osm_ways(raw_ways: list, coords: dict, *, classes: dict, params: NetworkPar
             continue
         missing = [r for r in refs if r not in coords]
         if missing:
-            raise InputError(f"way refers to node {_osm_id(missing[0])} that is not in the file; export the extract "
-                             "with complete ways (osmium extract --strategy complete_ways)", source=src,
-                             where=f"line {line}: way {_osm_id(wid)}")
+            raise InputError(
+                f"way refers to node {_osm_id(missing[0])} that is not in the file; export the extract "
+                "with complete ways (osmium extract --strategy complete_ways)",
+                source=src,
+                where=f"line {line}: way {_osm_id(wid)}",
+            )
         oneway = tags.get("oneway")
         if oneway in ("yes", "true", "1"):
             oneway = "yes"
@@ -314,19 +372,26 @@ def _osm_ways(raw_ways: list, coords: dict, *, classes: dict, params: NetworkPar
             oneway = "yes" if hw in ("motorway", "motorway_link") and oneway is None else None
         lon = np.array([coords[r][0] for r in refs])
         lat = np.array([coords[r][1] for r in refs])
-        ways.add(refs, lon, lat, {"road_class": cls, "speed_kmh": speed, "oneway": oneway,
-                                  "name": tags.get("name", "")})
+        ways.add(
+            refs, lon, lat, {"road_class": cls, "speed_kmh": speed, "oneway": oneway, "name": tags.get("name", "")}
+        )
     return ways
 
 
 def _check_line_options(*, default_class: str, drivable_only: bool, class_column: str | None) -> None:
     """Refuse options of :func:`import_road_lines` that cannot work together, before reading the file."""
     if default_class not in ROAD_CLASSES:
-        raise InputError(f"default_class {default_class!r} is not a road class; use one of {ROAD_CLASSES}",
-                         source="import_road_lines", where="default_class")
+        raise InputError(
+            f"default_class {default_class!r} is not a road class; use one of {ROAD_CLASSES}",
+            source="import_road_lines",
+            where="default_class",
+        )
     if drivable_only and class_column is None:
-        raise InputError("drivable_only needs class_column (the column holding the road type)",
-                         source="import_road_lines", where="class_column")
+        raise InputError(
+            "drivable_only needs class_column (the column holding the road type)",
+            source="import_road_lines",
+            where="class_column",
+        )
 
 
 def import_road_lines(
@@ -399,16 +464,37 @@ def import_road_lines(
     path = Path(path)
     src = str(path)
     gdf = _read_lines_frame(path, layer=layer, columns=(class_column, speed_column, oneway_column, name_column))
-    columns = {"class_column": class_column, "speed_column": speed_column, "oneway_column": oneway_column,
-               "name_column": name_column}
-    ways = _line_ways(gdf, src=src, grid_deg=vertex_tolerance_m / M_PER_DEG, columns=columns,
-                      default_class=default_class, params=params, drivable_only=drivable_only)
-    return ways.graph(name=path.stem, source="road-lines", params=params, directed=directed,
-                      node_id=lambda k: k, keep_largest=keep_largest, src=src, simplify=simplify, geometry=geometry)
+    columns = {
+        "class_column": class_column,
+        "speed_column": speed_column,
+        "oneway_column": oneway_column,
+        "name_column": name_column,
+    }
+    ways = _line_ways(
+        gdf,
+        src=src,
+        grid_deg=vertex_tolerance_m / M_PER_DEG,
+        columns=columns,
+        default_class=default_class,
+        params=params,
+        drivable_only=drivable_only,
+    )
+    return ways.graph(
+        name=path.stem,
+        source="road-lines",
+        params=params,
+        directed=directed,
+        node_id=lambda k: k,
+        keep_largest=keep_largest,
+        src=src,
+        simplify=simplify,
+        geometry=geometry,
+    )
 
 
-def _line_ways(gdf, *, src: str, grid_deg: float, columns: dict, default_class: str, params: NetworkParams,
-               drivable_only: bool) -> _Ways:
+def _line_ways(
+    gdf, *, src: str, grid_deg: float, columns: dict, default_class: str, params: NetworkParams, drivable_only: bool
+) -> _Ways:
     """The features as ways: vertices within ``grid_deg`` are one node (key ``r<n>``)."""
     keys_seen: dict[tuple[int, int], str] = {}
 
@@ -424,15 +510,27 @@ def _line_ways(gdf, *, src: str, grid_deg: float, columns: dict, default_class: 
         if geom is None or geom.is_empty:
             continue
         if geom.geom_type not in ("LineString", "MultiLineString"):
-            raise InputError(f"geometry is {geom.geom_type}; road lines must be LineString or MultiLineString",
-                             source=src, where=f"feature {row_no}")
-        cls, speed = _line_class_speed(row, class_column=columns["class_column"],
-                                       speed_column=columns["speed_column"], default_class=default_class,
-                                       params=params, drivable_only=drivable_only)
+            raise InputError(
+                f"geometry is {geom.geom_type}; road lines must be LineString or MultiLineString",
+                source=src,
+                where=f"feature {row_no}",
+            )
+        cls, speed = _line_class_speed(
+            row,
+            class_column=columns["class_column"],
+            speed_column=columns["speed_column"],
+            default_class=default_class,
+            params=params,
+            drivable_only=drivable_only,
+        )
         if cls is None:
             continue
-        attrs = {"road_class": cls, "speed_kmh": speed, "oneway": _line_oneway(row, columns["oneway_column"]),
-                 "name": _text(getattr(row, name_column)) if name_column else ""}
+        attrs = {
+            "road_class": cls,
+            "speed_kmh": speed,
+            "oneway": _line_oneway(row, columns["oneway_column"]),
+            "name": _text(getattr(row, name_column)) if name_column else "",
+        }
         parts = geom.geoms if geom.geom_type == "MultiLineString" else [geom]
         for part in parts:
             xy = _line_vertices(part, src=src, where=f"feature {row_no}")
@@ -456,16 +554,18 @@ def _read_lines_frame(path: Path, *, layer: str | None, columns: tuple):
         gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
     except Exception as exc:
         text, line = xml_error(exc)
-        raise InputError(f"cannot read road lines ({type(exc).__name__}: {text}); give a valid vector file",
-                         source=src, where=line) from None
+        raise InputError(
+            f"cannot read road lines ({type(exc).__name__}: {text}); give a valid vector file", source=src, where=line
+        ) from None
     if gdf.crs is None:
         raise InputError("the layer has no CRS; set it (e.g. EPSG:4326 for lon/lat) and save again", source=src)
     try:
         gdf = gdf.to_crs("EPSG:4326")
     except Exception as exc:
         text, _ = xml_error(exc)
-        raise InputError(f"cannot reproject to WGS-84 ({type(exc).__name__}: {text}); set a valid CRS",
-                         source=src, where="crs") from None
+        raise InputError(
+            f"cannot reproject to WGS-84 ({type(exc).__name__}: {text}); set a valid CRS", source=src, where="crs"
+        ) from None
     for col in columns:
         if col is not None and col not in gdf.columns:
             raise InputError(f"column {col!r} not found; columns are {list(gdf.columns)}", source=src, where=col)
@@ -492,8 +592,9 @@ def _line_oneway(row, oneway_column: str | None):
     return "yes" if v in _ONEWAY_ALONG else "-1" if v in _ONEWAY_AGAINST else None
 
 
-def _line_class_speed(row, *, class_column, speed_column, default_class: str, params: NetworkParams,
-                      drivable_only: bool = False):
+def _line_class_speed(
+    row, *, class_column, speed_column, default_class: str, params: NetworkParams, drivable_only: bool = False
+):
     """Road class and speed (km/h) of one feature from its class and speed columns;
     ``(None, None)`` for a line that is not drivable when ``drivable_only``."""
     cls = default_class
@@ -526,8 +627,12 @@ def _line_vertices(part, *, src: str, where: str):
     ok = np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
     if not ok.all():
         x, y = xy[int(np.argmin(ok))]
-        raise InputError(f"vertex at ({x:g}, {y:g}) after reprojection to WGS-84 is not a valid lon/lat; "
-                         "fix the geometry or the layer's CRS", source=src, where=where)
+        raise InputError(
+            f"vertex at ({x:g}, {y:g}) after reprojection to WGS-84 is not a valid lon/lat; "
+            "fix the geometry or the layer's CRS",
+            source=src,
+            where=where,
+        )
     return xy
 
 
@@ -547,8 +652,9 @@ def load_network(path: str | os.PathLike, **kwargs) -> nx.Graph:
         return import_osm(p, **kwargs)
     if suffix in (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".zip"):
         return import_road_lines(p, **kwargs)
-    raise InputError(f"unknown network file type {short_repr(suffix)}; use .graphml, .osm, .gpkg, .geojson or .shp",
-                     source=str(p))
+    raise InputError(
+        f"unknown network file type {short_repr(suffix)}; use .graphml, .osm, .gpkg, .geojson or .shp", source=str(p)
+    )
 
 
 def snap_settlements(G: nx.Graph, settlements, *, max_dist_m: float | None = None):
@@ -575,8 +681,11 @@ def snap_settlements(G: nx.Graph, settlements, *, max_dist_m: float | None = Non
     lat = pd.to_numeric(settlements["lat"], errors="coerce").to_numpy(float)
     bad = ~(np.isfinite(lon) & np.isfinite(lat))
     if bad.any():
-        raise InputError(f"settlement {codes.iloc[int(np.argmax(bad))]} has no lon/lat; give coordinates",
-                         source="settlements", where="lon/lat")
+        raise InputError(
+            f"settlement {codes.iloc[int(np.argmax(bad))]} has no lon/lat; give coordinates",
+            source="settlements",
+            where="lon/lat",
+        )
     road = [n for n, k in G.nodes(data="kind") if k == "junction"] or list(G)
     H = G.subgraph(road)
     ids, dist = nearest_nodes(H, lon, lat, return_dist=True)
@@ -615,10 +724,13 @@ def attach_settlements(
     far = snap.index[~snap["within"].to_numpy()]
     if len(far) and on_far == "raise":
         c = far[0]
-        raise InputError(f"{len(far)} settlements are more than {max_dist_m:g} m from any road (first: {c}, "
-                         f"{snap.loc[c, 'dist_m']:.0f} m); use an extract covering them, raise max_dist_m, or "
-                         "on_far='drop'", source=str(G.graph.get("file", G.graph.get("name", "<graph>"))),
-                         where=f"settlement {c}")
+        raise InputError(
+            f"{len(far)} settlements are more than {max_dist_m:g} m from any road (first: {c}, "
+            f"{snap.loc[c, 'dist_m']:.0f} m); use an extract covering them, raise max_dist_m, or "
+            "on_far='drop'",
+            source=str(G.graph.get("file", G.graph.get("name", "<graph>"))),
+            where=f"settlement {c}",
+        )
     H = G.copy()
     rows = settlements.copy()
     if "code" not in rows.columns:
@@ -629,9 +741,16 @@ def attach_settlements(
         if code in H or not snap.loc[code, "within"]:
             continue
         level = str(r.get("level", "village"))
-        H.add_node(code, x=float(r["lon"]), y=float(r["lat"]), kind=LEVEL_KIND.get(level, "village"), code=code,
-                   name=str(r.get("name", "")), city_code=str(r.get("city_code", "") or ""),
-                   county_code=str(r.get("county_code", "") or ""))
+        H.add_node(
+            code,
+            x=float(r["lon"]),
+            y=float(r["lat"]),
+            kind=LEVEL_KIND.get(level, "village"),
+            code=code,
+            name=str(r.get("name", "")),
+            city_code=str(r.get("city_code", "") or ""),
+            county_code=str(r.get("county_code", "") or ""),
+        )
         length = max(float(snap.loc[code, "dist_m"]) * params.detour_plain, params.min_edge_m)
         edge = {"length_m": round(length, 1), "travel_time_s": round(length / speed, 1), "road_class": "village"}
         H.add_edge(code, snap.loc[code, "node"], **edge)
@@ -647,8 +766,12 @@ def attach_settlements(
 
 #: Road-line columns :func:`import_streets` looks for, first found wins (Geofabrik's
 #: ``fclass`` layout, ``highway`` as in OSM, ``type`` as in older Geofabrik/Mapzen exports).
-STREET_COLUMNS = {"class_column": ("fclass", "highway", "type"), "oneway_column": ("oneway",),
-                  "speed_column": ("maxspeed",), "name_column": ("name",)}
+STREET_COLUMNS = {
+    "class_column": ("fclass", "highway", "type"),
+    "oneway_column": ("oneway",),
+    "speed_column": ("maxspeed",),
+    "name_column": ("name",),
+}
 _LINE_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".zip")
 
 
@@ -700,13 +823,26 @@ def import_streets(path: str | os.PathLike, *, params: NetworkParams | None = No
     elif suffix in _LINE_SUFFIXES:
         cols = _line_columns(p)
         if cols and cols["class_column"] is None:
-            raise InputError(f"no road-type column ({', '.join(STREET_COLUMNS['class_column'])}); give OSM road "
-                             "lines in the Geofabrik layout (fclass, oneway, maxspeed)", source=str(p))
-        G = import_road_lines(p, **{k: v for k, v in cols.items() if v is not None}, params=params, directed=True,
-                              drivable_only=True, simplify=True, geometry=True)
+            raise InputError(
+                f"no road-type column ({', '.join(STREET_COLUMNS['class_column'])}); give OSM road "
+                "lines in the Geofabrik layout (fclass, oneway, maxspeed)",
+                source=str(p),
+            )
+        G = import_road_lines(
+            p,
+            **{k: v for k, v in cols.items() if v is not None},
+            params=params,
+            directed=True,
+            drivable_only=True,
+            simplify=True,
+            geometry=True,
+        )
     else:
-        raise InputError(f"unknown street file type {short_repr(suffix)}; use an OpenStreetMap .osm extract or "
-                         "road lines (.shp, .gpkg, .geojson)", source=str(p))
+        raise InputError(
+            f"unknown street file type {short_repr(suffix)}; use an OpenStreetMap .osm extract or "
+            "road lines (.shp, .gpkg, .geojson)",
+            source=str(p),
+        )
     G.graph["attribution"] = OSM_ATTRIBUTION
     return G
 
@@ -714,11 +850,13 @@ def import_streets(path: str | os.PathLike, *, params: NetworkParams | None = No
 def add_import_parser(networks_subparsers):
     """Add ``citylogistics networks import`` to the ``networks`` subparsers; the handler is :func:`cmd_networks_import`."""
     p = networks_subparsers.add_parser(
-        "import", help="turn OSM streets (.osm, or .shp/.gpkg/.geojson road lines) into a drivable GraphML network",
+        "import",
+        help="turn OSM streets (.osm, or .shp/.gpkg/.geojson road lines) into a drivable GraphML network",
         description="Import an OpenStreetMap extract (.osm XML) or road lines in the Geofabrik layout (fclass or "
-                    "type, oneway, maxspeed) as a directed road network: drivable classes only, one-way streets "
-                    "honoured, maxspeed where given and class speeds elsewhere, the largest strongly connected "
-                    "part kept, chains of degree-2 nodes merged keeping their geometry.")
+        "type, oneway, maxspeed) as a directed road network: drivable classes only, one-way streets "
+        "honoured, maxspeed where given and class speeds elsewhere, the largest strongly connected "
+        "part kept, chains of degree-2 nodes merged keeping their geometry.",
+    )
     p.add_argument("file", metavar="FILE", help=".osm extract or road-line file")
     p.add_argument("--out", required=True, metavar="GRAPH.graphml", help="GraphML file to write")
     p.add_argument("--overwrite", action="store_true", help="replace GRAPH.graphml if it exists")
@@ -738,7 +876,9 @@ def cmd_networks_import(args) -> int:
     G.graph["name"] = out.stem
     save_graphml(G, out)
     km = sum(d["length_m"] for _, _, d in G.edges(data=True)) / 1000.0
-    print(f"{out}: {G.number_of_nodes()} nodes, {G.number_of_edges()} directed edges, {km:.1f} km of lanes; "
-          f"{G.graph.get('dropped_nodes', 0)} nodes outside the largest strongly connected part dropped, "
-          f"{G.graph.get('merged_nodes', 0)} degree-2 nodes merged")
+    print(
+        f"{out}: {G.number_of_nodes()} nodes, {G.number_of_edges()} directed edges, {km:.1f} km of lanes; "
+        f"{G.graph.get('dropped_nodes', 0)} nodes outside the largest strongly connected part dropped, "
+        f"{G.graph.get('merged_nodes', 0)} degree-2 nodes merged"
+    )
     return 0

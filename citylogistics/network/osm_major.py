@@ -104,6 +104,7 @@ def major_roads_files(folder: str | os.PathLike | None = None) -> tuple[Path, Pa
 # extraction (build time, needs scgraph-data)
 # ---------------------------------------------------------------------------
 
+
 def _scgraph_source() -> Path:
     """Path of ``scgraph_data/world_highways.py`` without importing it.
 
@@ -115,13 +116,17 @@ def _scgraph_source() -> Path:
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
-        raise InputError("the optional package scgraph-data is not installed; it is needed only to rebuild the "
-                         "major-road extract: pip install 'citylogistics[roads]' (or pip install scgraph-data)",
-                         source="scgraph-data")
+        raise InputError(
+            "the optional package scgraph-data is not installed; it is needed only to rebuild the "
+            "major-road extract: pip install 'citylogistics[roads]' (or pip install scgraph-data)",
+            source="scgraph-data",
+        )
     path = Path(list(spec.submodule_search_locations)[0]) / "world_highways.py"
     if not path.is_file():
-        raise InputError(f"{path} is missing; reinstall scgraph-data (pip install --force-reinstall scgraph-data)",
-                         source="scgraph-data")
+        raise InputError(
+            f"{path} is missing; reinstall scgraph-data (pip install --force-reinstall scgraph-data)",
+            source="scgraph-data",
+        )
     return path
 
 
@@ -131,12 +136,14 @@ def _read_world_highways(path: Path) -> tuple[np.ndarray, list[str]]:
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.startswith("nodes="):
-                nodes_txt = line[len("nodes="):]
+                nodes_txt = line[len("nodes=") :]
             elif line.startswith("graph="):
-                graph_txt = line[len("graph="):]
+                graph_txt = line[len("graph=") :]
     if nodes_txt is None or graph_txt is None:
-        raise InputError("no `graph=` / `nodes=` lists found; this scgraph-data version has another layout "
-                         "(tested with 2.0.0)", source=str(path))
+        raise InputError(
+            "no `graph=` / `nodes=` lists found; this scgraph-data version has another layout (tested with 2.0.0)",
+            source=str(path),
+        )
     nodes = np.asarray(json.loads(nodes_txt), dtype=float)
     body = graph_txt.strip()
     if not (body.startswith("[{") and body.endswith("}]")):
@@ -162,8 +169,9 @@ def _gzip_csv(path: Path, header: list[str], rows) -> None:
     os.replace(tmp, path)
 
 
-def extract_zhejiang_major_roads(out_dir: str | os.PathLike | None = None, *,
-                                 margin_deg: float = EXTRACT_MARGIN_DEG) -> tuple[Path, Path]:
+def extract_zhejiang_major_roads(
+    out_dir: str | os.PathLike | None = None, *, margin_deg: float = EXTRACT_MARGIN_DEG
+) -> tuple[Path, Path]:
     """Write the Zhejiang part of scgraph-data's world highways (build time only).
 
     Keeps every edge with both ends in the bounding box of the province
@@ -214,8 +222,9 @@ def extract_zhejiang_major_roads(out_dir: str | os.PathLike | None = None, *,
     out = _OSM_DIR if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     nodes_path, edges_path = major_roads_files(out)
-    _gzip_csv(nodes_path, ["id", "lon", "lat", "scgraph_id"],
-              ((new_id[o], f"{lon[o]:.3f}", f"{lat[o]:.3f}", o) for o in used))
+    _gzip_csv(
+        nodes_path, ["id", "lon", "lat", "scgraph_id"], ((new_id[o], f"{lon[o]:.3f}", f"{lat[o]:.3f}", o) for o in used)
+    )
     rows = sorted((new_id[u], new_id[v], max(int(m), 1)) for u, v, m in edges)
     _gzip_csv(edges_path, ["u", "v", "length_m"], rows)
     return nodes_path, edges_path
@@ -224,6 +233,7 @@ def extract_zhejiang_major_roads(out_dir: str | os.PathLike | None = None, *,
 # ---------------------------------------------------------------------------
 # loading (run time, packaged files only)
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SpeedRule:
@@ -257,23 +267,30 @@ def _read_gzip_csv(path: Path, columns: tuple[str, ...]):
     import pandas as pd
 
     if not path.is_file():
-        raise InputError("the packaged major-road extract is missing; reinstall citylogistics or rebuild it with "
-                         "citylogistics.network.osm_major.extract_zhejiang_major_roads() (needs the roads extra)",
-                         source=str(path))
+        raise InputError(
+            "the packaged major-road extract is missing; reinstall citylogistics or rebuild it with "
+            "citylogistics.network.osm_major.extract_zhejiang_major_roads() (needs the roads extra)",
+            source=str(path),
+        )
     try:
-        df = pd.read_csv(path, comment="#", dtype={c: "int64" if c in ("id", "u", "v", "length_m", "scgraph_id")
-                                                    else "float64" for c in columns})
+        df = pd.read_csv(
+            path,
+            comment="#",
+            dtype={c: "int64" if c in ("id", "u", "v", "length_m", "scgraph_id") else "float64" for c in columns},
+        )
     except Exception as exc:
-        raise InputError(f"not a readable gzip CSV ({type(exc).__name__}: {exc}); rebuild the extract",
-                         source=str(path)) from None
+        raise InputError(
+            f"not a readable gzip CSV ({type(exc).__name__}: {exc}); rebuild the extract", source=str(path)
+        ) from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise InputError(f"columns {missing} missing; rebuild the extract", source=str(path))
     return df
 
 
-def load_major_roads(*, folder: str | os.PathLike | None = None, rule: SpeedRule | None = None,
-                     speeds_kmh=None) -> nx.Graph:
+def load_major_roads(
+    *, folder: str | os.PathLike | None = None, rule: SpeedRule | None = None, speeds_kmh=None
+) -> nx.Graph:
     """The OSM major roads of Zhejiang (bounding box + 0.1°) as a road network.
 
     Reads only the packaged files (no scgraph-data needed).
@@ -314,22 +331,39 @@ def load_major_roads(*, folder: str | os.PathLike | None = None, rule: SpeedRule
     bad = (u < 0) | (v < 0) | (u >= len(ids)) | (v >= len(ids)) | (u == v) | ~(length > 0)
     if bad.any():
         k = int(np.argmax(bad))
-        raise InputError(f"edge {u[k]}-{v[k]} is broken (unknown node or length {length[k]}); rebuild the extract",
-                         source=str(edges_path), where=f"row {k + 1}")
+        raise InputError(
+            f"edge {u[k]}-{v[k]} is broken (unknown node or length {length[k]}); rebuild the extract",
+            source=str(edges_path),
+            where=f"row {k + 1}",
+        )
     straight = haversine_m(lon[u], lat[u], lon[v], lat[v])
     # coordinates are rounded to 0.001°, so a short edge can look straighter than the road
     s = np.minimum(straight / length, 1.0)
     classes = rule.classify(length, s)
     G = nx.Graph()
-    G.graph.update({"crs": "EPSG:4326", "name": "zhejiang-osm-major-roads", "source": "osm",
-                    "attribution": OSM_ATTRIBUTION, "speed_rule": json.dumps(rule.to_dict(), sort_keys=True)})
+    G.graph.update(
+        {
+            "crs": "EPSG:4326",
+            "name": "zhejiang-osm-major-roads",
+            "source": "osm",
+            "attribution": OSM_ATTRIBUTION,
+            "speed_rule": json.dumps(rule.to_dict(), sort_keys=True),
+        }
+    )
     for i in range(len(ids)):
         nid = f"m{i}"
-        G.add_node(nid, x=float(lon[i]), y=float(lat[i]), kind="junction", code=nid, name="",
-                   city_code="", county_code="")
+        G.add_node(
+            nid, x=float(lon[i]), y=float(lat[i]), kind="junction", code=nid, name="", city_code="", county_code=""
+        )
     for a, b, L, c in zip(u.tolist(), v.tolist(), length.tolist(), classes.tolist()):
-        G.add_edge(f"m{a}", f"m{b}", length_m=float(L), travel_time_s=round(L / (speeds[c] / 3.6), 1),
-                   road_class=c, source="osm")
+        G.add_edge(
+            f"m{a}",
+            f"m{b}",
+            length_m=float(L),
+            travel_time_s=round(L / (speeds[c] / 3.6), 1),
+            road_class=c,
+            source="osm",
+        )
     return G
 
 
@@ -347,5 +381,13 @@ if __name__ == "__main__":  # pragma: no cover
     for p in paths:
         print(p, p.stat().st_size)
     G = load_major_roads(folder=paths[0].parent)
-    print(G.number_of_nodes(), "nodes", G.number_of_edges(), "edges", _speed_summary(G), "km by class",
-          math.fsum(d["length_m"] for _, _, d in G.edges(data=True)) / 1000.0, "km")
+    print(
+        G.number_of_nodes(),
+        "nodes",
+        G.number_of_edges(),
+        "edges",
+        _speed_summary(G),
+        "km by class",
+        math.fsum(d["length_m"] for _, _, d in G.edges(data=True)) / 1000.0,
+        "km",
+    )

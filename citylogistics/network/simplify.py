@@ -70,8 +70,7 @@ def _chains_through(G: nx.Graph, n) -> list[tuple] | None:
         return [(a, n, b)] if ok else None
     if len(preds) == 2 and preds == succs:  # two-way street: both directions merge together
         a, b = sorted(preds)
-        ok = (cls(a, n) == cls(n, b) and cls(b, n) == cls(n, a)
-              and not G.has_edge(a, b) and not G.has_edge(b, a))
+        ok = cls(a, n) == cls(n, b) and cls(b, n) == cls(n, a) and not G.has_edge(a, b) and not G.has_edge(b, a)
         return [(a, n, b), (b, n, a)] if ok else None
     return None
 
@@ -85,8 +84,13 @@ def _merged(G: nx.Graph, a, n, b) -> dict:
     e1, e2 = G.edges[a, n], G.edges[n, b]
     length = e1["_len"] + e2["_len"]
     time = e1["_time"] + e2["_time"]
-    d = {"length_m": round(length, 1), "travel_time_s": round(max(time, 0.1), 1), "road_class": e1["road_class"],
-         "_len": length, "_time": time}
+    d = {
+        "length_m": round(length, 1),
+        "travel_time_s": round(max(time, 0.1), 1),
+        "road_class": e1["road_class"],
+        "_len": length,
+        "_time": time,
+    }
     name = _joined_name(str(e1.get("name", "")), str(e2.get("name", "")))
     if name:
         d["name"] = name

@@ -13,8 +13,14 @@ from citylogistics.errors import InputError
 from citylogistics.geo import haversine_m
 from citylogistics.network.graph import plane_xy, short_repr
 
-__all__ = ["DEFAULT_MAX_SNAP_M", "PLAN_BOUNDS_MARGIN_DEG", "nearest_nodes", "settlement_nodes", "plan_bounds",
-           "check_plan_network"]
+__all__ = [
+    "DEFAULT_MAX_SNAP_M",
+    "PLAN_BOUNDS_MARGIN_DEG",
+    "nearest_nodes",
+    "settlement_nodes",
+    "plan_bounds",
+    "check_plan_network",
+]
 
 #: Default largest distance (m) from a settlement to its road node in a plan run.
 DEFAULT_MAX_SNAP_M = 5000.0
@@ -32,8 +38,9 @@ def plan_bounds() -> tuple[float, float, float, float]:
     return (_ZJ_BBOX[0] - m, _ZJ_BBOX[1] - m, _ZJ_BBOX[2] + m, _ZJ_BBOX[3] + m)
 
 
-def check_plan_network(G: nx.Graph, settlements, *, city_code: str, source: str,
-                       max_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
+def check_plan_network(
+    G: nx.Graph, settlements, *, city_code: str, source: str, max_snap_m: float = DEFAULT_MAX_SNAP_M
+) -> None:
     """Refuse, before any planning, a network that cannot serve a city's plan.
 
     Every node must lie in Zhejiang (:func:`plan_bounds`); at least one of
@@ -60,9 +67,13 @@ def check_plan_network(G: nx.Graph, settlements, *, city_code: str, source: str,
     out = ~((xs >= lo_x) & (xs <= hi_x) & (ys >= lo_y) & (ys <= hi_y))
     if out.any():
         i = int(np.flatnonzero(out)[0])
-        raise InputError(f"{int(out.sum())} of {len(ids)} nodes lie outside Zhejiang, first at ({xs[i]:.4f}, "
-                         f"{ys[i]:.4f}); a plan's network must lie within lon {lo_x:g}-{hi_x:g}, lat "
-                         f"{lo_y:g}-{hi_y:g}: crop or re-export it", source=source, where=f"node {short_repr(ids[i])}")
+        raise InputError(
+            f"{int(out.sum())} of {len(ids)} nodes lie outside Zhejiang, first at ({xs[i]:.4f}, "
+            f"{ys[i]:.4f}); a plan's network must lie within lon {lo_x:g}-{hi_x:g}, lat "
+            f"{lo_y:g}-{hi_y:g}: crop or re-export it",
+            source=source,
+            where=f"node {short_repr(ids[i])}",
+        )
     city = settlements[(settlements.index == city_code) | (settlements["city_code"].astype(str) == city_code)]
     if city.empty:
         return
@@ -72,26 +83,36 @@ def check_plan_network(G: nx.Graph, settlements, *, city_code: str, source: str,
     own = np.array([c in G for c in city.index])
     if own.any():
         codes = city.index[own]
-        dist[own] = haversine_m(city["lon"].to_numpy(float)[own], city["lat"].to_numpy(float)[own],
-                                np.array([G.nodes[c]["x"] for c in codes], dtype=float),
-                                np.array([G.nodes[c]["y"] for c in codes], dtype=float))
+        dist[own] = haversine_m(
+            city["lon"].to_numpy(float)[own],
+            city["lat"].to_numpy(float)[own],
+            np.array([G.nodes[c]["x"] for c in codes], dtype=float),
+            np.array([G.nodes[c]["y"] for c in codes], dtype=float),
+        )
     near = dist <= max_snap_m
     if not near.any():
         j = int(np.argmin(dist))
-        raise InputError(f"no settlement of city {city_code} lies within max_snap_m = {max_snap_m:g} m of a network "
-                         f"node (nearest: {city.index[j]}, {dist[j] / 1000:.1f} km); give a network covering the city",
-                         source=source, where="network nodes")
+        raise InputError(
+            f"no settlement of city {city_code} lies within max_snap_m = {max_snap_m:g} m of a network "
+            f"node (nearest: {city.index[j]}, {dist[j] / 1000:.1f} km); give a network covering the city",
+            source=source,
+            where="network nodes",
+        )
     if city_code in city.index:
         d_hub = float(dist[list(city.index).index(city_code)])
         if d_hub > max_snap_m:
-            raise InputError(f"the city hub {city_code} is {d_hub / 1000:.1f} km from its road node, over max_snap_m = "
-                             f"{max_snap_m:g} m; give a network that reaches the hub (or fix its node's x/y)", source=source,
-                             where="network nodes")
+            raise InputError(
+                f"the city hub {city_code} is {d_hub / 1000:.1f} km from its road node, over max_snap_m = "
+                f"{max_snap_m:g} m; give a network that reaches the hub (or fix its node's x/y)",
+                source=source,
+                where="network nodes",
+            )
 
 
 # ---------------------------------------------------------------------------
 # spatial helpers
 # ---------------------------------------------------------------------------
+
 
 def settlement_nodes(G: nx.Graph, frame, *, return_dist: bool = False):
     """Graph node of each settlement (rows of ``frame``, indexed by code, with
@@ -102,8 +123,7 @@ def settlement_nodes(G: nx.Graph, frame, *, return_dist: bool = False):
     dist = np.zeros(len(nodes))
     missing = [i for i, n in enumerate(nodes) if n is None]
     if missing:
-        near, d = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing],
-                                return_dist=True)
+        near, d = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing], return_dist=True)
         for i, n, di in zip(missing, near, d):
             nodes[i] = n
             dist[i] = di

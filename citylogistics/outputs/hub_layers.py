@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from citylogistics.outputs.maps import bind_info, depot_icon, latlon_path, route_colour
 
 #: Marker of a candidate that was never opened.
-CANDIDATE_STYLE = {"radius": 6, "color": "#555555", "weight": 2, "fill": True, "fill_color": "#ffffff",
+CANDIDATE_STYLE: dict[str, Any] = {"radius": 6, "color": "#555555", "weight": 2, "fill": True, "fill_color": "#ffffff",
                    "fill_opacity": 0.6}
 
 

@@ -93,6 +93,7 @@ class PlannerSettings:
 
 # --------------------------------------------------------------------------- graph helpers
 
+
 @dataclasses.dataclass(frozen=True)
 class _Graph:
     """A road graph as a CSR matrix of travel times and lengths, with its node order."""
@@ -129,8 +130,9 @@ class _Graph:
         if len(sources) == 0:
             n = len(self.nodes)
             return np.full(n, np.inf), np.full(n, -1)
-        dist, _pred, src = dijkstra(self.time_csr, directed=True, indices=np.asarray(sources), min_only=True,
-                                    return_predecessors=True)
+        dist, _pred, src = dijkstra(
+            self.time_csr, directed=True, indices=np.asarray(sources), min_only=True, return_predecessors=True
+        )
         return dist, src
 
     def od(self, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -169,15 +171,16 @@ class _Graph:
 
 # --------------------------------------------------------------------------- results
 
+
 @dataclasses.dataclass(frozen=True)
 class CityPlan:
     """The plan of one city over the horizon."""
 
     city_code: str
-    sites: pd.DataFrame        # id, tier, code, name, lon, lat, county_code, open_year (NaN: never), node
-    villages: pd.DataFrame     # per village: final-year state plus covered_year
-    yearly: pd.DataFrame       # per (village, year): served_by, access_time_s, covered, served, reason, demand
-    routes: tuple[dict, ...]   # plan.json routes with leg, year, city
+    sites: pd.DataFrame  # id, tier, code, name, lon, lat, county_code, open_year (NaN: never), node
+    villages: pd.DataFrame  # per village: final-year state plus covered_year
+    yearly: pd.DataFrame  # per (village, year): served_by, access_time_s, covered, served, reason, demand
+    routes: tuple[dict, ...]  # plan.json routes with leg, year, city
     unassigned: tuple[dict, ...]
     siting: Mapping[str, Any]
     timings_s: Mapping[str, float]
@@ -199,8 +202,17 @@ def _bins_needed(sizes: Sequence[float], capacity: float) -> int:
     return used
 
 
-def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[str, int, float, float]], *, leg: str,
-           settings: PlannerSettings, start_s: float, split: bool) -> tuple[list[dict], list[dict]]:
+def _route(
+    graph: _Graph,
+    depot_node: int,
+    depot_id: str,
+    stops: Sequence[tuple[str, int, float, float]],
+    *,
+    leg: str,
+    settings: PlannerSettings,
+    start_s: float,
+    split: bool,
+) -> tuple[list[dict], list[dict]]:
     """Solve one leg's routing problem from ``depot_node`` to ``stops``.
 
     ``stops``: (id, graph node index, delivery, pickup).  Returns plan routes
@@ -223,9 +235,15 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
     for sid, node, delivery, pickup in stops:
         n_loads = max(1, math.ceil(max(delivery, pickup) / max_cap - 1e-9)) if split else 1
         for k in range(n_loads):
-            problem_stops.append(Stop(id=sid if k == 0 else f"{sid}~{k + 1}", node=pos[node],
-                                      delivery=delivery / n_loads, pickup=pickup / n_loads,
-                                      service_s=settings.service_s if leg == "lastmile" else settings.handling_s / 2))
+            problem_stops.append(
+                Stop(
+                    id=sid if k == 0 else f"{sid}~{k + 1}",
+                    node=pos[node],
+                    delivery=delivery / n_loads,
+                    pickup=pickup / n_loads,
+                    service_s=settings.service_s if leg == "lastmile" else settings.handling_s / 2,
+                )
+            )
     if settings.fleet_sizing == "auto":
         # Enough vehicles of every type to carry every load in one trip each (plus two), so
         # what is unserved is unserved for a reason other than a short fleet; the routes then
@@ -233,24 +251,34 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
         # total-load count falls short when loads nearly fill a vehicle each (split
         # truckloads). Reloading (max_trips) is not counted on: the shift may not allow it.
         sizes = [max(st.delivery, st.pickup) for st in problem_stops]
-        vtypes = tuple(dataclasses.replace(v, count=max(v.count, _bins_needed(sizes, v.capacity) + 2))
-                       for v in vtypes)
+        vtypes = tuple(dataclasses.replace(v, count=max(v.count, _bins_needed(sizes, v.capacity) + 2)) for v in vtypes)
     node_ids = (depot_id,) + tuple(str(graph.nodes[n]) for n in nodes[1:])
     problem_stops_by_id = {st.id: nodes[st.node] for st in problem_stops}
-    problem = RoutingProblem.from_matrices(node_ids, length, t, depots=(0,), stops=tuple(problem_stops),
-                                           vehicle_types=vtypes)
+    problem = RoutingProblem.from_matrices(
+        node_ids, length, t, depots=(0,), stops=tuple(problem_stops), vehicle_types=vtypes
+    )
     # The per-solve limit is the deterministic work budget; the wall-clock cap is ten times
     # larger (at least 5 s) so a loaded machine still gets the same plan.
     # The work grows with the number of loads beyond 50, so a dense urban station with
     # hundreds of loads gets a search in proportion.
     base = settings.lastmile_time_limit_s if leg == "lastmile" else settings.route_time_limit_s
     work = base * max(1.0, len(problem_stops) / 50)
-    plan = solve(problem, SolveParams(time_limit_s=max(10 * work, 5.0), work_limit_s=work, seed=settings.seed,
-                                      deterministic=True, engine=settings.engine)).to_dict()
+    plan = solve(
+        problem,
+        SolveParams(
+            time_limit_s=max(10 * work, 5.0),
+            work_limit_s=work,
+            seed=settings.seed,
+            deterministic=True,
+            engine=settings.engine,
+        ),
+    ).to_dict()
     for route in plan["routes"]:
         # Road geometry of the route (kept in memory for maps and the GeoPackage, not in plan.json).
-        seq = [problem_stops_by_id[s["id"]] if s["id"] in problem_stops_by_id else nodes[node_ids.index(s["id"])]
-               for s in route["steps"]]
+        seq = [
+            problem_stops_by_id[s["id"]] if s["id"] in problem_stops_by_id else nodes[node_ids.index(s["id"])]
+            for s in route["steps"]
+        ]
         geom: list[tuple[float, float]] = []
         for a, b in itertools.pairwise(seq):
             if a == b:
@@ -260,8 +288,12 @@ def _route(graph: _Graph, depot_node: int, depot_id: str, stops: Sequence[tuple[
             geom.extend(coords if not geom else coords[1:])
         route["geometry"] = geom
     by_id = {st.id: st for st in problem_stops}
-    unassigned = [{**u, "delivery": float(by_id[u["id"]].delivery), "pickup": float(by_id[u["id"]].pickup)}
-                  if u["id"] in by_id else u for u in plan["unassigned"]]
+    unassigned = [
+        {**u, "delivery": float(by_id[u["id"]].delivery), "pickup": float(by_id[u["id"]].pickup)}
+        if u["id"] in by_id
+        else u
+        for u in plan["unassigned"]
+    ]
     return plan["routes"], unassigned
 
 
@@ -294,9 +326,9 @@ class _City:
     villages: pd.DataFrame
     village_nodes: np.ndarray
     hub_node: int
-    cand: pd.DataFrame        # candidate sites (T1 at county seats, T2 at towns)
+    cand: pd.DataFrame  # candidate sites (T1 at county seats, T2 at towns)
     is_t1: np.ndarray
-    parent: np.ndarray        # the county hub of each T2 (-1: none)
+    parent: np.ndarray  # the county hub of each T2 (-1: none)
     sid_index: Mapping[str, int]
     cand_by_node: dict[int, list[int]] = dataclasses.field(default_factory=dict)
     hubs: _Hubs | None = None  # the chosen T0 hubs ([hubs] scenarios)
@@ -314,8 +346,8 @@ class _Hubs:
     """The T0 hubs chosen by the ``[hubs]`` stage: the plan, each candidate's road
     node and the road distance (km) from each hub to each county hub."""
 
-    plan: Any                                  # citylogistics.location.hubs.HubSitingPlan
-    node_of: Mapping[str, int]                 # hub id -> graph node index
+    plan: Any  # citylogistics.location.hubs.HubSitingPlan
+    node_of: Mapping[str, int]  # hub id -> graph node index
     distance_km: Mapping[tuple[str, str], float]  # (hub id, county hub site id) -> km
 
     def split(self, year: int, stops: Sequence[tuple[str, int, float, float]]) -> list[tuple[str, list]]:
@@ -333,16 +365,36 @@ def _candidates(regions, G, graph: _Graph, city_code: str, settings: PlannerSett
     towns = regions.of_level("town", city=city_code)
     if settings.t2_candidates == "surveyed_towns":
         towns = towns[towns["point_source"].isin(("surveyed", "user"))]
-    cand = pd.concat([
-        pd.DataFrame({"tier": "T1", "code": counties.index, "name": counties["name"].to_numpy(),
-                      "lon": counties["lon"].to_numpy(), "lat": counties["lat"].to_numpy(),
-                      "county_code": counties.index, "pinyin": counties["pinyin"].to_numpy()}),
-        pd.DataFrame({"tier": "T2", "code": towns.index, "name": towns["name"].to_numpy(),
-                      "lon": towns["lon"].to_numpy(), "lat": towns["lat"].to_numpy(),
-                      "county_code": towns["county_code"].to_numpy(), "pinyin": towns["pinyin"].to_numpy()}),
-    ], ignore_index=True)
-    cand["node"] = np.concatenate([_node_of(graph, G, list(counties.index), counties),
-                                   _node_of(graph, G, list(towns.index), towns)])
+    cand = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "tier": "T1",
+                    "code": counties.index,
+                    "name": counties["name"].to_numpy(),
+                    "lon": counties["lon"].to_numpy(),
+                    "lat": counties["lat"].to_numpy(),
+                    "county_code": counties.index,
+                    "pinyin": counties["pinyin"].to_numpy(),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "tier": "T2",
+                    "code": towns.index,
+                    "name": towns["name"].to_numpy(),
+                    "lon": towns["lon"].to_numpy(),
+                    "lat": towns["lat"].to_numpy(),
+                    "county_code": towns["county_code"].to_numpy(),
+                    "pinyin": towns["pinyin"].to_numpy(),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    cand["node"] = np.concatenate(
+        [_node_of(graph, G, list(counties.index), counties), _node_of(graph, G, list(towns.index), towns)]
+    )
     cand["id"] = cand["tier"] + "-" + cand["code"]
     cand["city_code"] = city_code
     return cand
@@ -357,11 +409,19 @@ def _prepare(regions, G, city_code: str, settings: PlannerSettings) -> _City:
     cand = _candidates(regions, G, graph, city_code, settings)
     is_t1 = (cand["tier"] == "T1").to_numpy()
     t1_of_county = {c: i for i, c in enumerate(cand["code"]) if is_t1[i]}
-    parent = np.array([-1 if is_t1[i] else t1_of_county.get(cand["county_code"].iat[i], -1)
-                       for i in range(len(cand))])
-    return _City(code=city_code, settings=settings, graph=graph, villages=villages,
-                 village_nodes=_node_of(graph, G, list(villages.index), villages), hub_node=hub_node, cand=cand,
-                 is_t1=is_t1, parent=parent, sid_index={sid: i for i, sid in enumerate(cand["id"])})
+    parent = np.array([-1 if is_t1[i] else t1_of_county.get(cand["county_code"].iat[i], -1) for i in range(len(cand))])
+    return _City(
+        code=city_code,
+        settings=settings,
+        graph=graph,
+        villages=villages,
+        village_nodes=_node_of(graph, G, list(villages.index), villages),
+        hub_node=hub_node,
+        cand=cand,
+        is_t1=is_t1,
+        parent=parent,
+        sid_index={sid: i for i, sid in enumerate(cand["id"])},
+    )
 
 
 def _siting(city: _City, say: Callable[[str], Any]) -> tuple[Any, np.ndarray]:
@@ -378,15 +438,30 @@ def _siting(city: _City, say: Callable[[str], Any]) -> tuple[Any, np.ndarray]:
     pop = city.villages["population"].to_numpy(dtype=float)
     weights = pop if settings.weight == "population" else np.ones(len(city.villages))
     say(f"{city.code}: siting {len(cand)} candidates for {len(city.villages)} villages")
-    res = solve_phased_siting(cover, weights, years=settings.years, open_cost=open_cost, existing=existing,
-                              parent=city.parent, budgets=settings.budgets, targets=settings.targets,
-                              time_limit_s=settings.siting_time_limit_s)
+    res = solve_phased_siting(
+        cover,
+        weights,
+        years=settings.years,
+        open_cost=open_cost,
+        existing=existing,
+        parent=city.parent,
+        budgets=settings.budgets,
+        targets=settings.targets,
+        time_limit_s=settings.siting_time_limit_s,
+    )
     cand["open_year"] = [np.nan if y is None else y for y in res.open_year]
     return res, within.any(axis=0)
 
 
-def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_params=None,
-              progress: Callable[[str], Any] | None = None) -> CityPlan:
+def plan_city(
+    regions,
+    G,
+    city_code: str,
+    settings: PlannerSettings,
+    *,
+    demand_params=None,
+    progress: Callable[[str], Any] | None = None,
+) -> CityPlan:
     """Plan one city over the horizon (see the module docstring)."""
     from citylogistics.demand import DemandParams
 
@@ -420,23 +495,51 @@ def plan_city(regions, G, city_code: str, settings: PlannerSettings, *, demand_p
         routes += year_routes
         unassigned += year_unassigned
     timings["assign_route"] = time.perf_counter() - t2
-    yearly = pd.DataFrame(yearly_rows, columns=["code", "year", "served_by", "access_time_s", "covered", "served",
-                                                "reason", "delivery_parcels", "pickup_parcels", "arrival_s"])
+    yearly = pd.DataFrame(
+        yearly_rows,
+        columns=[
+            "code",
+            "year",
+            "served_by",
+            "access_time_s",
+            "covered",
+            "served",
+            "reason",
+            "delivery_parcels",
+            "pickup_parcels",
+            "arrival_s",
+        ],
+    )
     yearly["next_day"] = yearly["served"] & (yearly["arrival_s"] <= settings.next_day_cutoff_s)
     v, final_unassigned = _final_villages(city, yearly)
-    siting = {"status": res.status, "objective": res.objective, "bound": res.bound, "gap": res.gap,
-              "shortfall": list(res.shortfall),
-              "groups_villages": len(city.villages)}
+    siting = {
+        "status": res.status,
+        "objective": res.objective,
+        "bound": res.bound,
+        "gap": res.gap,
+        "shortfall": list(res.shortfall),
+        "groups_villages": len(city.villages),
+    }
     sites = city.cand.copy()
     if city.hubs is not None:
         sites = _with_hubs(city, sites, siting, routes)
     timings["total"] = time.perf_counter() - t0
-    return CityPlan(city_code=city_code, sites=sites, villages=v, yearly=yearly, routes=tuple(routes),
-                    unassigned=tuple(final_unassigned + unassigned), siting=siting, timings_s=timings,
-                    paths={})
+    return CityPlan(
+        city_code=city_code,
+        sites=sites,
+        villages=v,
+        yearly=yearly,
+        routes=tuple(routes),
+        unassigned=tuple(final_unassigned + unassigned),
+        siting=siting,
+        timings_s=timings,
+        paths={},
+    )
 
 
-def _county_hub_loads(city: _City, *, params, any_cover: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _county_hub_loads(
+    city: _City, *, params, any_cover: np.ndarray, reach: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The county hubs that open in the horizon (candidate indices) and their daily
     loads per year (counties x years): delivery plus pickup of every village an
     open station covers that year, summed by the station's county hub."""
@@ -460,8 +563,9 @@ def _county_hub_loads(city: _City, *, params, any_cover: np.ndarray, reach: np.n
     return t1, load
 
 
-def _hub_siting(city: _City, G, *, params, any_cover: np.ndarray, reach: np.ndarray,
-                say: Callable[[str], Any]) -> _Hubs:
+def _hub_siting(
+    city: _City, G, *, params, any_cover: np.ndarray, reach: np.ndarray, say: Callable[[str], Any]
+) -> _Hubs:
     """The ``[hubs]`` stage (:mod:`citylogistics.planner.hubs_stage`): T0 hubs chosen
     and county hubs assigned, before any routing."""
     from citylogistics.planner.hubs_stage import site_hubs, snap_candidates
@@ -471,14 +575,27 @@ def _hub_siting(city: _City, G, *, params, any_cover: np.ndarray, reach: np.ndar
     t1, load = _county_hub_loads(city, params=params, any_cover=any_cover, reach=reach)
     county_ids = [str(city.cand["id"].iat[c]) for c in t1]
     t1_nodes = city.cand["node"].to_numpy()[t1].astype(np.int64)
-    dist = np.vstack([city.graph.lengths_from(int(n), t1_nodes) / 1000.0 for n in nodes]) if len(t1) else \
-        np.zeros((len(nodes), 0))
+    dist = (
+        np.vstack([city.graph.lengths_from(int(n), t1_nodes) / 1000.0 for n in nodes])
+        if len(t1)
+        else np.zeros((len(nodes), 0))
+    )
     say(f"{city.code}: siting hubs from {len(hubs.candidates)} candidates for {len(county_ids)} county hubs")
-    plan = site_hubs(hubs, county_ids=county_ids, load_parcels_per_day=load, distance_km=dist,
-                     years=settings.years, time_limit_s=settings.siting_time_limit_s, seed=settings.seed)
+    plan = site_hubs(
+        hubs,
+        county_ids=county_ids,
+        load_parcels_per_day=load,
+        distance_km=dist,
+        years=settings.years,
+        time_limit_s=settings.siting_time_limit_s,
+        seed=settings.seed,
+    )
     ids = [c.id for c in hubs.candidates]
-    return _Hubs(plan=plan, node_of=dict(zip(ids, (int(n) for n in nodes))),
-                 distance_km={(h, c): float(dist[i, k]) for i, h in enumerate(ids) for k, c in enumerate(county_ids)})
+    return _Hubs(
+        plan=plan,
+        node_of=dict(zip(ids, (int(n) for n in nodes))),
+        distance_km={(h, c): float(dist[i, k]) for i, h in enumerate(ids) for k, c in enumerate(county_ids)},
+    )
 
 
 def _with_hubs(city: _City, sites: pd.DataFrame, siting: dict, routes: Sequence[dict]) -> pd.DataFrame:
@@ -494,10 +611,16 @@ def _with_hubs(city: _City, sites: pd.DataFrame, siting: dict, routes: Sequence[
     check = trunk_check(routes, years=settings.years, model_cny_per_parcel_km=hubs.cost_per_parcel_km_cny)
     siting["hubs"] = hubs_block(hubs, chosen.plan, routed_load=routed, check=check)
     nodes = [chosen.node_of[c.id] for c in hubs.candidates]
-    rows = pd.DataFrame(hub_sites(hubs, chosen.plan, nodes=np.asarray(nodes), city_code=city.code,
-                                  final_load=final_load))
-    return pd.concat([sites, rows[[c for c in rows.columns if c in sites.columns] +
-                                 [c for c in rows.columns if c not in sites.columns]]], ignore_index=True)
+    rows = pd.DataFrame(
+        hub_sites(hubs, chosen.plan, nodes=np.asarray(nodes), city_code=city.code, final_load=final_load)
+    )
+    return pd.concat(
+        [
+            sites,
+            rows[[c for c in rows.columns if c in sites.columns] + [c for c in rows.columns if c not in sites.columns]],
+        ],
+        ignore_index=True,
+    )
 
 
 def _assign(city: _City, year: int, *, any_cover: np.ndarray, reach: np.ndarray):
@@ -516,13 +639,15 @@ def _assign(city: _City, year: int, *, any_cover: np.ndarray, reach: np.ndarray)
         station_of[i] = max(options, key=lambda c: (not is_t1[c], -c))
     # Not covered: no road from the city hub at all; else a candidate within the limit
     # exists but was not opened (budget); else none exists (too far).
-    reason = np.where(covered, "", np.where(~np.isfinite(reach[city.village_nodes]), "unreachable",
-                                             np.where(any_cover, "budget", "too_far")))
+    reason = np.where(
+        covered,
+        "",
+        np.where(~np.isfinite(reach[city.village_nodes]), "unreachable", np.where(any_cover, "budget", "too_far")),
+    )
     return v_access, covered, station_of, reason.astype(object)
 
 
-def _route_leg(city: _City, depot: int | str | None, stops, *, leg: str,
-               year: int) -> tuple[list[dict], list[dict]]:
+def _route_leg(city: _City, depot: int | str | None, stops, *, leg: str, year: int) -> tuple[list[dict], list[dict]]:
     """Route one leg from candidate ``depot`` (None: the city hub; a string: a
     T0 hub chosen by the ``[hubs]`` stage) and label its routes."""
     settings = city.settings
@@ -531,8 +656,9 @@ def _route_leg(city: _City, depot: int | str | None, stops, *, leg: str,
     else:
         node = int(city.hub_node) if depot is None else int(city.cand["node"].iat[depot])
         depot_id = f"T0-{city.code}" if depot is None else city.cand["id"].iat[depot]
-    r, u = _route(city.graph, node, depot_id, stops, leg=leg, settings=settings, start_s=settings.day_start_s,
-                  split=True)
+    r, u = _route(
+        city.graph, node, depot_id, stops, leg=leg, settings=settings, start_s=settings.day_start_s, split=True
+    )
     for route in r:
         route.update(leg=leg, year=year, city=city.code, depot=depot_id)
     if isinstance(depot, str) and leg == "trunk":
@@ -558,8 +684,9 @@ def _plan_year(city: _City, year: int, *, params, any_cover: np.ndarray, reach: 
     if "lastmile" in settings.route_legs:  # each open station to its villages
         for c in sorted(set(station_of[covered].tolist())):
             members = np.flatnonzero(station_of == c)
-            stops = [(villages.index[i], int(city.village_nodes[i]), float(delivery[i]), float(pickup[i]))
-                     for i in members]
+            stops = [
+                (villages.index[i], int(city.village_nodes[i]), float(delivery[i]), float(pickup[i])) for i in members
+            ]
             r, u = _route_leg(city, c, stops, leg="lastmile", year=year)
             year_routes += r
             for item in u:
@@ -586,8 +713,7 @@ def _plan_year(city: _City, year: int, *, params, any_cover: np.ndarray, reach: 
     if "shuttle" in settings.route_legs:
         legs += [("shuttle", hub_c, shuttle_stops[hub_c]) for hub_c in sorted(shuttle_stops)]
     if "trunk" in settings.route_legs:
-        trunk_stops = [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p)
-                       for c, (d, p) in sorted(county_load.items())]
+        trunk_stops = [(cand["id"].iat[c], int(cand["node"].iat[c]), d, p) for c, (d, p) in sorted(county_load.items())]
         if city.hubs is None:
             legs.append(("trunk", None, trunk_stops))
         else:  # from each open T0 hub to the county hubs assigned to it this year
@@ -599,16 +725,38 @@ def _plan_year(city: _City, year: int, *, params, any_cover: np.ndarray, reach: 
             unassigned.append({**item, "leg": leg, "year": year, "city": city.code})
             upstream.append((leg, item))
     if upstream:
-        _drop_upstream(upstream, served=served, reason=reason, station_of=station_of, v_access=v_access,
-                       delivery=delivery, pickup=pickup, station_load=station_load, parent=city.parent, is_t1=is_t1,
-                       sid_index=city.sid_index)
+        _drop_upstream(
+            upstream,
+            served=served,
+            reason=reason,
+            station_of=station_of,
+            v_access=v_access,
+            delivery=delivery,
+            pickup=pickup,
+            station_load=station_load,
+            parent=city.parent,
+            is_t1=is_t1,
+            sid_index=city.sid_index,
+        )
     # Next-day feasibility: the village's last-mile arrival is before the cutoff, counting the
     # trunk and shuttle arrivals plus handling before each leg leaves.
     arrive_station = _arrivals(year_routes, "trunk", "shuttle", settings=settings)
     lastmile_arrival = _leg_arrivals(year_routes, "lastmile", arrive_station, settings=settings, after_s=0.0)
-    rows = [(code, year, cand["id"].iat[station_of[i]] if served[i] else "", float(v_access[i]), bool(covered[i]),
-             bool(served[i]), reason[i] if not served[i] else "", float(delivery[i]), float(pickup[i]),
-             lastmile_arrival.get(code, np.nan)) for i, code in enumerate(villages.index)]
+    rows = [
+        (
+            code,
+            year,
+            cand["id"].iat[station_of[i]] if served[i] else "",
+            float(v_access[i]),
+            bool(covered[i]),
+            bool(served[i]),
+            reason[i] if not served[i] else "",
+            float(delivery[i]),
+            float(pickup[i]),
+            lastmile_arrival.get(code, np.nan),
+        )
+        for i, code in enumerate(villages.index)
+    ]
     return rows, year_routes, unassigned
 
 
@@ -630,12 +778,15 @@ def _final_villages(city: _City, yearly: pd.DataFrame) -> tuple[pd.DataFrame, li
     final_station = np.array([-1 if not sid else city.sid_index[sid] for sid in v["served_by"].fillna("")])
     for c in sorted(set(final_station[final_station >= 0].tolist())):
         members = np.flatnonzero(final_station == c)
-        access_km[members] = city.graph.lengths_from(int(city.cand["node"].iat[c]),
-                                                     city.village_nodes[members]) / 1000.0
+        access_km[members] = (
+            city.graph.lengths_from(int(city.cand["node"].iat[c]), city.village_nodes[members]) / 1000.0
+        )
     v["access_km"] = access_km
-    final_unassigned = [{"id": code, "reason": r, "leg": UPSTREAM_REASONS.get(r, "lastmile"),
-                         "year": final_year, "city": city.code}
-                        for code, r in last["reason"].items() if r]
+    final_unassigned = [
+        {"id": code, "reason": r, "leg": UPSTREAM_REASONS.get(r, "lastmile"), "year": final_year, "city": city.code}
+        for code, r in last["reason"].items()
+        if r
+    ]
     return v, final_unassigned
 
 
@@ -643,10 +794,20 @@ def _final_villages(city: _City, yearly: pd.DataFrame) -> tuple[pd.DataFrame, li
 UPSTREAM_REASONS = {"trunk_leg": "trunk", "shuttle_leg": "shuttle"}
 
 
-def _drop_upstream(upstream: Sequence[tuple[str, dict]], *, served: np.ndarray, reason: np.ndarray,
-                   station_of: np.ndarray, v_access: np.ndarray, delivery: np.ndarray, pickup: np.ndarray,
-                   station_load: Mapping[int, tuple[float, float]], parent: np.ndarray, is_t1: np.ndarray,
-                   sid_index: Mapping[str, int]) -> None:
+def _drop_upstream(
+    upstream: Sequence[tuple[str, dict]],
+    *,
+    served: np.ndarray,
+    reason: np.ndarray,
+    station_of: np.ndarray,
+    v_access: np.ndarray,
+    delivery: np.ndarray,
+    pickup: np.ndarray,
+    station_load: Mapping[int, tuple[float, float]],
+    parent: np.ndarray,
+    is_t1: np.ndarray,
+    sid_index: Mapping[str, int],
+) -> None:
     """Villages whose goods a trunk or shuttle route cannot carry are not served.
 
     A trunk piece left unassigned is a share of its county hub's load missing
@@ -658,6 +819,7 @@ def _drop_upstream(upstream: Sequence[tuple[str, dict]], *, served: np.ndarray, 
     ``served`` and ``reason`` in place. The last-mile routes, planned before
     the supply legs, are not re-planned: they still visit those villages.
     """
+
     def hub_of(station: int) -> int:
         return station if is_t1[station] else int(parent[station])
 
@@ -696,8 +858,9 @@ def _drop_upstream(upstream: Sequence[tuple[str, dict]], *, served: np.ndarray, 
             got_p += pickup[i]
 
 
-def _leg_arrivals(routes: Sequence[dict], leg: str, ready: Mapping[str, float], *, settings: PlannerSettings,
-                  after_s: float) -> dict[str, float]:
+def _leg_arrivals(
+    routes: Sequence[dict], leg: str, ready: Mapping[str, float], *, settings: PlannerSettings, after_s: float
+) -> dict[str, float]:
     """Latest arrival (plus ``after_s``) at each site ``leg``'s routes visit, each
     route leaving when its depot's parcels are ``ready`` (else at day start)."""
     out: dict[str, float] = {}

@@ -49,8 +49,14 @@ MAX_SNAP_M = 10_000.0
 #: Trunk cost per year = a day's routes x this (as in the KPIs).
 DAYS_PER_YEAR = 365
 #: Columns the T0 rows add to the sites table (``sites.csv`` shows them when a plan has hubs).
-HUB_SITE_COLUMNS = ("area_m2", "capacity_parcels_per_day", "load_parcels_per_day", "land_cost_cny",
-                    "annual_cost_cny", "existing")
+HUB_SITE_COLUMNS = (
+    "area_m2",
+    "capacity_parcels_per_day",
+    "load_parcels_per_day",
+    "land_cost_cny",
+    "annual_cost_cny",
+    "existing",
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -77,13 +83,22 @@ class HubSettings:
         from citylogistics.location.hubs import read_candidates
 
         if province:
-            raise InputError("[hubs] candidates belong to one city; use [hubs] in a city scenario, not the province",
-                             source=source, where="hubs")
+            raise InputError(
+                "[hubs] candidates belong to one city; use [hubs] in a city scenario, not the province",
+                source=source,
+                where="hubs",
+            )
         cands = read_candidates(path, throughput_parcels_per_m2_day=section.throughput_parcels_per_m2_day)
-        hubs = cls(candidates=cands, min_open=section.min_open, max_open=section.max_open,
-                   opening_years=tuple(section.opening_years), cost_per_parcel_km_cny=section.cost_per_parcel_km_cny,
-                   allow_reassignment=section.allow_reassignment, source=str(source),
-                   candidates_file=str(section.candidates))
+        hubs = cls(
+            candidates=cands,
+            min_open=section.min_open,
+            max_open=section.max_open,
+            opening_years=tuple(section.opening_years),
+            cost_per_parcel_km_cny=section.cost_per_parcel_km_cny,
+            allow_reassignment=section.allow_reassignment,
+            source=str(source),
+            candidates_file=str(section.candidates),
+        )
         hubs.check(years)
         return hubs
 
@@ -93,19 +108,32 @@ class HubSettings:
         opening years outside the horizon."""
         n, n_ex = len(self.candidates), sum(1 for c in self.candidates if c.existing)
         if self.min_open > n:
-            raise InputError(f"= {self.min_open} but {self.candidates_file or 'hubs.candidates'} has only {n} "
-                             "candidates; lower hubs.min_open or add candidates", source=self.source,
-                             where="hubs.min_open")
+            raise InputError(
+                f"= {self.min_open} but {self.candidates_file or 'hubs.candidates'} has only {n} "
+                "candidates; lower hubs.min_open or add candidates",
+                source=self.source,
+                where="hubs.min_open",
+            )
         if self.max_open is not None and self.max_open < self.min_open:
-            raise InputError(f"= {self.max_open} is below hubs.min_open = {self.min_open}; raise it",
-                             source=self.source, where="hubs.max_open")
+            raise InputError(
+                f"= {self.max_open} is below hubs.min_open = {self.min_open}; raise it",
+                source=self.source,
+                where="hubs.max_open",
+            )
         if self.max_open is not None and self.max_open < n_ex:
-            raise InputError(f"= {self.max_open} but {n_ex} candidates are existing hubs that stay open; raise "
-                             f"hubs.max_open to at least {n_ex}", source=self.source, where="hubs.max_open")
+            raise InputError(
+                f"= {self.max_open} but {n_ex} candidates are existing hubs that stay open; raise "
+                f"hubs.max_open to at least {n_ex}",
+                source=self.source,
+                where="hubs.max_open",
+            )
         bad = [y for y in self.opening_years if y not in years]
         if bad:
-            raise InputError(f"{bad[0]} is outside the plan's years {years[0]}-{years[-1]}; use years of the plan",
-                             source=self.source, where="hubs.opening_years")
+            raise InputError(
+                f"{bad[0]} is outside the plan's years {years[0]}-{years[-1]}; use years of the plan",
+                source=self.source,
+                where="hubs.opening_years",
+            )
 
 
 def snap_candidates(G, index: Mapping[Any, int], hubs: HubSettings) -> np.ndarray:
@@ -121,9 +149,12 @@ def snap_candidates(G, index: Mapping[Any, int], hubs: HubSettings) -> np.ndarra
     for k, (cand, n) in enumerate(zip(hubs.candidates, near)):
         d = float(haversine_m(cand.lon, cand.lat, float(G.nodes[n]["x"]), float(G.nodes[n]["y"])))
         if d > MAX_SNAP_M:
-            raise InputError(f"candidate {cand.id!r} at ({cand.lon:.4f}, {cand.lat:.4f}) is {d / 1000:.0f} km from "
-                             "the city's road network; give candidates inside the scenario's city",
-                             source=hubs.source, where="hubs.candidates")
+            raise InputError(
+                f"candidate {cand.id!r} at ({cand.lon:.4f}, {cand.lat:.4f}) is {d / 1000:.0f} km from "
+                "the city's road network; give candidates inside the scenario's city",
+                source=hubs.source,
+                where="hubs.candidates",
+            )
         out[k] = index[n]
     return out
 
@@ -135,8 +166,16 @@ def _hub_key(where: str | None) -> str:
     return "hubs.candidates"
 
 
-def site_hubs(hubs: HubSettings, *, county_ids: Sequence[str], load_parcels_per_day: np.ndarray,
-              distance_km: np.ndarray, years: Sequence[int], time_limit_s: float, seed: int):
+def site_hubs(
+    hubs: HubSettings,
+    *,
+    county_ids: Sequence[str],
+    load_parcels_per_day: np.ndarray,
+    distance_km: np.ndarray,
+    years: Sequence[int],
+    time_limit_s: float,
+    seed: int,
+):
     """Solve :class:`~citylogistics.location.hubs.HubSiting`; its infeasible
     cases become an :class:`InputError` naming the scenario and the ``hubs.*`` key.
 
@@ -146,32 +185,57 @@ def site_hubs(hubs: HubSettings, *, county_ids: Sequence[str], load_parcels_per_
 
     try:
         model = HubSiting.from_cost_matrix(
-            hubs.candidates, county_ids, load_parcels_per_day, years, distance_km,
-            cost_per_parcel_km_cny=hubs.cost_per_parcel_km_cny, min_open=hubs.min_open, max_open=hubs.max_open,
-            opening_years=hubs.opening_years or None, allow_reassignment=hubs.allow_reassignment,
-            days_per_year=float(DAYS_PER_YEAR), source="hubs")
+            hubs.candidates,
+            county_ids,
+            load_parcels_per_day,
+            years,
+            distance_km,
+            cost_per_parcel_km_cny=hubs.cost_per_parcel_km_cny,
+            min_open=hubs.min_open,
+            max_open=hubs.max_open,
+            opening_years=hubs.opening_years or None,
+            allow_reassignment=hubs.allow_reassignment,
+            days_per_year=float(DAYS_PER_YEAR),
+            source="hubs",
+        )
         return model.solve(time_limit_s=time_limit_s, seed=seed)
     except InputError as exc:
-        raise InputError(f"{exc.message} (candidates: {hubs.candidates_file})", source=hubs.source,
-                         where=_hub_key(exc.where)) from None
+        raise InputError(
+            f"{exc.message} (candidates: {hubs.candidates_file})", source=hubs.source, where=_hub_key(exc.where)
+        ) from None
     except SolverError as exc:
         raise SolverError(f"{hubs.source}: hub siting: {exc}") from None
 
 
-def hub_sites(hubs: HubSettings, plan, *, nodes: np.ndarray, city_code: str,
-              final_load: Mapping[str, float]) -> list[dict]:
+def hub_sites(
+    hubs: HubSettings, plan, *, nodes: np.ndarray, city_code: str, final_load: Mapping[str, float]
+) -> list[dict]:
     """One sites row (tier T0) per candidate: open year (NaN: never opened;
     existing hubs the year before the horizon), area, capacity, final-year load, costs."""
     rows = []
     for cand, node in zip(hubs.candidates, nodes):
         oy = plan.open_year[cand.id]
-        rows.append({"id": cand.id, "tier": "T0", "code": cand.id, "name": cand.name or cand.id,
-                     "lon": float(cand.lon), "lat": float(cand.lat), "county_code": "", "city_code": city_code,
-                     "pinyin": "", "open_year": np.nan if oy is None else float(oy), "node": int(node),
-                     "area_m2": float(cand.area_m2), "capacity_parcels_per_day": float(cand.capacity_parcels_per_day),
-                     "load_parcels_per_day": round(float(final_load.get(cand.id, 0.0)), 3) if oy is not None else 0.0,
-                     "land_cost_cny": float(cand.land_cost_cny), "annual_cost_cny": float(cand.annual_cost_cny),
-                     "existing": bool(cand.existing)})
+        rows.append(
+            {
+                "id": cand.id,
+                "tier": "T0",
+                "code": cand.id,
+                "name": cand.name or cand.id,
+                "lon": float(cand.lon),
+                "lat": float(cand.lat),
+                "county_code": "",
+                "city_code": city_code,
+                "pinyin": "",
+                "open_year": np.nan if oy is None else float(oy),
+                "node": int(node),
+                "area_m2": float(cand.area_m2),
+                "capacity_parcels_per_day": float(cand.capacity_parcels_per_day),
+                "load_parcels_per_day": round(float(final_load.get(cand.id, 0.0)), 3) if oy is not None else 0.0,
+                "land_cost_cny": float(cand.land_cost_cny),
+                "annual_cost_cny": float(cand.annual_cost_cny),
+                "existing": bool(cand.existing),
+            }
+        )
     return rows
 
 
@@ -188,8 +252,9 @@ def route_parcel_km(route: Mapping, distance_km: Mapping[tuple[str, str], float]
 
 def route_cost(route: Mapping) -> float:
     """A route's cost of a day (fixed + distance + time), as in the KPIs."""
-    return float(route.get("fixed_cost_cny", 0.0) + route.get("distance_cost_cny", 0.0)
-                 + route.get("time_cost_cny", 0.0))
+    return float(
+        route.get("fixed_cost_cny", 0.0) + route.get("distance_cost_cny", 0.0) + route.get("time_cost_cny", 0.0)
+    )
 
 
 def trunk_check(routes: Sequence[Mapping], *, years: Sequence[int], model_cny_per_parcel_km: float) -> dict:
@@ -205,11 +270,13 @@ def trunk_check(routes: Sequence[Mapping], *, years: Sequence[int], model_cny_pe
         cost = sum(route_cost(r) for r in rs)
         pkm = sum(float(r.get("parcel_km", 0.0)) for r in rs)
         routed = cost / pkm if pkm > 0 else math.nan
-        out[str(year)] = {"routed_cost_cny_per_day": round(cost, 2), "parcel_km_per_day": round(pkm, 1),
-                          "routed_cny_per_parcel_km": _num(routed, 6),
-                          "model_cny_per_parcel_km": model_cny_per_parcel_km,
-                          "ratio": _num(routed / model_cny_per_parcel_km if model_cny_per_parcel_km > 0 else math.nan,
-                                        4)}
+        out[str(year)] = {
+            "routed_cost_cny_per_day": round(cost, 2),
+            "parcel_km_per_day": round(pkm, 1),
+            "routed_cny_per_parcel_km": _num(routed, 6),
+            "model_cny_per_parcel_km": model_cny_per_parcel_km,
+            "ratio": _num(routed / model_cny_per_parcel_km if model_cny_per_parcel_km > 0 else math.nan, 4),
+        }
     return out
 
 
@@ -234,7 +301,10 @@ def routed_loads(routes: Sequence[Mapping], *, years: Sequence[int]) -> dict[int
     for r in routes:
         if r["leg"] != "trunk":
             continue
-        load = sum(float(s.get("delivery", 0.0)) + float(s.get("pickup", 0.0)) for s in r["steps"]
-                   if s["type"] in ("delivery", "pickup"))
+        load = sum(
+            float(s.get("delivery", 0.0)) + float(s.get("pickup", 0.0))
+            for s in r["steps"]
+            if s["type"] in ("delivery", "pickup")
+        )
         out[r["year"]][r["depot"]] = out[r["year"]].get(r["depot"], 0.0) + load
     return out

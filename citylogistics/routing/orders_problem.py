@@ -49,10 +49,14 @@ class OrderVehicle:
     co2_kg_per_km: float = 0.0
 
     def __post_init__(self):
-        if self.speed_kmh is not None and not (isinstance(self.speed_kmh, (int, float))
-                                               and math.isfinite(self.speed_kmh) and 0 < self.speed_kmh <= 200):
-            raise _error(f"must be a speed in km/h between 0 and 200, got {_echo(self.speed_kmh)}",
-                         source=f"vehicle {self.name!r}", where="speed_kmh")
+        if self.speed_kmh is not None and not (
+            isinstance(self.speed_kmh, (int, float)) and math.isfinite(self.speed_kmh) and 0 < self.speed_kmh <= 200
+        ):
+            raise _error(
+                f"must be a speed in km/h between 0 and 200, got {_echo(self.speed_kmh)}",
+                source=f"vehicle {self.name!r}",
+                where="speed_kmh",
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,16 +127,22 @@ class OrdersProblem:
         order_ids = {o.id for o in self.orders}
         for d in self.depots:
             if d.id in order_ids:
-                raise _error(f"depot id {_echo(d.id)} is also an order id; rename the depot", source=d.source,
-                             where=f"line {d.line}: id" if d.line else None)
+                raise _error(
+                    f"depot id {_echo(d.id)} is also an order id; rename the depot",
+                    source=d.source,
+                    where=f"line {d.line}: id" if d.line else None,
+                )
         if not (math.isfinite(self.circuity) and 1.0 <= self.circuity <= 5.0):
             raise _error(f"circuity must be between 1 and 5, got {self.circuity!r}", source=src, where="circuity")
         speeds = [v.speed_kmh for v in self.vehicles]
         if self.network is None and any(s is None for s in speeds):
             raise _error("without a road network every vehicle needs a speed_kmh", source=src, where="vehicles")
         if self.network is not None and len({s is None for s in speeds}) > 1:
-            raise _error("give every vehicle a speed_kmh, or none (then the network's road speeds are used)",
-                         source=src, where="vehicles")
+            raise _error(
+                "give every vehicle a speed_kmh, or none (then the network's road speeds are used)",
+                source=src,
+                where="vehicles",
+            )
 
     # ---- locations ----------------------------------------------------
     @functools.cached_property
@@ -189,13 +199,19 @@ class OrdersProblem:
             gname = str(self.network.graph.get("name", "the network"))
             if k < nd:
                 d = self.depots[k]
-                raise _error(f"depot {_echo(d.id)} is {dist[k]:.0f} m from the nearest node of {gname} (limit "
-                             f"{self.max_snap_m:g} m); use a network covering it or move the depot",
-                             source=d.source, where=f"line {d.line}: lon/lat" if d.line else None)
+                raise _error(
+                    f"depot {_echo(d.id)} is {dist[k]:.0f} m from the nearest node of {gname} (limit "
+                    f"{self.max_snap_m:g} m); use a network covering it or move the depot",
+                    source=d.source,
+                    where=f"line {d.line}: lon/lat" if d.line else None,
+                )
             o = next(o for o in self.orders if self.order_node[o.id] == k)
-            raise _error(f"order {_echo(o.id)} is {dist[k]:.0f} m from the nearest node of {gname} (limit "
-                         f"{self.max_snap_m:g} m): outside the network; fix the point or use a network covering it",
-                         source=self.orders.source, where=f"line {o.line}: lon/lat")
+            raise _error(
+                f"order {_echo(o.id)} is {dist[k]:.0f} m from the nearest node of {gname} (limit "
+                f"{self.max_snap_m:g} m): outside the network; fix the point or use a network covering it",
+                source=self.orders.source,
+                where=f"line {o.line}: lon/lat",
+            )
         return nodes, np.asarray(dist, dtype=float)
 
     @property
@@ -256,20 +272,41 @@ class OrdersProblem:
         for o in self.orders:
             dl = o.demand_parcels if o.kind == "delivery" else 0.0
             pk = o.demand_parcels if o.kind == "pickup" else 0.0
-            stops.append(Stop(id=o.id, node=self.order_node[o.id], delivery=dl, pickup=pk, service_s=o.service_s,
-                              tw_start_s=o.tw_start_s or 0.0, tw_end_s=o.tw_end_s))
+            stops.append(
+                Stop(
+                    id=o.id,
+                    node=self.order_node[o.id],
+                    delivery=dl,
+                    pickup=pk,
+                    service_s=o.service_s,
+                    tw_start_s=o.tw_start_s or 0.0,
+                    tw_end_s=o.tw_end_s,
+                )
+            )
         start, end = self.shift if self.shift is not None else (0.0, None)
         types = []
         for d_idx, d in enumerate(self.depots):
             for v in self.vehicles:
-                types.append(VehicleType(
-                    name=self.type_name(v, d), count=int(v.count), capacity=float(v.capacity_parcels),
-                    fixed_cost_cny=v.fixed_cost_cny, cost_per_km_cny=v.cost_per_km_cny,
-                    cost_per_hour_cny=v.cost_per_hour_cny, max_duration_s=v.max_duration_s,
-                    max_distance_m=v.max_distance_m, shift_start_s=start, shift_end_s=end, depot=d_idx,
-                    co2_kg_per_km=v.co2_kg_per_km, speed_factor=self.speed_factor(v)))
-        return RoutingProblem.from_matrices(self.node_ids, dist, dur, depots=tuple(range(len(self.depots))),
-                                            stops=stops, vehicle_types=types)
+                types.append(
+                    VehicleType(
+                        name=self.type_name(v, d),
+                        count=int(v.count),
+                        capacity=float(v.capacity_parcels),
+                        fixed_cost_cny=v.fixed_cost_cny,
+                        cost_per_km_cny=v.cost_per_km_cny,
+                        cost_per_hour_cny=v.cost_per_hour_cny,
+                        max_duration_s=v.max_duration_s,
+                        max_distance_m=v.max_distance_m,
+                        shift_start_s=start,
+                        shift_end_s=end,
+                        depot=d_idx,
+                        co2_kg_per_km=v.co2_kg_per_km,
+                        speed_factor=self.speed_factor(v),
+                    )
+                )
+        return RoutingProblem.from_matrices(
+            self.node_ids, dist, dur, depots=tuple(range(len(self.depots))), stops=stops, vehicle_types=types
+        )
 
     # ---- decomposition ------------------------------------------------
     def nearest_depot(self) -> dict[str, int]:
@@ -303,9 +340,18 @@ class OrdersProblem:
             if not ids:
                 continue
             vehicles = tuple(dataclasses.replace(v, name=self.type_name(v, d)) for v in self.vehicles)
-            out.append(OrdersProblem(self.orders.subset(ids), (d,), vehicles, network=self.network,
-                                     circuity=self.circuity, shift=self.shift, max_snap_m=self.max_snap_m,
-                                     access_speed_kmh=self.access_speed_kmh))
+            out.append(
+                OrdersProblem(
+                    self.orders.subset(ids),
+                    (d,),
+                    vehicles,
+                    network=self.network,
+                    circuity=self.circuity,
+                    shift=self.shift,
+                    max_snap_m=self.max_snap_m,
+                    access_speed_kmh=self.access_speed_kmh,
+                )
+            )
         return out
 
     # ---- geometry for maps ----------------------------------------------
@@ -372,8 +418,14 @@ class PlanCheck:
         return self.on_time / self.orders if self.orders else 0.0
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "orders": self.orders, "served": self.served, "on_time": self.on_time,
-                "on_time_share": round(self.on_time_share, 6), "violations": list(self.violations[:20])}
+        return {
+            "ok": self.ok,
+            "orders": self.orders,
+            "served": self.served,
+            "on_time": self.on_time,
+            "on_time_share": round(self.on_time_share, 6),
+            "violations": list(self.violations[:20]),
+        }
 
 
 def check_plan(problem: RoutingProblem, plan, *, tol_s: float = 0.5, tol_m: float = 0.5) -> PlanCheck:
@@ -425,8 +477,17 @@ def check_plan(problem: RoutingProblem, plan, *, tol_s: float = 0.5, tol_m: floa
     return PlanCheck(tuple(v), len(problem.stops), len(seen), on_time)
 
 
-def _check_route(problem: RoutingProblem, r, vt: VehicleType, stops: Mapping[str, Stop], seen: dict[str, str],
-                 v: list[str], *, tol_s: float, tol_m: float) -> int:
+def _check_route(
+    problem: RoutingProblem,
+    r,
+    vt: VehicleType,
+    stops: Mapping[str, Stop],
+    seen: dict[str, str],
+    v: list[str],
+    *,
+    tol_s: float,
+    tol_m: float,
+) -> int:
     """Check one route from its stop order (see :func:`check_plan`); violations are
     appended to ``v``, stops served to ``seen``. Returns the stops served on time."""
     dist, dur = problem.distance_m, problem.duration_s
@@ -463,11 +524,11 @@ def _check_route(problem: RoutingProblem, r, vt: VehicleType, stops: Mapping[str
         arrival = t + dur[prev, node] * vt.speed_factor
         d += dist[prev, node]
         if abs(arrival - s.arrival_s) > tol_s:
-            v.append(f"{r.vehicle}: arrival at {s.id} is {s.arrival_s:.1f} s in the plan, {arrival:.1f} s "
-                     "from the matrix")
+            v.append(
+                f"{r.vehicle}: arrival at {s.id} is {s.arrival_s:.1f} s in the plan, {arrival:.1f} s from the matrix"
+            )
         if abs(d - s.distance_m) > tol_m:
-            v.append(f"{r.vehicle}: distance at {s.id} is {s.distance_m:.1f} m in the plan, {d:.1f} m from "
-                     "the matrix")
+            v.append(f"{r.vehicle}: distance at {s.id} is {s.distance_m:.1f} m in the plan, {d:.1f} m from the matrix")
         if s.type == "end":
             t = arrival
             break
@@ -477,12 +538,12 @@ def _check_route(problem: RoutingProblem, r, vt: VehicleType, stops: Mapping[str
         if inside:
             on_time += 1
         else:
-            v.append(f"{s.id}: service starts at {format_clock(start)} after its window ends "
-                     f"{format_clock(stop.tw_end_s)}")
+            v.append(
+                f"{s.id}: service starts at {format_clock(start)} after its window ends {format_clock(stop.tw_end_s)}"
+            )
         t = start + stop.service_s
         if abs(t - s.departure_s) > tol_s:
-            v.append(f"{r.vehicle}: departure from {s.id} is {s.departure_s:.1f} s in the plan, {t:.1f} s "
-                     "recomputed")
+            v.append(f"{r.vehicle}: departure from {s.id} is {s.departure_s:.1f} s in the plan, {t:.1f} s recomputed")
         load += stop.pickup - stop.delivery
         if load > vt.capacity + 1e-6 or load < -1e-6:
             v.append(f"{r.vehicle}: load {load:g} outside [0, {vt.capacity:g}] after {s.id}")

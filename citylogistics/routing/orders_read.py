@@ -48,7 +48,6 @@ _ECHO = 40
 _CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?$")
 
 
-
 # ---------------------------------------------------------------------------
 # Messages
 # ---------------------------------------------------------------------------
@@ -56,13 +55,13 @@ def _echo(value: Any) -> str:
     """A value quoted for a message, cut with "…" when long."""
     text = " ".join(str(value).split())
     if len(text) > _ECHO:
-        text = text[:_ECHO - 1] + "…"
+        text = text[: _ECHO - 1] + "…"
     return f"'{text}'"
 
 
 def _error(message: str, *, source: str | os.PathLike | None, where: str | None) -> InputError:
     if len(message) > _MAX_MSG:
-        message = message[:_MAX_MSG - 1] + "…"
+        message = message[: _MAX_MSG - 1] + "…"
     return InputError(message, source=None if source is None else str(source), where=where)
 
 
@@ -99,11 +98,15 @@ def parse_shift(text: str, *, source: str = "--shift", where: str | None = None)
             raise ValueError(text)
         start, end = parse_clock(parts[0]), parse_clock(parts[1])
     except ValueError:
-        raise _error(f"{_echo(text)} is not a shift; write it as HH:MM-HH:MM, e.g. 08:00-18:00",
-                     source=source, where=where) from None
+        raise _error(
+            f"{_echo(text)} is not a shift; write it as HH:MM-HH:MM, e.g. 08:00-18:00", source=source, where=where
+        ) from None
     if end <= start:
-        raise _error(f"the shift {_echo(text)} ends before it starts; write a later end (e.g. 26:00 for 02:00 "
-                     "the next day)", source=source, where=where)
+        raise _error(
+            f"the shift {_echo(text)} ends before it starts; write a later end (e.g. 26:00 for 02:00 the next day)",
+            source=source,
+            where=where,
+        )
     return start, end
 
 
@@ -170,8 +173,7 @@ class OrderList:
 
     def subset(self, ids: Sequence[str]) -> OrderList:
         keep = set(ids)
-        return OrderList(tuple(o for o in self.orders if o.id in keep), source=self.source, day=self.day,
-                         crs=self.crs)
+        return OrderList(tuple(o for o in self.orders if o.id in keep), source=self.source, day=self.day, crs=self.crs)
 
 
 @dataclass(frozen=True)
@@ -191,11 +193,18 @@ def _check_columns(columns: Mapping[str, str] | None, allowed: Sequence[str], *,
         if key not in allowed:
             from citylogistics.config import did_you_mean
 
-            raise _error(f"the column mapping names {_echo(key)}{did_you_mean(str(key), allowed)}; map only "
-                         f"{', '.join(allowed)}", source=source, where="columns")
+            raise _error(
+                f"the column mapping names {_echo(key)}{did_you_mean(str(key), allowed)}; map only "
+                f"{', '.join(allowed)}",
+                source=source,
+                where="columns",
+            )
         if not isinstance(value, str) or not value.strip():
-            raise _error(f"the column mapping for {key} must be a column name, got {_echo(value)}",
-                         source=source, where=f"columns.{key}")
+            raise _error(
+                f"the column mapping for {key} must be a column name, got {_echo(value)}",
+                source=source,
+                where=f"columns.{key}",
+            )
         out[key] = value.strip()
     return out
 
@@ -218,16 +227,21 @@ def _read_rows(path: str | os.PathLike, what: str):
                     continue
                 rows.append((reader.line_num, row))
     except UnicodeDecodeError as exc:
-        raise _error(f"is not UTF-8 text (byte {exc.start}); save the {what} as UTF-8 CSV", source=p,
-                     where=None) from None
+        raise _error(
+            f"is not UTF-8 text (byte {exc.start}); save the {what} as UTF-8 CSV", source=p, where=None
+        ) from None
     except csv.Error as exc:
-        raise _error(f"is not a readable CSV ({exc}); save it as comma-separated values", source=p,
-                     where=None) from None
+        raise _error(
+            f"is not a readable CSV ({exc}); save it as comma-separated values", source=p, where=None
+        ) from None
     except OSError as exc:
         raise _error(f"cannot read the file ({exc.strerror}); check its permissions", source=p, where=None) from None
     if header is None:
-        raise _error(f"is empty; give a header line and one row per {what[:-1] if what.endswith('s') else what}",
-                     source=p, where=None)
+        raise _error(
+            f"is empty; give a header line and one row per {what[:-1] if what.endswith('s') else what}",
+            source=p,
+            where=None,
+        )
     return header, rows
 
 
@@ -238,8 +252,12 @@ def _column_index(header: list[str], mapping: dict[str, str], required: Sequence
             index[key] = header.index(name)
         elif key in required:
             hint = f" (mapped from {key})" if name != key else ""
-            raise _error(f"has no column {_echo(name)}{hint}; columns are {', '.join(header)[:120]}; rename the "
-                         f"column or map it (e.g. columns {{\"{key}\": \"...\"}})", source=source, where="header")
+            raise _error(
+                f"has no column {_echo(name)}{hint}; columns are {', '.join(header)[:120]}; rename the "
+                f'column or map it (e.g. columns {{"{key}": "..."}})',
+                source=source,
+                where="header",
+            )
     return index
 
 
@@ -258,8 +276,9 @@ def _number(text: str, *, source, where: str, what: str, lo: float, hi: float) -
     if not math.isfinite(x):
         raise _error(f"{_echo(text)} is not a finite number; give {what}", source=source, where=where)
     if not lo <= x <= hi:
-        raise _error(f"{_echo(text)} is out of range; give {what} between {lo:g} and {hi:g}", source=source,
-                     where=where)
+        raise _error(
+            f"{_echo(text)} is out of range; give {what} between {lo:g} and {hi:g}", source=source, where=where
+        )
     return x
 
 
@@ -267,8 +286,9 @@ def _point(row, index, *, source, line: int, crs: str) -> tuple[float, float]:
     lon_t, lat_t = _cell(row, index, "lon"), _cell(row, index, "lat")
     if not lon_t or not lat_t:
         missing = "lon" if not lon_t else "lat"
-        raise _error("the point is missing; give lon and lat in degrees", source=source,
-                     where=f"line {line}: {missing}")
+        raise _error(
+            "the point is missing; give lon and lat in degrees", source=source, where=f"line {line}: {missing}"
+        )
     lon = _number(lon_t, source=source, where=f"line {line}: lon", what="a longitude in degrees", lo=-180, hi=180)
     lat = _number(lat_t, source=source, where=f"line {line}: lat", what="a latitude in degrees", lo=-90, hi=90)
     if crs == "gcj02":
@@ -281,8 +301,13 @@ def _check_crs(crs: str, source) -> None:
         raise _error(f"unknown crs {_echo(crs)}; use wgs84 or gcj02", source=source, where="crs")
 
 
-def read_orders(path: str | os.PathLike, *, columns: Mapping[str, str] | None = None, crs: str = "wgs84",
-                default_service_s: float = 0.0) -> OrderList:
+def read_orders(
+    path: str | os.PathLike,
+    *,
+    columns: Mapping[str, str] | None = None,
+    crs: str = "wgs84",
+    default_service_s: float = 0.0,
+) -> OrderList:
     """Read an orders CSV (format in the module docs).
 
     Parameters
@@ -312,8 +337,10 @@ def read_orders(path: str | os.PathLike, *, columns: Mapping[str, str] | None = 
     header, rows = _read_rows(path, "orders")
     index = _column_index(header, mapping, ("id", "lon", "lat"), source=src)
     seen: dict[str, int] = {}
-    raw = [_order_row(row, index, line, seen, source=src, crs=crs, default_service_s=default_service_s)
-           for line, row in rows]
+    raw = [
+        _order_row(row, index, line, seen, source=src, crs=crs, default_service_s=default_service_s)
+        for line, row in rows
+    ]
     if not raw:
         raise _error("has no orders; give one row per order under the header", source=src, where=None)
     day, tz = _orders_day(raw, src)
@@ -322,8 +349,16 @@ def read_orders(path: str | os.PathLike, *, columns: Mapping[str, str] | None = 
     return OrderList(tuple(orders), source=src, day=day, crs=crs)
 
 
-def _order_row(row: list[str], index: dict[str, int], line: int, seen: dict[str, int], *, source: str, crs: str,
-               default_service_s: float) -> tuple:
+def _order_row(
+    row: list[str],
+    index: dict[str, int],
+    line: int,
+    seen: dict[str, int],
+    *,
+    source: str,
+    crs: str,
+    default_service_s: float,
+) -> tuple:
     """One row checked: (line, id, lon, lat, demand, kind, service, [tw_start, tw_end]) with the
     times as read (seconds, a datetime or ``None``); ``seen`` records the ids read."""
     src = source
@@ -331,23 +366,34 @@ def _order_row(row: list[str], index: dict[str, int], line: int, seen: dict[str,
     if not oid:
         raise _error("the order id is missing; give every row an id", source=src, where=f"line {line}: id")
     if len(oid) > 200:
-        raise _error(f"the order id {_echo(oid)} is longer than 200 characters", source=src,
-                     where=f"line {line}: id")
+        raise _error(f"the order id {_echo(oid)} is longer than 200 characters", source=src, where=f"line {line}: id")
     if oid in seen:
-        raise _error(f"order id {_echo(oid)} repeats line {seen[oid]}; give each order its own id",
-                     source=src, where=f"line {line}: id")
+        raise _error(
+            f"order id {_echo(oid)} repeats line {seen[oid]}; give each order its own id",
+            source=src,
+            where=f"line {line}: id",
+        )
     seen[oid] = line
     lon, lat = _point(row, index, source=src, line=line, crs=crs)
     d_t = _cell(row, index, "demand")
-    demand = 1.0 if not d_t else _number(d_t, source=src, where=f"line {line}: demand",
-                                         what="a number of parcels", lo=0, hi=MAX_DEMAND)
+    demand = (
+        1.0
+        if not d_t
+        else _number(d_t, source=src, where=f"line {line}: demand", what="a number of parcels", lo=0, hi=MAX_DEMAND)
+    )
     kind = _cell(row, index, "kind").lower() or "delivery"
     if kind not in KINDS:
-        raise _error(f"{_echo(kind)} is not an order kind; write delivery or pickup", source=src,
-                     where=f"line {line}: kind")
+        raise _error(
+            f"{_echo(kind)} is not an order kind; write delivery or pickup", source=src, where=f"line {line}: kind"
+        )
     s_t = _cell(row, index, "service_s")
-    service = default_service_s if not s_t else _number(
-        s_t, source=src, where=f"line {line}: service_s", what="seconds of service", lo=0, hi=MAX_SERVICE_S)
+    service = (
+        default_service_s
+        if not s_t
+        else _number(
+            s_t, source=src, where=f"line {line}: service_s", what="seconds of service", lo=0, hi=MAX_SERVICE_S
+        )
+    )
     times: list[float | _dt.datetime | None] = []
     for key in ("tw_start", "tw_end"):
         t = _cell(row, index, key)
@@ -357,24 +403,34 @@ def _order_row(row: list[str], index: dict[str, int], line: int, seen: dict[str,
         try:
             times.append(_parse_time(t))
         except ValueError:
-            raise _error(f"{_echo(t)} is not a time; write HH:MM, HH:MM:SS or an ISO datetime such as "
-                         "2022-06-07T13:00", source=src, where=f"line {line}: {key}") from None
+            raise _error(
+                f"{_echo(t)} is not a time; write HH:MM, HH:MM:SS or an ISO datetime such as 2022-06-07T13:00",
+                source=src,
+                where=f"line {line}: {key}",
+            ) from None
     return (line, oid, lon, lat, demand, kind, service, times)
 
 
 def _orders_day(raw: Sequence[tuple], src: str):
     """The orders' day (the earliest date of any datetime, or ``None``) and the
     time zone of the datetimes; offsets must not be mixed with naive times."""
-    stamps = [(line, k, t) for line, *_, times in raw for k, t in zip(("tw_start", "tw_end"), times)
-              if isinstance(t, _dt.datetime)]
+    stamps = [
+        (line, k, t)
+        for line, *_, times in raw
+        for k, t in zip(("tw_start", "tw_end"), times)
+        if isinstance(t, _dt.datetime)
+    ]
     day = None
     tz = None
     if stamps:
         aware = [s for s in stamps if s[2].tzinfo is not None]
         if aware and len(aware) != len(stamps):
             line, key, _ = next(s for s in stamps if s[2].tzinfo is None)
-            raise _error("this datetime has no UTC offset but others in the file do; give every datetime an "
-                         "offset or none", source=src, where=f"line {line}: {key}")
+            raise _error(
+                "this datetime has no UTC offset but others in the file do; give every datetime an offset or none",
+                source=src,
+                where=f"line {line}: {key}",
+            )
         tz = aware[0][2].tzinfo if aware else None
         day = min((t.astimezone(tz) if tz else t).date() for _, _, t in stamps)
     return day, tz
@@ -388,18 +444,25 @@ def _order(raw_row: tuple, *, day, tz, midnight, source: str) -> Order:
         if isinstance(t, _dt.datetime):
             t = ((t.astimezone(tz) if tz else t) - midnight).total_seconds()
             if t > MAX_TIME_S:
-                raise _error(f"is {t / 86400:.0f} days after the orders' day {day}; give times within a week",
-                             source=source, where=f"line {line}: {key}")
+                raise _error(
+                    f"is {t / 86400:.0f} days after the orders' day {day}; give times within a week",
+                    source=source,
+                    where=f"line {line}: {key}",
+                )
         secs.append(t)
     a, b = secs
     if a is not None and b is not None and b < a:
-        raise _error(f"the window ends ({format_clock(b)}) before it starts ({format_clock(a)}); swap or fix "
-                     "them", source=source, where=f"line {line}: tw_end")
+        raise _error(
+            f"the window ends ({format_clock(b)}) before it starts ({format_clock(a)}); swap or fix them",
+            source=source,
+            where=f"line {line}: tw_end",
+        )
     return Order(oid, lon, lat, demand, kind, a, b, float(service), line)
 
 
-def read_depots(path: str | os.PathLike, *, columns: Mapping[str, str] | None = None,
-                crs: str = "wgs84") -> tuple[Depot, ...]:
+def read_depots(
+    path: str | os.PathLike, *, columns: Mapping[str, str] | None = None, crs: str = "wgs84"
+) -> tuple[Depot, ...]:
     """Read a depots CSV (``id, lon, lat``; same rules as :func:`read_orders`)."""
     src = str(path)
     _check_crs(crs, src)
@@ -413,8 +476,11 @@ def read_depots(path: str | os.PathLike, *, columns: Mapping[str, str] | None = 
         if not did:
             raise _error("the depot id is missing; give every row an id", source=src, where=f"line {line}: id")
         if did in seen:
-            raise _error(f"depot id {_echo(did)} repeats line {seen[did]}; give each depot its own id",
-                         source=src, where=f"line {line}: id")
+            raise _error(
+                f"depot id {_echo(did)} repeats line {seen[did]}; give each depot its own id",
+                source=src,
+                where=f"line {line}: id",
+            )
         seen[did] = line
         lon, lat = _point(row, index, source=src, line=line, crs=crs)
         out.append(Depot(did, lon, lat, source=src, line=line))
@@ -434,8 +500,9 @@ def parse_depot(text: str, *, crs: str = "wgs84", id: str = "depot", source: str
         if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
             raise ValueError(text)
     except ValueError:
-        raise _error(f"{_echo(text)} is not a point; write LON,LAT in degrees, e.g. 120.16,30.27",
-                     source=source, where=None) from None
+        raise _error(
+            f"{_echo(text)} is not a point; write LON,LAT in degrees, e.g. 120.16,30.27", source=source, where=None
+        ) from None
     if crs == "gcj02":
         lon, lat = gcj02_to_wgs84(lon, lat)
     return Depot(id, float(lon), float(lat), source=source)

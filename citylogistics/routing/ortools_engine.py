@@ -57,8 +57,17 @@ def _fix_sinks(mat: np.ndarray, is_sink: np.ndarray, open_end: bool, into_sink: 
     return m
 
 
-def _register_arcs(routing, problem: RoutingProblem, vehicles: Sequence[int], real, is_sink, service: np.ndarray,
-                   *, need_time: bool, need_dist: bool) -> tuple[list[int], list[int]]:
+def _register_arcs(
+    routing,
+    problem: RoutingProblem,
+    vehicles: Sequence[int],
+    real,
+    is_sink,
+    service: np.ndarray,
+    *,
+    need_time: bool,
+    need_dist: bool,
+) -> tuple[list[int], list[int]]:
     """Arc costs and fixed costs of every vehicle; the time and distance
     transit callbacks of every vehicle (one matrix per profile)."""
     P = IntPolicy
@@ -119,8 +128,16 @@ def _add_loads(routing, problem: RoutingProblem, stops, vehicles: Sequence[int],
         routing.AddDimensionWithVehicleCapacity(dem, 0, caps, True, "Load")
 
 
-def _add_time(routing, manager, problem: RoutingProblem, keep: Sequence[int], stops, vehicles: Sequence[int],
-              first_stop: int, v_time: list[int]) -> None:
+def _add_time(
+    routing,
+    manager,
+    problem: RoutingProblem,
+    keep: Sequence[int],
+    stops,
+    vehicles: Sequence[int],
+    first_stop: int,
+    v_time: list[int],
+) -> None:
     """The time dimension: stop windows, shift windows, shift lengths, time costs."""
     P = IntPolicy
     vts = problem.vehicle_types
@@ -163,8 +180,9 @@ def _search_parameters(params: SolveParams, n_stops: int, *, need_time: bool, me
     return sp, fs, limit
 
 
-def _read_routes(routing, manager, sol, vehicles: Sequence[int], keep: Sequence[int],
-                 first_stop: int) -> tuple[list[RouteSpec], list[int]]:
+def _read_routes(
+    routing, manager, sol, vehicles: Sequence[int], keep: Sequence[int], first_stop: int
+) -> tuple[list[RouteSpec], list[int]]:
     """Route specs of the used vehicles and the stops left out."""
     specs: list[RouteSpec] = []
     served: set[int] = set()
@@ -182,16 +200,20 @@ def _read_routes(routing, manager, sol, vehicles: Sequence[int], keep: Sequence[
     return specs, [i for i in keep if i not in served]
 
 
-def solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolveParams, *,
-                  metaheuristic: str = "GUIDED_LOCAL_SEARCH"):
+def solve_ortools(
+    problem: RoutingProblem, keep: Sequence[int], params: SolveParams, *, metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+):
     """Solve with OR-Tools; return (route specs, dropped stop indices, solver info)."""
     from ortools.constraint_solver import pywrapcp
 
     P = IntPolicy
     vts = problem.vehicle_types
     if any(vt.max_trips > 1 and vt.count > 0 for vt in vts):
-        raise InputError("engine 'ortools' does not model reloading (max_trips > 1); use engine='pyvrp' or "
-                         "'auto'", source="SolveParams", where="engine")
+        raise InputError(
+            "engine 'ortools' does not model reloading (max_trips > 1); use engine='pyvrp' or 'auto'",
+            source="SolveParams",
+            where="engine",
+        )
     # OR-Tools nodes: depots, one open-route sink per depot that needs one, then the stops.
     stops, nodes, sink_of, first_stop, real, is_sink = problem.solver_nodes(keep)
     K = len(nodes)
@@ -209,17 +231,18 @@ def solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolvePar
     routing = pywrapcp.RoutingModel(manager, pywrapcp.DefaultRoutingModelParameters())
 
     need_time = any(s.tw_end_s is not None or s.tw_start_s > 0 for s in stops) or any(
-        vt.shift_end_s is not None or vt.max_duration_s is not None or vt.cost_per_hour_cny > 0
-        or vt.shift_start_s > 0 for vt in vts)
+        vt.shift_end_s is not None or vt.max_duration_s is not None or vt.cost_per_hour_cny > 0 or vt.shift_start_s > 0
+        for vt in vts
+    )
     need_dist = any(vt.max_distance_m is not None for vt in vts)
-    v_time, v_dist = _register_arcs(routing, problem, vehicles, real, is_sink, service,
-                                    need_time=need_time, need_dist=need_dist)
+    v_time, v_dist = _register_arcs(
+        routing, problem, vehicles, real, is_sink, service, need_time=need_time, need_dist=need_dist
+    )
     _add_loads(routing, problem, stops, vehicles, first_stop)
     if need_time:
         _add_time(routing, manager, problem, keep, stops, vehicles, first_stop, v_time)
     if need_dist:
-        dcap = [P.BIG if (limit_m := vts[t].max_distance_m) is None else P.dist_floor(limit_m)
-                for t in vehicles]
+        dcap = [P.BIG if (limit_m := vts[t].max_distance_m) is None else P.dist_floor(limit_m) for t in vehicles]
         routing.AddDimensionWithVehicleTransitAndCapacity(v_dist, 0, dcap, True, "Distance")
     for k, s in enumerate(stops):
         pen = P.money(s.penalty_cny) if not s.required else P.REQUIRED_PENALTY
@@ -234,8 +257,13 @@ def solve_ortools(problem: RoutingProblem, keep: Sequence[int], params: SolvePar
         raise SolverError(f"OR-Tools found no solution (status {st}); raise time_limit_s or use engine='pyvrp'")
     specs, dropped = _read_routes(routing, manager, sol, vehicles, keep, first_stop)
     stopped = "time_limit" if elapsed >= params.time_limit_s * 0.98 else ("solution_limit" if limit else "search_end")
-    extra = {"status": st, "objective": int(sol.ObjectiveValue()), "first_solution": fs,
-             "metaheuristic": metaheuristic, "stopped_by": stopped}
+    extra = {
+        "status": st,
+        "objective": int(sol.ObjectiveValue()),
+        "first_solution": fs,
+        "metaheuristic": metaheuristic,
+        "stopped_by": stopped,
+    }
     if limit is not None:
         extra["solution_limit"] = limit
     return specs, dropped, extra

@@ -24,10 +24,22 @@ from citylogistics.routing.problem import RoutingProblem, VehicleType
 __all__ = ["ENGINES", "FIRST_SOLUTIONS", "IntPolicy", "RouteSpec", "SolveParams", "work_seconds"]
 
 ENGINES = ("auto", "ortools", "pyvrp")
-FIRST_SOLUTIONS = ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "SAVINGS", "CHRISTOFIDES",
-                   "LOCAL_CHEAPEST_INSERTION", "SWEEP", "AUTOMATIC", "BEST_INSERTION", "GLOBAL_CHEAPEST_ARC",
-                   "LOCAL_CHEAPEST_ARC", "FIRST_UNBOUND_MIN_VALUE", "PATH_MOST_CONSTRAINED_ARC",
-                   "LOCAL_CHEAPEST_COST_INSERTION", "SEQUENTIAL_CHEAPEST_INSERTION")
+FIRST_SOLUTIONS = (
+    "PATH_CHEAPEST_ARC",
+    "PARALLEL_CHEAPEST_INSERTION",
+    "SAVINGS",
+    "CHRISTOFIDES",
+    "LOCAL_CHEAPEST_INSERTION",
+    "SWEEP",
+    "AUTOMATIC",
+    "BEST_INSERTION",
+    "GLOBAL_CHEAPEST_ARC",
+    "LOCAL_CHEAPEST_ARC",
+    "FIRST_UNBOUND_MIN_VALUE",
+    "PATH_MOST_CONSTRAINED_ARC",
+    "LOCAL_CHEAPEST_COST_INSERTION",
+    "SEQUENTIAL_CHEAPEST_INSERTION",
+)
 
 
 @dataclass(frozen=True)
@@ -66,20 +78,34 @@ class SolveParams:
     work_limit_s: float | None = None
 
     def __post_init__(self) -> None:
-        if self.work_limit_s is not None and not (isinstance(self.work_limit_s, (int, float))
-                                                  and 0 < self.work_limit_s <= self.time_limit_s):
-            raise InputError(f"must be a positive number of seconds no larger than time_limit_s, got "
-                             f"{self.work_limit_s!r}", source="SolveParams", where="work_limit_s")
-        if not isinstance(self.time_limit_s, (int, float)) or not self.time_limit_s > 0 \
-                or not math.isfinite(self.time_limit_s):
-            raise InputError(f"must be a positive number of seconds, got {self.time_limit_s!r}",
-                             source="SolveParams", where="time_limit_s")
+        if self.work_limit_s is not None and not (
+            isinstance(self.work_limit_s, (int, float)) and 0 < self.work_limit_s <= self.time_limit_s
+        ):
+            raise InputError(
+                f"must be a positive number of seconds no larger than time_limit_s, got {self.work_limit_s!r}",
+                source="SolveParams",
+                where="work_limit_s",
+            )
+        if (
+            not isinstance(self.time_limit_s, (int, float))
+            or not self.time_limit_s > 0
+            or not math.isfinite(self.time_limit_s)
+        ):
+            raise InputError(
+                f"must be a positive number of seconds, got {self.time_limit_s!r}",
+                source="SolveParams",
+                where="time_limit_s",
+            )
         if self.engine not in ENGINES:
-            raise InputError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}",
-                             source="SolveParams", where="engine")
+            raise InputError(
+                f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}", source="SolveParams", where="engine"
+            )
         if self.first_solution is not None and self.first_solution not in FIRST_SOLUTIONS:
-            raise InputError(f"unknown first solution strategy {self.first_solution!r}; use one of "
-                             f"{', '.join(FIRST_SOLUTIONS)}", source="SolveParams", where="first_solution")
+            raise InputError(
+                f"unknown first solution strategy {self.first_solution!r}; use one of {', '.join(FIRST_SOLUTIONS)}",
+                source="SolveParams",
+                where="first_solution",
+            )
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
             raise InputError(f"must be an integer >= 0, got {self.seed!r}", source="SolveParams", where="seed")
 
@@ -95,7 +121,7 @@ class IntPolicy:
     LOAD_PER_PARCEL = 1000
     COST_PER_CNY = 1_000_000  # micro-yuan
     BIG = 1 << 40  # stands for inf in matrices
-    REQUIRED_PENALTY = 10 ** 13  # dropping a required stop (only if the fleet is exhausted)
+    REQUIRED_PENALTY = 10**13  # dropping a required stop (only if the fleet is exhausted)
 
     @classmethod
     def dist(cls, x_m: np.ndarray | float) -> np.ndarray:
@@ -164,7 +190,6 @@ class RouteSpec:
 
     vehicle_type: int
     trips: tuple[tuple[int, ...], ...]
-
 
 
 def work_seconds(params: SolveParams) -> float:

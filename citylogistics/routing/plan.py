@@ -67,15 +67,31 @@ class Step:
     trip: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "id": self.id, "load": _r3(self.load), "arrival_s": _r1(self.arrival_s),
-                "distance_m": _r1(self.distance_m), "delivery": _r3(self.delivery), "pickup": _r3(self.pickup),
-                "departure_s": _r1(self.departure_s), "trip": int(self.trip)}
+        return {
+            "type": self.type,
+            "id": self.id,
+            "load": _r3(self.load),
+            "arrival_s": _r1(self.arrival_s),
+            "distance_m": _r1(self.distance_m),
+            "delivery": _r3(self.delivery),
+            "pickup": _r3(self.pickup),
+            "departure_s": _r1(self.departure_s),
+            "trip": int(self.trip),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Step:
-        return cls(type=d["type"], id=d["id"], load=d["load"], arrival_s=d["arrival_s"],
-                   distance_m=d["distance_m"], delivery=d.get("delivery", 0.0), pickup=d.get("pickup", 0.0),
-                   departure_s=d.get("departure_s", d["arrival_s"]), trip=d.get("trip", 0))
+        return cls(
+            type=d["type"],
+            id=d["id"],
+            load=d["load"],
+            arrival_s=d["arrival_s"],
+            distance_m=d["distance_m"],
+            delivery=d.get("delivery", 0.0),
+            pickup=d.get("pickup", 0.0),
+            departure_s=d.get("departure_s", d["arrival_s"]),
+            trip=d.get("trip", 0),
+        )
 
 
 @dataclass(frozen=True)
@@ -108,19 +124,36 @@ class Route:
         return 1 + sum(1 for s in self.steps if s.type == "reload")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"vehicle": self.vehicle, "depot": self.depot, "capacity": _r3(self.capacity),
-                "distance_m": _r1(self.distance_m), "duration_s": _r1(self.duration_s),
-                "steps": [s.to_dict() for s in self.steps], "vehicle_type": self.vehicle_type,
-                "fixed_cost_cny": _r2(self.fixed_cost_cny), "distance_cost_cny": _r2(self.distance_cost_cny),
-                "time_cost_cny": _r2(self.time_cost_cny), "co2_kg": _r3(self.co2_kg), "trips": self.trips}
+        return {
+            "vehicle": self.vehicle,
+            "depot": self.depot,
+            "capacity": _r3(self.capacity),
+            "distance_m": _r1(self.distance_m),
+            "duration_s": _r1(self.duration_s),
+            "steps": [s.to_dict() for s in self.steps],
+            "vehicle_type": self.vehicle_type,
+            "fixed_cost_cny": _r2(self.fixed_cost_cny),
+            "distance_cost_cny": _r2(self.distance_cost_cny),
+            "time_cost_cny": _r2(self.time_cost_cny),
+            "co2_kg": _r3(self.co2_kg),
+            "trips": self.trips,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Route:
-        return cls(vehicle=d["vehicle"], depot=d["depot"], capacity=d["capacity"], distance_m=d["distance_m"],
-                   duration_s=d["duration_s"], steps=tuple(Step.from_dict(s) for s in d["steps"]),
-                   vehicle_type=d.get("vehicle_type", ""), fixed_cost_cny=d.get("fixed_cost_cny", 0.0),
-                   distance_cost_cny=d.get("distance_cost_cny", 0.0), time_cost_cny=d.get("time_cost_cny", 0.0),
-                   co2_kg=d.get("co2_kg", 0.0))
+        return cls(
+            vehicle=d["vehicle"],
+            depot=d["depot"],
+            capacity=d["capacity"],
+            distance_m=d["distance_m"],
+            duration_s=d["duration_s"],
+            steps=tuple(Step.from_dict(s) for s in d["steps"]),
+            vehicle_type=d.get("vehicle_type", ""),
+            fixed_cost_cny=d.get("fixed_cost_cny", 0.0),
+            distance_cost_cny=d.get("distance_cost_cny", 0.0),
+            time_cost_cny=d.get("time_cost_cny", 0.0),
+            co2_kg=d.get("co2_kg", 0.0),
+        )
 
 
 @dataclass(frozen=True)
@@ -135,8 +168,17 @@ class Unassigned:
 
 
 #: The facts every solve records, typed fields of :class:`SolverStats`.
-STATS_FIELDS = ("engine", "seed", "deterministic", "time_limit_s", "status", "objective", "stopped_by",
-                "violations", "feasible")
+STATS_FIELDS = (
+    "engine",
+    "seed",
+    "deterministic",
+    "time_limit_s",
+    "status",
+    "objective",
+    "stopped_by",
+    "violations",
+    "feasible",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,8 +231,11 @@ class SolverStats(Mapping[str, Any]):
     def __post_init__(self) -> None:
         object.__setattr__(self, "violations", tuple(self.violations))
         if self.keys_order is None:
-            core = [k for k in STATS_FIELDS if getattr(self, k) is not None
-                    and (k != "violations" or self.feasible is not None or self.violations)]
+            core = [
+                k
+                for k in STATS_FIELDS
+                if getattr(self, k) is not None and (k != "violations" or self.feasible is not None or self.violations)
+            ]
             object.__setattr__(self, "keys_order", tuple(core) + tuple(k for k in self.extra if k not in core))
 
     @classmethod
@@ -225,7 +270,6 @@ class SolverStats(Mapping[str, Any]):
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data, keys in recorded order (the ``summary.solver`` block of a plan)."""
         return {k: self[k] for k in self._keys}
-
 
 
 @dataclass(frozen=True)
@@ -302,27 +346,35 @@ class RoutePlan:
         }
         if include_timing:
             summary["solve_time_s"] = round(float(self.solve_time_s), 3)
-        return {"units": dict(UNITS), "summary": summary, "routes": [r.to_dict() for r in self.routes],
-                "unassigned": [u.to_dict() for u in self.unassigned]}
+        return {
+            "units": dict(UNITS),
+            "summary": summary,
+            "routes": [r.to_dict() for r in self.routes],
+            "unassigned": [u.to_dict() for u in self.unassigned],
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RoutePlan:
         """Rebuild a plan from :meth:`to_dict` output."""
         try:
             summary = d.get("summary", {})
-            return cls(routes=tuple(Route.from_dict(r) for r in d["routes"]),
-                       unassigned=tuple(Unassigned(u["id"], u["reason"]) for u in d.get("unassigned", [])),
-                       penalty_cny=summary.get("penalty_cny", 0.0), solver=SolverStats.from_dict(summary.get("solver", {})),
-                       solve_time_s=summary.get("solve_time_s", 0.0))
+            return cls(
+                routes=tuple(Route.from_dict(r) for r in d["routes"]),
+                unassigned=tuple(Unassigned(u["id"], u["reason"]) for u in d.get("unassigned", [])),
+                penalty_cny=summary.get("penalty_cny", 0.0),
+                solver=SolverStats.from_dict(summary.get("solver", {})),
+                solve_time_s=summary.get("solve_time_s", 0.0),
+            )
         except (KeyError, TypeError) as exc:
-            raise InputError(f"is not a RoutePlan dict (missing {exc}); pass RoutePlan.to_dict() output",
-                             source="RoutePlan.from_dict") from None
+            raise InputError(
+                f"is not a RoutePlan dict (missing {exc}); pass RoutePlan.to_dict() output",
+                source="RoutePlan.from_dict",
+            ) from None
 
     def to_json(self, path: str | os.PathLike, *, include_timing: bool = False) -> Path:
         """Write the plan as JSON atomically (temporary file, then ``os.replace``)."""
         path = Path(path)
-        text = json.dumps(self.to_dict(include_timing=include_timing), ensure_ascii=False, indent=1,
-                          sort_keys=False)
+        text = json.dumps(self.to_dict(include_timing=include_timing), ensure_ascii=False, indent=1, sort_keys=False)
         from citylogistics.fileio import atomic_write_text
 
         return atomic_write_text(path, text + "\n")
@@ -336,16 +388,19 @@ class RoutePlan:
     def summary(self) -> str:
         """A plain-text table of routes and totals."""
         eng = self.solver.get("engine", "?")  # a plan read from a file may have none
-        lines = [f"RoutePlan ({eng}): {len(self.routes)} routes, {len(self.served_ids())} served, "
-                 f"{len(self.unassigned)} unassigned, cost {self.cost:.2f} CNY, "
-                 f"{self.distance_m / 1000:.1f} km, {self.duration_s / 3600:.2f} h, CO2 {self.co2_kg:.1f} kg",
-                 f"{'vehicle':<16}{'type':<12}{'stops':>6}{'trips':>6}{'km':>10}{'h':>8}{'max load':>10}"
-                 f"{'cost CNY':>11}"]
+        lines = [
+            f"RoutePlan ({eng}): {len(self.routes)} routes, {len(self.served_ids())} served, "
+            f"{len(self.unassigned)} unassigned, cost {self.cost:.2f} CNY, "
+            f"{self.distance_m / 1000:.1f} km, {self.duration_s / 3600:.2f} h, CO2 {self.co2_kg:.1f} kg",
+            f"{'vehicle':<16}{'type':<12}{'stops':>6}{'trips':>6}{'km':>10}{'h':>8}{'max load':>10}{'cost CNY':>11}",
+        ]
         for r in self.routes:
             max_load = max((s.load for s in r.steps), default=0.0)
-            lines.append(f"{r.vehicle:<16}{r.vehicle_type:<12}{len(r.stop_ids):>6}{r.trips:>6}"
-                         f"{r.distance_m / 1000:>10.2f}{r.duration_s / 3600:>8.2f}"
-                         f"{max_load:>6.0f}/{r.capacity:<3.0f}{r.cost_cny:>11.2f}")
+            lines.append(
+                f"{r.vehicle:<16}{r.vehicle_type:<12}{len(r.stop_ids):>6}{r.trips:>6}"
+                f"{r.distance_m / 1000:>10.2f}{r.duration_s / 3600:>8.2f}"
+                f"{max_load:>6.0f}/{r.capacity:<3.0f}{r.cost_cny:>11.2f}"
+            )
         if self.unassigned:
             counts: dict[str, int] = {}
             for u in self.unassigned:

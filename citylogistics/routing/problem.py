@@ -99,10 +99,10 @@ class VehicleType:
             raise InputError(f"must be an integer >= 0, got {self.count!r}", source=src, where="count")
         _finite_nonneg(self.capacity, source=src, where="capacity")
         if self.capacity <= 0:
-            raise InputError(f"must be > 0, got {self.capacity!r}; give the vehicle's parcel capacity",
-                             source=src, where="capacity")
-        for name in ("fixed_cost_cny", "cost_per_km_cny", "cost_per_hour_cny", "shift_start_s",
-                     "co2_kg_per_km"):
+            raise InputError(
+                f"must be > 0, got {self.capacity!r}; give the vehicle's parcel capacity", source=src, where="capacity"
+            )
+        for name in ("fixed_cost_cny", "cost_per_km_cny", "cost_per_hour_cny", "shift_start_s", "co2_kg_per_km"):
             _finite_nonneg(getattr(self, name), source=src, where=name)
         for name in ("max_duration_s", "max_distance_m", "shift_end_s"):
             _finite_nonneg(getattr(self, name), source=src, where=name, allow_none=True)
@@ -110,11 +110,15 @@ class VehicleType:
         if self.speed_factor <= 0:
             raise InputError(f"must be > 0, got {self.speed_factor!r}", source=src, where="speed_factor")
         if self.shift_end_s is not None and self.shift_end_s < self.shift_start_s:
-            raise InputError(f"shift_end_s={self.shift_end_s} is before shift_start_s={self.shift_start_s}; "
-                             "swap or fix them", source=src, where="shift_end_s")
+            raise InputError(
+                f"shift_end_s={self.shift_end_s} is before shift_start_s={self.shift_start_s}; swap or fix them",
+                source=src,
+                where="shift_end_s",
+            )
         if not isinstance(self.depot, (int, np.integer)) or self.depot < 0:
-            raise InputError(f"must be an index >= 0 into problem.depots, got {self.depot!r}",
-                             source=src, where="depot")
+            raise InputError(
+                f"must be an index >= 0 into problem.depots, got {self.depot!r}", source=src, where="depot"
+            )
         if not isinstance(self.max_trips, (int, np.integer)) or self.max_trips < 1:
             raise InputError(f"must be an integer >= 1, got {self.max_trips!r}", source=src, where="max_trips")
 
@@ -170,11 +174,16 @@ class Stop:
         _finite_nonneg(self.tw_end_s, source=src, where="tw_end_s", allow_none=True)
         _finite_nonneg(self.penalty_cny, source=src, where="penalty_cny", allow_none=True)
         if self.tw_end_s is not None and self.tw_end_s < self.tw_start_s:
-            raise InputError(f"time window is inverted (tw_start_s={self.tw_start_s} > tw_end_s={self.tw_end_s}); "
-                             "swap the two values", source=src, where="tw_end_s")
+            raise InputError(
+                f"time window is inverted (tw_start_s={self.tw_start_s} > tw_end_s={self.tw_end_s}); "
+                "swap the two values",
+                source=src,
+                where="tw_end_s",
+            )
         if not self.required and self.penalty_cny is None:
-            raise InputError("optional stop needs penalty_cny (the cost of leaving it unserved)",
-                             source=src, where="penalty_cny")
+            raise InputError(
+                "optional stop needs penalty_cny (the cost of leaving it unserved)", source=src, where="penalty_cny"
+            )
 
 
 @dataclass(frozen=True)
@@ -227,60 +236,77 @@ class RoutingProblem:
             raise InputError("node_ids is empty; give at least the depot", source=_SRC, where="node_ids")
         if len(set(self.node_ids)) != n:
             dup = sorted({x for x in self.node_ids if self.node_ids.count(x) > 1})[0]
-            raise InputError(f"node id {dup!r} appears twice; node ids must be unique", source=_SRC,
-                             where="node_ids")
+            raise InputError(f"node id {dup!r} appears twice; node ids must be unique", source=_SRC, where="node_ids")
         for name in ("distance_m", "duration_s"):
             try:
                 arr = np.array(getattr(self, name), dtype=float)
             except (TypeError, ValueError):
                 raise InputError("must be a numeric n x n matrix", source=_SRC, where=name) from None
             if arr.shape != (n, n):
-                raise InputError(f"has shape {arr.shape} but node_ids has {n} entries; give an {n} x {n} matrix",
-                                 source=_SRC, where=name)
+                raise InputError(
+                    f"has shape {arr.shape} but node_ids has {n} entries; give an {n} x {n} matrix",
+                    source=_SRC,
+                    where=name,
+                )
             if np.isnan(arr).any():
                 i, j = map(int, np.argwhere(np.isnan(arr))[0])
-                raise InputError(f"is NaN at [{i}, {j}] ({self.node_ids[i]} -> {self.node_ids[j]}); "
-                                 "use inf for unreachable pairs", source=_SRC, where=name)
+                raise InputError(
+                    f"is NaN at [{i}, {j}] ({self.node_ids[i]} -> {self.node_ids[j]}); use inf for unreachable pairs",
+                    source=_SRC,
+                    where=name,
+                )
             if (arr < 0).any():
                 i, j = map(int, np.argwhere(arr < 0)[0])
-                raise InputError(f"is negative at [{i}, {j}] ({self.node_ids[i]} -> {self.node_ids[j]})",
-                                 source=_SRC, where=name)
+                raise InputError(
+                    f"is negative at [{i}, {j}] ({self.node_ids[i]} -> {self.node_ids[j]})", source=_SRC, where=name
+                )
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         if not self.depots:
             raise InputError("no depot given; give at least one index into node_ids", source=_SRC, where="depots")
         for k, d in enumerate(self.depots):
             if not 0 <= d < n:
-                raise InputError(f"depots[{k}]={d} is outside node_ids (0..{n - 1})", source=_SRC,
-                                 where="depots")
+                raise InputError(f"depots[{k}]={d} is outside node_ids (0..{n - 1})", source=_SRC, where="depots")
         if not self.vehicle_types:
-            raise InputError("no vehicle type given; give at least one VehicleType", source=_SRC,
-                             where="vehicle_types")
+            raise InputError("no vehicle type given; give at least one VehicleType", source=_SRC, where="vehicle_types")
         names = [vt.name for vt in self.vehicle_types]
         for k, vt in enumerate(self.vehicle_types):
             if not isinstance(vt, VehicleType):
                 raise InputError(f"vehicle_types[{k}] is not a VehicleType", source=_SRC, where="vehicle_types")
             if names.count(vt.name) > 1:
-                raise InputError(f"vehicle type name {vt.name!r} is used twice; names must be unique",
-                                 source=_SRC, where="vehicle_types")
+                raise InputError(
+                    f"vehicle type name {vt.name!r} is used twice; names must be unique",
+                    source=_SRC,
+                    where="vehicle_types",
+                )
             if vt.depot >= len(self.depots):
-                raise InputError(f"vehicle type {vt.name!r} has depot={vt.depot} but only "
-                                 f"{len(self.depots)} depots exist", source=_SRC, where="vehicle_types.depot")
+                raise InputError(
+                    f"vehicle type {vt.name!r} has depot={vt.depot} but only {len(self.depots)} depots exist",
+                    source=_SRC,
+                    where="vehicle_types.depot",
+                )
         seen: set[str] = set()
         depot_set = set(self.depots)
         for k, s in enumerate(self.stops):
             if not isinstance(s, Stop):
                 raise InputError(f"stops[{k}] is not a Stop", source=_SRC, where="stops")
             if s.id in seen:
-                raise InputError(f"stop id {s.id!r} appears twice; stop ids must be unique", source=_SRC,
-                                 where=f"stops[{k}].id")
+                raise InputError(
+                    f"stop id {s.id!r} appears twice; stop ids must be unique", source=_SRC, where=f"stops[{k}].id"
+                )
             seen.add(s.id)
             if s.node >= n:
-                raise InputError(f"stop {s.id!r} has node={s.node} outside node_ids (0..{n - 1})",
-                                 source=_SRC, where=f"stops[{k}].node")
+                raise InputError(
+                    f"stop {s.id!r} has node={s.node} outside node_ids (0..{n - 1})",
+                    source=_SRC,
+                    where=f"stops[{k}].node",
+                )
             if s.node in depot_set:
-                raise InputError(f"stop {s.id!r} is at depot node {s.node}; stops must be other nodes",
-                                 source=_SRC, where=f"stops[{k}].node")
+                raise InputError(
+                    f"stop {s.id!r} is at depot node {s.node}; stops must be other nodes",
+                    source=_SRC,
+                    where=f"stops[{k}].node",
+                )
 
     @classmethod
     def from_matrices(
@@ -294,8 +320,14 @@ class RoutingProblem:
         vehicle_types: Sequence[VehicleType],
     ) -> RoutingProblem:
         """Build a problem from matrices over ``node_ids`` (see class docs)."""
-        return cls(tuple(node_ids), np.asarray(distance_m, dtype=float), np.asarray(duration_s, dtype=float),
-                   tuple(depots), tuple(stops), tuple(vehicle_types))
+        return cls(
+            tuple(node_ids),
+            np.asarray(distance_m, dtype=float),
+            np.asarray(duration_s, dtype=float),
+            tuple(depots),
+            tuple(stops),
+            tuple(vehicle_types),
+        )
 
     @property
     def num_vehicles(self) -> int:
@@ -329,8 +361,10 @@ class RoutingProblem:
 
     def summary(self) -> str:
         """A short text description."""
-        lines = [f"RoutingProblem: {len(self.node_ids)} nodes, {len(self.depots)} depot(s), "
-                 f"{len(self.stops)} stops, {self.num_vehicles} vehicles"]
+        lines = [
+            f"RoutingProblem: {len(self.node_ids)} nodes, {len(self.depots)} depot(s), "
+            f"{len(self.stops)} stops, {self.num_vehicles} vehicles"
+        ]
         for vt in self.vehicle_types:
             lines.append(f"  {vt.name}: {vt.count} x cap {vt.capacity:g} at depot {self.node_ids[self.depot_node(vt)]}")
         return "\n".join(lines)

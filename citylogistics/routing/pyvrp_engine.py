@@ -49,7 +49,7 @@ def iteration_limit(n_clients: int, time_limit_s: float) -> int:
 #: tests/data/lishui_trunk_2013.json) settled on overloaded routes and left 31
 #: of 41 loads unserved where one truck was missing; at 1e12 it leaves one.
 #: (PyVRP warns above 2**44.)
-_PRIZE_FLOOR = 10 ** 8
+_PRIZE_FLOOR = 10**8
 _PRIZE_MAX_PENALTY = 1e12
 
 
@@ -63,10 +63,14 @@ def _required_prize(problem: RoutingProblem, stop) -> int:
             continue
         dep = problem.depot_node(vt)
         d = problem.distance_m[dep, stop.node] + (0 if vt.open_end else problem.distance_m[stop.node, dep])
-        t = (problem.duration_s[dep, stop.node] + (0 if vt.open_end else problem.duration_s[stop.node, dep])) \
-            * vt.speed_factor + stop.service_s
-        c = P.money(vt.fixed_cost_cny) + int(P.dist(d)) * P.cost_per_dist_unit(vt) \
+        t = (
+            problem.duration_s[dep, stop.node] + (0 if vt.open_end else problem.duration_s[stop.node, dep])
+        ) * vt.speed_factor + stop.service_s
+        c = (
+            P.money(vt.fixed_cost_cny)
+            + int(P.dist(d)) * P.cost_per_dist_unit(vt)
             + int(P.time(t)) * P.cost_per_time_unit(vt)
+        )
         best = c if best is None else min(best, c)
     return int(min(_PRIZE_FLOOR + 4 * (best or 0), _PRIZE_MAX_PENALTY // 2))
 
@@ -107,9 +111,19 @@ def build_data(problem: RoutingProblem, keep: Sequence[int], *, prize_required: 
         kw: dict[str, Any] = {}
         if s.tw_end_s is not None:
             kw["tw_late"] = P.time_floor(s.tw_end_s)
-        clients.append(Client(location=first + k, delivery=[P.load(s.delivery)], pickup=[P.load(s.pickup)],
-                              service_duration=int(P.time(s.service_s)), tw_early=int(P.time(s.tw_start_s)),
-                              prize=prize, required=not opt, name=s.id, **kw))
+        clients.append(
+            Client(
+                location=first + k,
+                delivery=[P.load(s.delivery)],
+                pickup=[P.load(s.pickup)],
+                service_duration=int(P.time(s.service_s)),
+                tw_early=int(P.time(s.tw_start_s)),
+                prize=prize,
+                required=not opt,
+                name=s.id,
+                **kw,
+            )
+        )
     types = []
     type_of = []
     for t, vt in enumerate(vts):
@@ -125,12 +139,21 @@ def build_data(problem: RoutingProblem, keep: Sequence[int], *, prize_required: 
         if vt.max_trips > 1:
             kw["reload_depots"] = [vt.depot]
             kw["max_reloads"] = vt.max_trips - 1
-        types.append(PVType(num_available=int(vt.count), capacity=[P.capacity(vt.capacity)], start_depot=vt.depot,
-                            end_depot=sink_of[vt.depot] if vt.open_end else vt.depot,
-                            fixed_cost=P.money(vt.fixed_cost_cny), tw_early=int(P.time(vt.shift_start_s)),
-                            unit_distance_cost=P.cost_per_dist_unit(vt),
-                            unit_duration_cost=P.cost_per_time_unit(vt),
-                            profile=profiles[(vt.speed_factor, vt.open_end)], name=vt.name, **kw))
+        types.append(
+            PVType(
+                num_available=int(vt.count),
+                capacity=[P.capacity(vt.capacity)],
+                start_depot=vt.depot,
+                end_depot=sink_of[vt.depot] if vt.open_end else vt.depot,
+                fixed_cost=P.money(vt.fixed_cost_cny),
+                tw_early=int(P.time(vt.shift_start_s)),
+                unit_distance_cost=P.cost_per_dist_unit(vt),
+                unit_duration_cost=P.cost_per_time_unit(vt),
+                profile=profiles[(vt.speed_factor, vt.open_end)],
+                name=vt.name,
+                **kw,
+            )
+        )
         type_of.append(t)
     # PyVRP's stub types the matrices as np.ndarray[int], int in the shape slot, which no array matches
     data = ProblemData(locations, clients, depots, types, dists, durs)  # type: ignore[arg-type]
@@ -185,8 +208,14 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
             # PyVRP warns when its penalties saturate on a hard instance; the outcome
             # (feasible or not, dropped stops) is reported in the plan instead.
             warnings.simplefilter("always")
-            res = pv_solve(data, MultipleCriteria(crit) if len(crit) > 1 else crit[0], seed=int(params.seed),
-                           collect_stats=False, display=bool(params.log), params=pv_params)
+            res = pv_solve(
+                data,
+                MultipleCriteria(crit) if len(crit) > 1 else crit[0],
+                seed=int(params.seed),
+                collect_stats=False,
+                display=bool(params.log),
+                params=pv_params,
+            )
         notes.extend(sorted({type(w.message).__name__ for w in caught}))
         return res, type_of
 
@@ -200,10 +229,14 @@ def solve_pyvrp(problem: RoutingProblem, keep: Sequence[int], params: SolveParam
     elapsed = time.perf_counter() - t_start
     specs, dropped = _extract(res, keep, type_of)
     stopped = "iteration_limit" if limit is not None and res.num_iterations >= limit else "time_limit"
-    info: dict[str, Any] = {"status": "feasible" if res.best.is_feasible() else "infeasible",
-                            "objective": int(res.cost()) if res.best.is_feasible() else None,
-                            "iterations": int(res.num_iterations), "stopped_by": stopped,
-                            "required_as_prizes": bool(prize_required), "retried": retried}
+    info: dict[str, Any] = {
+        "status": "feasible" if res.best.is_feasible() else "infeasible",
+        "objective": int(res.cost()) if res.best.is_feasible() else None,
+        "iterations": int(res.num_iterations),
+        "stopped_by": stopped,
+        "required_as_prizes": bool(prize_required),
+        "retried": retried,
+    }
     if notes:
         info["warnings"] = sorted(set(notes))
     if limit is not None:

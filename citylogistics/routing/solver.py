@@ -123,8 +123,9 @@ def _schedule(problem: RoutingProblem, vt: VehicleType, trips: Sequence[Sequence
     return sched
 
 
-def _route_steps(problem: RoutingProblem, vt: VehicleType, name: str, trips: Sequence[Sequence[int]],
-                 violations: list[str]) -> tuple[list[Step], float, int]:
+def _route_steps(
+    problem: RoutingProblem, vt: VehicleType, name: str, trips: Sequence[Sequence[int]], violations: list[str]
+) -> tuple[list[Step], float, int]:
     """The steps of one route, its distance and its last trip number; load and
     window violations are appended to ``violations``."""
     dist = problem.distance_m
@@ -144,18 +145,17 @@ def _route_steps(problem: RoutingProblem, vt: VehicleType, name: str, trips: Seq
         elif kind == "reload":
             trip_no += 1
             load = trip_loads[trip_no]
-            steps.append(Step("reload", problem.node_ids[node], load, arr, cum_d, departure_s=dep,
-                              trip=trip_no))
+            steps.append(Step("reload", problem.node_ids[node], load, arr, cum_d, departure_s=dep, trip=trip_no))
         elif kind == "end":
             load = 0.0 if not steps else load  # parcels picked up are unloaded at the depot
-            steps.append(Step("end", problem.node_ids[node], 0.0, arr, cum_d, departure_s=dep,
-                              trip=trip_no))
+            steps.append(Step("end", problem.node_ids[node], 0.0, arr, cum_d, departure_s=dep, trip=trip_no))
         else:
             s = problem.stops[si]
             load = load - s.delivery + s.pickup
             typ = "delivery" if s.delivery > 0 or s.pickup <= 0 else "pickup"
-            steps.append(Step(typ, s.id, load, arr, cum_d, delivery=s.delivery, pickup=s.pickup,
-                              departure_s=dep, trip=trip_no))
+            steps.append(
+                Step(typ, s.id, load, arr, cum_d, delivery=s.delivery, pickup=s.pickup, departure_s=dep, trip=trip_no)
+            )
             if load > vt.capacity + tol or load < -tol:
                 violations.append(f"{name}: load {load:g} outside [0, {vt.capacity:g}] after {s.id}")
             if s.tw_end_s is not None and start > s.tw_end_s + 1e-3:
@@ -165,15 +165,17 @@ def _route_steps(problem: RoutingProblem, vt: VehicleType, name: str, trips: Seq
     return steps, cum_d, trip_no
 
 
-def _route(problem: RoutingProblem, vt: VehicleType, name: str, trips: Sequence[Sequence[int]],
-           violations: list[str]) -> Route:
+def _route(
+    problem: RoutingProblem, vt: VehicleType, name: str, trips: Sequence[Sequence[int]], violations: list[str]
+) -> Route:
     """One route evaluated in floating point; shift, duration and distance
     violations are appended to ``violations``."""
     steps, cum_d, trip_no = _route_steps(problem, vt, name, trips, violations)
     if vt.open_end:
         last = steps[-1]
-        steps.append(Step("end", last.id, last.load, last.departure_s, cum_d, departure_s=last.departure_s,
-                          trip=trip_no))
+        steps.append(
+            Step("end", last.id, last.load, last.departure_s, cum_d, departure_s=last.departure_s, trip=trip_no)
+        )
     t0 = steps[0].departure_s
     t_end = steps[-1].arrival_s
     duration = t_end - t0
@@ -186,14 +188,29 @@ def _route(problem: RoutingProblem, vt: VehicleType, name: str, trips: Sequence[
     if vt.max_distance_m is not None and cum_d > vt.max_distance_m + 1e-3 + 0.05 * len(steps):
         violations.append(f"{name}: distance {cum_d:.1f} m > max {vt.max_distance_m}")
     km = cum_d / 1000.0
-    return Route(vehicle=name, depot=problem.node_ids[problem.depot_node(vt)], capacity=vt.capacity,
-                 distance_m=cum_d, duration_s=duration, steps=tuple(steps), vehicle_type=vt.name,
-                 fixed_cost_cny=vt.fixed_cost_cny, distance_cost_cny=vt.cost_per_km_cny * km,
-                 time_cost_cny=vt.cost_per_hour_cny * duration / 3600.0, co2_kg=vt.co2_kg_per_km * km)
+    return Route(
+        vehicle=name,
+        depot=problem.node_ids[problem.depot_node(vt)],
+        capacity=vt.capacity,
+        distance_m=cum_d,
+        duration_s=duration,
+        steps=tuple(steps),
+        vehicle_type=vt.name,
+        fixed_cost_cny=vt.fixed_cost_cny,
+        distance_cost_cny=vt.cost_per_km_cny * km,
+        time_cost_cny=vt.cost_per_hour_cny * duration / 3600.0,
+        co2_kg=vt.co2_kg_per_km * km,
+    )
 
 
-def build_plan(problem: RoutingProblem, specs: Sequence[RouteSpec], unassigned: Sequence[tuple[int, str]],
-               *, solver: Mapping[str, Any], solve_time_s: float = 0.0) -> RoutePlan:
+def build_plan(
+    problem: RoutingProblem,
+    specs: Sequence[RouteSpec],
+    unassigned: Sequence[tuple[int, str]],
+    *,
+    solver: Mapping[str, Any],
+    solve_time_s: float = 0.0,
+) -> RoutePlan:
     """Evaluate routes in floating point and build the :class:`RoutePlan`.
 
     Routes are ordered by vehicle type, then by their stop sequence, and named
@@ -224,8 +241,13 @@ def build_plan(problem: RoutingProblem, specs: Sequence[RouteSpec], unassigned: 
     un = sorted(unassigned, key=lambda x: x[0])
     penalty = sum(problem.stops[i].penalty_cny or 0.0 for i, _ in un if not problem.stops[i].required)
     stats = SolverStats.from_dict({**solver, "violations": tuple(violations), "feasible": not violations})
-    return RoutePlan(routes=tuple(routes), unassigned=tuple(Unassigned(problem.stops[i].id, r) for i, r in un),
-                     penalty_cny=penalty, solver=stats, solve_time_s=solve_time_s)
+    return RoutePlan(
+        routes=tuple(routes),
+        unassigned=tuple(Unassigned(problem.stops[i].id, r) for i, r in un),
+        penalty_cny=penalty,
+        solver=stats,
+        solve_time_s=solve_time_s,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -270,8 +292,12 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutePl
         else:
             excluded.append((i, reason))
     engine = choose_engine(problem, params)
-    info: dict = {"engine": engine, "seed": int(params.seed), "deterministic": bool(params.deterministic),
-                  "time_limit_s": float(params.time_limit_s)}
+    info: dict = {
+        "engine": engine,
+        "seed": int(params.seed),
+        "deterministic": bool(params.deterministic),
+        "time_limit_s": float(params.time_limit_s),
+    }
     if not keep:
         specs: list[RouteSpec] = []
         dropped: list[int] = []
@@ -296,7 +322,8 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutePl
             left = max(params.time_limit_s - (time.perf_counter() - t0), 0.1 * params.time_limit_s)
             work = min(0.25 * work_seconds(params), left) if params.deterministic else None
             o_specs, o_dropped, o_extra = solve_ortools(
-                problem, keep, dataclasses.replace(params, time_limit_s=left, work_limit_s=work))
+                problem, keep, dataclasses.replace(params, time_limit_s=left, work_limit_s=work)
+            )
             if infeasible or _better_plan(problem, (o_specs, o_dropped), (specs, dropped)):
                 pyvrp_said = {"status": extra.get("status"), "unassigned": len(dropped)}
                 specs, dropped = o_specs, o_dropped
@@ -311,8 +338,10 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutePl
 def _better_plan(problem: RoutingProblem, a, b) -> bool:
     """Is solution ``a`` (route specs, dropped stops) better than ``b``: fewer
     required stops dropped, then fewer stops dropped, then lower cost."""
+
     def key(sol):
         specs, dropped = sol
         cost = build_plan(problem, specs, [(i, "penalty") for i in dropped], solver={}, solve_time_s=0.0).cost
         return (sum(1 for i in dropped if problem.stops[i].required), len(dropped), round(cost, 6))
+
     return key(a) < key(b)

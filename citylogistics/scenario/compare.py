@@ -13,8 +13,20 @@ import pandas as pd
 
 from citylogistics.errors import InputError, clip
 
-KEY_COLUMNS = ("population_covered_share", "villages_covered", "cost_cny", "cost_per_parcel_cny", "vehicle_km",
-               "co2_kg", "next_day_share", "t1_open", "t2_open", "hubs_open", "land_used_m2", "hub_utilisation_max")
+KEY_COLUMNS = (
+    "population_covered_share",
+    "villages_covered",
+    "cost_cny",
+    "cost_per_parcel_cny",
+    "vehicle_km",
+    "co2_kg",
+    "next_day_share",
+    "t1_open",
+    "t2_open",
+    "hubs_open",
+    "land_used_m2",
+    "hub_utilisation_max",
+)
 
 
 #: columns compare needs in each run's files
@@ -26,15 +38,19 @@ def _check_run(folder: Path) -> None:
     from citylogistics.fileio import is_citylogistics_output
 
     if not folder.is_dir():
-        raise InputError("is not a folder; give two output folders of 'citylogistics run' with a [plan]",
-                         source=str(folder))
+        raise InputError(
+            "is not a folder; give two output folders of 'citylogistics run' with a [plan]", source=str(folder)
+        )
     if not is_citylogistics_output(folder):
-        raise InputError("is not a citylogistics output (no manifest.json); give the --out folder of "
-                         "'citylogistics run'", source=str(folder))
+        raise InputError(
+            "is not a citylogistics output (no manifest.json); give the --out folder of 'citylogistics run'",
+            source=str(folder),
+        )
     for name in REQUIRED:
         if not (folder / name).is_file():
-            raise InputError(f"has no {name}; give an output folder of 'citylogistics run' for a plan scenario",
-                             source=str(folder))
+            raise InputError(
+                f"has no {name}; give an output folder of 'citylogistics run' for a plan scenario", source=str(folder)
+            )
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame:
@@ -42,11 +58,16 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype={"scope": str, "id": str, "code": str})
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise InputError(f"cannot be read as CSV ({clip(str(exc), 80)}); rerun the scenario", source=str(path)) from None
+        raise InputError(
+            f"cannot be read as CSV ({clip(str(exc), 80)}); rerun the scenario", source=str(path)
+        ) from None
     missing = [c for c in REQUIRED[name] if c not in df.columns]
     if missing:
-        raise InputError(f"has no column {', '.join(missing)}; give the output of a plan run (rerun the scenario)",
-                         source=str(path), where="line 1")
+        raise InputError(
+            f"has no column {', '.join(missing)}; give the output of a plan run (rerun the scenario)",
+            source=str(path),
+            where="line 1",
+        )
     for col in ("year", "open_year"):
         if col in df.columns and not pd.api.types.is_numeric_dtype(df[col]):
             raise InputError(f"column {col} holds non-numbers; rerun the scenario", source=str(path), where=col)
@@ -75,11 +96,14 @@ class Comparison:
         if self.sites_moved:
             lines.append("sites opened in another year: " + ", ".join(f"{s} {a}->{b}" for s, a, b in self.sites_moved))
         if self.hubs_opened or self.hubs_closed or self.hubs_moved or self.hub_loads:
-            lines.append(f"city hubs opened in B only: {', '.join(self.hubs_opened) or '-'}; "
-                         f"in A only: {', '.join(self.hubs_closed) or '-'}")
+            lines.append(
+                f"city hubs opened in B only: {', '.join(self.hubs_opened) or '-'}; "
+                f"in A only: {', '.join(self.hubs_closed) or '-'}"
+            )
             if self.hubs_moved:
-                lines.append("city hubs opened in another year: "
-                             + ", ".join(f"{s} {a}->{b}" for s, a, b in self.hubs_moved))
+                lines.append(
+                    "city hubs opened in another year: " + ", ".join(f"{s} {a}->{b}" for s, a, b in self.hubs_moved)
+                )
             for h, a, b in self.hub_loads:
                 lines.append(f"city hub {h} final-year load (parcels/day): {a:,.0f} -> {b:,.0f} ({b - a:+,.0f})")
         return "\n".join(lines)
@@ -92,8 +116,9 @@ def compare_runs(dir_a: str | Path, dir_b: str | Path, *, scopes: str = "top") -
     ka, kb = _read(Path(dir_a), "kpis.csv"), _read(Path(dir_b), "kpis.csv")
     sa, sb = _read(Path(dir_a), "sites.csv"), _read(Path(dir_b), "sites.csv")
     cols = [c for c in KEY_COLUMNS if c in ka.columns and c in kb.columns]
-    m = ka[["year", "scope", *cols]].merge(kb[["year", "scope", *cols]], on=["year", "scope"], how="outer",
-                                          suffixes=("_a", "_b"))
+    m = ka[["year", "scope", *cols]].merge(
+        kb[["year", "scope", *cols]], on=["year", "scope"], how="outer", suffixes=("_a", "_b")
+    )
     if scopes == "top":
         m = m[~m["scope"].str.contains(":", na=False)]
     out = m[["year", "scope"]].copy()
@@ -108,12 +133,18 @@ def compare_runs(dir_a: str | Path, dir_b: str | Path, *, scopes: str = "top") -
     open_b = {s for s, y in ob.items() if pd.notna(y)}
     moved = tuple(sorted((s, int(oa[s]), int(ob[s])) for s in open_a & open_b if int(oa[s]) != int(ob[s])))
     hubs = _hub_changes(sa, sb)
-    return Comparison(deltas=out, sites_added=tuple(sorted(open_b - open_a)),
-                      sites_removed=tuple(sorted(open_a - open_b)), sites_moved=moved, **hubs)
+    return Comparison(
+        deltas=out,
+        sites_added=tuple(sorted(open_b - open_a)),
+        sites_removed=tuple(sorted(open_a - open_b)),
+        sites_moved=moved,
+        **hubs,
+    )
 
 
 def _hub_changes(sa: pd.DataFrame, sb: pd.DataFrame) -> dict:
     """The city hub (T0) fields of :class:`Comparison` from two sites tables."""
+
     def hubs(s: pd.DataFrame) -> pd.DataFrame:
         if "tier" not in s.columns:
             return s.iloc[0:0]
@@ -123,14 +154,26 @@ def _hub_changes(sa: pd.DataFrame, sb: pd.DataFrame) -> dict:
     if ha.empty and hb.empty:
         return {}
     a, b = set(ha.index), set(hb.index)
-    moved = tuple(sorted((h, int(ha.at[h, "open_year"]), int(hb.at[h, "open_year"])) for h in a & b
-                         if int(ha.at[h, "open_year"]) != int(hb.at[h, "open_year"])))
+    moved = tuple(
+        sorted(
+            (h, int(ha.at[h, "open_year"]), int(hb.at[h, "open_year"]))
+            for h in a & b
+            if int(ha.at[h, "open_year"]) != int(hb.at[h, "open_year"])
+        )
+    )
     loads: tuple = ()
     if "load_parcels_per_day" in ha.columns and "load_parcels_per_day" in hb.columns:
         la = pd.to_numeric(ha["load_parcels_per_day"], errors="coerce")
         lb = pd.to_numeric(hb["load_parcels_per_day"], errors="coerce")
         both = sorted(a | b)
-        loads = tuple((h, float(la.get(h, 0.0)), float(lb.get(h, 0.0))) for h in both
-                      if abs(float(la.get(h, 0.0)) - float(lb.get(h, 0.0))) > 0.5)
-    return {"hubs_opened": tuple(sorted(b - a)), "hubs_closed": tuple(sorted(a - b)), "hubs_moved": moved,
-            "hub_loads": loads}
+        loads = tuple(
+            (h, float(la.get(h, 0.0)), float(lb.get(h, 0.0)))
+            for h in both
+            if abs(float(la.get(h, 0.0)) - float(lb.get(h, 0.0))) > 0.5
+        )
+    return {
+        "hubs_opened": tuple(sorted(b - a)),
+        "hubs_closed": tuple(sorted(a - b)),
+        "hubs_moved": moved,
+        "hub_loads": loads,
+    }

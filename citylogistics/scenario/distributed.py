@@ -25,8 +25,9 @@ MAX_WORKERS = 1024
 
 def check_workers(workers: int | None) -> None:
     """Refuse a worker count that is not a whole number from 1 to :data:`MAX_WORKERS`."""
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or not 1 <= workers <= MAX_WORKERS):
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS
+    ):
         raise InputError(f"must be a whole number from 1 to {MAX_WORKERS}, got {short(workers)}", source="--workers")
 
 
@@ -44,8 +45,11 @@ def check_scheduler(address: str, *, timeout_s: float = 5.0) -> None:
         with socket.create_connection((host, port), timeout=timeout_s):
             pass
     except OSError as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {short(address)} ({exc.strerror or exc}); "
-                         "check the address or drop --scheduler", source="--scheduler") from None
+        raise InputError(
+            f"cannot reach the Dask scheduler at {short(address)} ({exc.strerror or exc}); "
+            "check the address or drop --scheduler",
+            source="--scheduler",
+        ) from None
 
 
 def client(workers: int | None, scheduler: str | None):
@@ -53,24 +57,37 @@ def client(workers: int | None, scheduler: str | None):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise InputError("needs Dask, an optional part of citylogistics: pip install 'citylogistics[sweep]'",
-                         source="--scheduler" if scheduler else "--workers") from None
+        raise InputError(
+            "needs Dask, an optional part of citylogistics: pip install 'citylogistics[sweep]'",
+            source="--scheduler" if scheduler else "--workers",
+        ) from None
 
     if scheduler:
         try:
             return Client(scheduler, timeout="20s"), None
         except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler ({exc}); check the address or drop --scheduler",
-                             source="--scheduler", where=scheduler) from None
+            raise InputError(
+                f"cannot reach the Dask scheduler ({exc}); check the address or drop --scheduler",
+                source="--scheduler",
+                where=scheduler,
+            ) from None
     n = workers or max(1, os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
     return Client(cluster), cluster
 
 
-def map_ordered(fn: Callable[..., Any], items: Sequence[tuple], *, workers: int | None = 1,
-                scheduler: str | None = None, shared: dict[str, Any] | None = None,
-                on_done: Callable[[int, Any], None] | None = None, key: str = "task") -> list[Any]:
+def map_ordered(
+    fn: Callable[..., Any],
+    items: Sequence[tuple],
+    *,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    shared: dict[str, Any] | None = None,
+    on_done: Callable[[int, Any], None] | None = None,
+    key: str = "task",
+) -> list[Any]:
     """``[fn(*item, **shared) for item in items]``, spread over Dask workers.
 
     ``shared`` keyword arguments (large objects such as the regions) are sent
@@ -95,8 +112,10 @@ def map_ordered(fn: Callable[..., Any], items: Sequence[tuple], *, workers: int 
     run_id = uuid.uuid4().hex[:12]  # keys unique on a shared scheduler
     try:
         scattered = {k: dask_client.scatter(v, broadcast=True) for k, v in shared.items()}
-        futures = [dask_client.submit(fn, *item, **scattered, key=f"{key}-{run_id}-{i}", pure=False)
-                   for i, item in enumerate(items)]
+        futures = [
+            dask_client.submit(fn, *item, **scattered, key=f"{key}-{run_id}-{i}", pure=False)
+            for i, item in enumerate(items)
+        ]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[Any] = [None] * len(items)
         for fut in as_completed(futures):

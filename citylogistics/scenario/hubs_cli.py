@@ -24,6 +24,7 @@ def _positive(kind, lo: float, hi: float):
         if not (lo <= v <= hi):
             raise argparse.ArgumentTypeError(f"{text} is outside {lo:g} … {hi:g}")
         return v
+
     return parse
 
 
@@ -35,10 +36,18 @@ def add_hubs_parser(subparsers) -> None:
     hc.add_argument("--city", required=True, help="city name, Chinese name or adcode")
     hc.add_argument("--out", required=True, help="candidates CSV to write")
     hc.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    hc.add_argument("--max-dist-m", type=_positive(float, 1.0, 100_000.0), default=2000.0,
-                    help="a junction within this distance of a village (m, default 2000)")
-    hc.add_argument("--n-max", type=_positive(int, 1, 1000), default=12,
-                    help="at most this many candidates, the current hub included (default 12)")
+    hc.add_argument(
+        "--max-dist-m",
+        type=_positive(float, 1.0, 100_000.0),
+        default=2000.0,
+        help="a junction within this distance of a village (m, default 2000)",
+    )
+    hc.add_argument(
+        "--n-max",
+        type=_positive(int, 1, 1000),
+        default=12,
+        help="at most this many candidates, the current hub included (default 12)",
+    )
     hc.set_defaults(func=cmd_hubs_candidates)
 
 
@@ -58,6 +67,8 @@ def cmd_hubs_candidates(args) -> int:
 
     atomic_write(out, write)
     n_gen = sum(1 for c in cands if not c.existing)
-    print(f"{out}: {len(cands)} candidates for {CITY_CODES[code]} ({len(cands) - n_gen} existing, {n_gen} generated "
-          f"at major-road junctions within {args.max_dist_m:g} m of villages)")
+    print(
+        f"{out}: {len(cands)} candidates for {CITY_CODES[code]} ({len(cands) - n_gen} existing, {n_gen} generated "
+        f"at major-road junctions within {args.max_dist_m:g} m of villages)"
+    )
     return 0

@@ -69,24 +69,60 @@ from citylogistics.routing.orders import (
 from citylogistics.routing.plan import RoutePlan, SolverStats, Step
 from citylogistics.scenario.files import DAY_S, MAX_CAPACITY, MAX_COUNT, MAX_SEED, OrdersSection
 
-__all__ = ["OrdersSection", "route_orders", "write_orders_outputs", "orders_map", "schedule_rows", "kpi_row",
-           "SCHEDULE_FIELDS", "KPI_FIELDS", "SPLIT_ABOVE", "cmd_route", "add_route_parser",
-           "problem_from_section", "run_orders_scenario"]
+__all__ = [
+    "OrdersSection",
+    "route_orders",
+    "write_orders_outputs",
+    "orders_map",
+    "schedule_rows",
+    "kpi_row",
+    "SCHEDULE_FIELDS",
+    "KPI_FIELDS",
+    "SPLIT_ABOVE",
+    "cmd_route",
+    "add_route_parser",
+    "problem_from_section",
+    "run_orders_scenario",
+]
 
 #: Orders above which a several-depot day is solved depot by depot (``split="auto"``).
 SPLIT_ABOVE = 1500
-SCHEDULE_FIELDS = ("vehicle", "sequence", "order_id", "kind", "arrival", "service_start", "departure", "window",
-                   "demand", "load", "lon", "lat")
-KPI_FIELDS = ("orders", "served", "unassigned", "vehicles_used", "km", "hours", "on_time", "on_time_share",
-              "delivered_parcels", "picked_up_parcels", "cost_cny")
+SCHEDULE_FIELDS = (
+    "vehicle",
+    "sequence",
+    "order_id",
+    "kind",
+    "arrival",
+    "service_start",
+    "departure",
+    "window",
+    "demand",
+    "load",
+    "lon",
+    "lat",
+)
+KPI_FIELDS = (
+    "orders",
+    "served",
+    "unassigned",
+    "vehicles_used",
+    "km",
+    "hours",
+    "on_time",
+    "on_time_share",
+    "delivered_parcels",
+    "picked_up_parcels",
+    "cost_cny",
+)
 OUTPUT_FILES = ("plan.json", "schedule.csv", "map.html", "kpis.csv", "manifest.json")
 
 
 # ---------------------------------------------------------------------------
 # Scenario section
 # ---------------------------------------------------------------------------
-def problem_from_section(section: OrdersSection, vehicles: Sequence[Any] = (), *, base_dir: str | Path,
-                         network=None) -> OrdersProblem:
+def problem_from_section(
+    section: OrdersSection, vehicles: Sequence[Any] = (), *, base_dir: str | Path, network=None
+) -> OrdersProblem:
     """The :class:`OrdersProblem` of an ``[orders]`` table.
 
     ``vehicles`` are the scenario's ``[[vehicles]]`` entries (objects with
@@ -94,8 +130,9 @@ def problem_from_section(section: OrdersSection, vehicles: Sequence[Any] = (), *
     max_duration_s, max_distance_m, co2_kg_per_km, speed_factor``).
     """
     base = Path(base_dir)
-    orders = read_orders(base / section.file, columns=section.columns, crs=section.crs,
-                         default_service_s=section.service_s)
+    orders = read_orders(
+        base / section.file, columns=section.columns, crs=section.crs, default_service_s=section.service_s
+    )
     depots: tuple[Depot, ...]
     if section.depot is not None:
         depots = (parse_depot(f"{section.depot[0]},{section.depot[1]}", crs=section.crs, source="orders.depot"),)
@@ -103,17 +140,30 @@ def problem_from_section(section: OrdersSection, vehicles: Sequence[Any] = (), *
         assert section.depots is not None  # OrdersSection requires exactly one of depot and depots
         depots = read_depots(base / section.depots, crs=section.crs)
     if vehicles:
-        fleet = tuple(OrderVehicle(
-            name=v.name, count=int(v.count), capacity_parcels=float(v.capacity_parcels),
-            speed_kmh=None if section.speed_kmh is None else section.speed_kmh / float(v.speed_factor),
-            fixed_cost_cny=v.fixed_cost_cny, cost_per_km_cny=v.cost_per_km_cny, max_duration_s=v.max_duration_s,
-            max_distance_m=v.max_distance_m, co2_kg_per_km=v.co2_kg_per_km) for v in vehicles)
+        fleet = tuple(
+            OrderVehicle(
+                name=v.name,
+                count=int(v.count),
+                capacity_parcels=float(v.capacity_parcels),
+                speed_kmh=None if section.speed_kmh is None else section.speed_kmh / float(v.speed_factor),
+                fixed_cost_cny=v.fixed_cost_cny,
+                cost_per_km_cny=v.cost_per_km_cny,
+                max_duration_s=v.max_duration_s,
+                max_distance_m=v.max_distance_m,
+                co2_kg_per_km=v.co2_kg_per_km,
+            )
+            for v in vehicles
+        )
     else:
-        fleet = (OrderVehicle(count=section.vehicles, capacity_parcels=section.capacity_parcels,
-                              speed_kmh=section.speed_kmh),)
+        fleet = (
+            OrderVehicle(
+                count=section.vehicles, capacity_parcels=section.capacity_parcels, speed_kmh=section.speed_kmh
+            ),
+        )
     shift = parse_shift(section.shift, source="scenario", where="orders.shift") if section.shift else None
-    return OrdersProblem(orders, depots, fleet, network=network, circuity=section.circuity, shift=shift,
-                         max_snap_m=section.max_snap_m)
+    return OrdersProblem(
+        orders, depots, fleet, network=network, circuity=section.circuity, shift=shift, max_snap_m=section.max_snap_m
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -122,17 +172,27 @@ def problem_from_section(section: OrdersSection, vehicles: Sequence[Any] = (), *
 def _params(time_limit_s: float, seed: int, engine: str):
     from citylogistics.routing.solver import SolveParams
 
-    return SolveParams(time_limit_s=max(10.0 * time_limit_s, 5.0), work_limit_s=time_limit_s, seed=seed,
-                       engine=engine, deterministic=True)
+    return SolveParams(
+        time_limit_s=max(10.0 * time_limit_s, 5.0),
+        work_limit_s=time_limit_s,
+        seed=seed,
+        engine=engine,
+        deterministic=True,
+    )
 
 
 def _merge_checks(checks: Sequence[PlanCheck]) -> PlanCheck:
-    return PlanCheck(tuple(v for c in checks for v in c.violations), sum(c.orders for c in checks),
-                     sum(c.served for c in checks), sum(c.on_time for c in checks))
+    return PlanCheck(
+        tuple(v for c in checks for v in c.violations),
+        sum(c.orders for c in checks),
+        sum(c.served for c in checks),
+        sum(c.on_time for c in checks),
+    )
 
 
-def route_orders(problem: OrdersProblem, *, time_limit_s: float = 10.0, seed: int = 0, engine: str = "auto",
-                 split: str = "auto") -> RoutePlan:
+def route_orders(
+    problem: OrdersProblem, *, time_limit_s: float = 10.0, seed: int = 0, engine: str = "auto", split: str = "auto"
+) -> RoutePlan:
     """Route the orders and check the plan independently.
 
     Parameters
@@ -172,17 +232,32 @@ def route_orders(problem: OrdersProblem, *, time_limit_s: float = 10.0, seed: in
             p = solve(rp, _params(budget, seed, engine))
             plans.append(p)
             checks.append(check_plan(rp, p))
-            infos.append({"depot": part.depots[0].id, "orders": len(part.orders),
-                          **{k: p.solver.get(k) for k in ("engine", "status", "stopped_by", "feasible")}})
+            infos.append(
+                {
+                    "depot": part.depots[0].id,
+                    "orders": len(part.orders),
+                    **{k: p.solver.get(k) for k in ("engine", "status", "stopped_by", "feasible")},
+                }
+            )
             del part.__dict__["routing_problem"], part.__dict__["matrices"]  # free the part's matrices
         position = {o.id: k for k, o in enumerate(problem.orders)}
         unassigned = sorted((u for p in plans for u in p.unassigned), key=lambda u: position[u.id])
-        solver = {"engine": plans[0].solver.get("engine") if plans else engine, "seed": int(seed),
-                  "deterministic": True, "time_limit_s": float(time_limit_s), "split_by_depot": len(parts),
-                  "parts": infos, "feasible": all(p.solver.get("feasible", False) for p in plans),
-                  "violations": [v for p in plans for v in p.solver.get("violations", [])]}
-        plan = RoutePlan(routes=tuple(r for p in plans for r in p.routes), unassigned=tuple(unassigned),
-                         penalty_cny=sum(p.penalty_cny for p in plans), solver=SolverStats.from_dict(solver))
+        solver = {
+            "engine": plans[0].solver.get("engine") if plans else engine,
+            "seed": int(seed),
+            "deterministic": True,
+            "time_limit_s": float(time_limit_s),
+            "split_by_depot": len(parts),
+            "parts": infos,
+            "feasible": all(p.solver.get("feasible", False) for p in plans),
+            "violations": [v for p in plans for v in p.solver.get("violations", [])],
+        }
+        plan = RoutePlan(
+            routes=tuple(r for p in plans for r in p.routes),
+            unassigned=tuple(unassigned),
+            penalty_cny=sum(p.penalty_cny for p in plans),
+            solver=SolverStats.from_dict(solver),
+        )
         check = _merge_checks(checks)
     else:
         rp = problem.routing_problem
@@ -206,18 +281,40 @@ def schedule_rows(plan: RoutePlan, problem: OrdersProblem) -> list[dict]:
             o = orders.get(s.id) if s.type in ("delivery", "pickup") else None
             if o is not None:
                 start = max(s.arrival_s, o.tw_start_s or 0.0)
-                rows.append({"vehicle": r.vehicle, "sequence": k, "order_id": o.id, "kind": o.kind,
-                             "arrival": format_clock(s.arrival_s), "service_start": format_clock(start),
-                             "departure": format_clock(s.departure_s), "window": o.window,
-                             "demand": f"{o.demand_parcels:g}", "load": f"{s.load:g}",
-                             "lon": f"{o.lon:.6f}", "lat": f"{o.lat:.6f}"})
+                rows.append(
+                    {
+                        "vehicle": r.vehicle,
+                        "sequence": k,
+                        "order_id": o.id,
+                        "kind": o.kind,
+                        "arrival": format_clock(s.arrival_s),
+                        "service_start": format_clock(start),
+                        "departure": format_clock(s.departure_s),
+                        "window": o.window,
+                        "demand": f"{o.demand_parcels:g}",
+                        "load": f"{s.load:g}",
+                        "lon": f"{o.lon:.6f}",
+                        "lat": f"{o.lat:.6f}",
+                    }
+                )
             else:
                 d = depots.get(r.depot)
-                rows.append({"vehicle": r.vehicle, "sequence": k, "order_id": "", "kind": s.type,
-                             "arrival": format_clock(s.arrival_s) if s.type != "start" else "",
-                             "service_start": "", "departure": format_clock(s.departure_s) if s.type == "start" else "",
-                             "window": "", "demand": "", "load": f"{s.load:g}",
-                             "lon": f"{d.lon:.6f}" if d else "", "lat": f"{d.lat:.6f}" if d else ""})
+                rows.append(
+                    {
+                        "vehicle": r.vehicle,
+                        "sequence": k,
+                        "order_id": "",
+                        "kind": s.type,
+                        "arrival": format_clock(s.arrival_s) if s.type != "start" else "",
+                        "service_start": "",
+                        "departure": format_clock(s.departure_s) if s.type == "start" else "",
+                        "window": "",
+                        "demand": "",
+                        "load": f"{s.load:g}",
+                        "lon": f"{d.lon:.6f}" if d else "",
+                        "lat": f"{d.lat:.6f}" if d else "",
+                    }
+                )
     return rows
 
 
@@ -230,11 +327,19 @@ def kpi_row(plan: RoutePlan, problem: OrdersProblem, check: PlanCheck | Mapping 
     n = len(problem.orders)
     steps = [s for r in plan.routes for s in r.steps if s.type in ("delivery", "pickup")]
     on_time = int(check.get("on_time", 0))
-    return {"orders": n, "served": len(steps), "unassigned": len(plan.unassigned), "vehicles_used": len(plan.routes),
-            "km": round(plan.distance_m / 1000.0, 3), "hours": round(plan.duration_s / 3600.0, 3),
-            "on_time": on_time, "on_time_share": round(on_time / n, 4) if n else 0.0,
-            "delivered_parcels": round(sum(s.delivery for s in steps), 3),
-            "picked_up_parcels": round(sum(s.pickup for s in steps), 3), "cost_cny": round(plan.cost, 2)}
+    return {
+        "orders": n,
+        "served": len(steps),
+        "unassigned": len(plan.unassigned),
+        "vehicles_used": len(plan.routes),
+        "km": round(plan.distance_m / 1000.0, 3),
+        "hours": round(plan.duration_s / 3600.0, 3),
+        "on_time": on_time,
+        "on_time_share": round(on_time / n, 4) if n else 0.0,
+        "delivered_parcels": round(sum(s.delivery for s in steps), 3),
+        "picked_up_parcels": round(sum(s.pickup for s in steps), 3),
+        "cost_cny": round(plan.cost, 2),
+    }
 
 
 def _csv(rows: Sequence[Mapping], fields: Sequence[str]) -> str:
@@ -250,10 +355,16 @@ def _csv(rows: Sequence[Mapping], fields: Sequence[str]) -> str:
 # Map
 # ---------------------------------------------------------------------------
 #: Window-start classes of the map: (upper bound in s, colour, label); orders without a window are grey.
-_WINDOW_CLASSES = ((8 * 3600, "#6a3d9a", "starts before 08:00"), (10 * 3600, "#1f78b4", "08:00–10:00"),
-                   (12 * 3600, "#33a02c", "10:00–12:00"), (14 * 3600, "#b2df8a", "12:00–14:00"),
-                   (16 * 3600, "#fdbf6f", "14:00–16:00"), (18 * 3600, "#ff7f00", "16:00–18:00"),
-                   (24 * 3600, "#e31a1c", "18:00–24:00"), (math.inf, "#8b0000", "the next day or later"))
+_WINDOW_CLASSES = (
+    (8 * 3600, "#6a3d9a", "starts before 08:00"),
+    (10 * 3600, "#1f78b4", "08:00–10:00"),
+    (12 * 3600, "#33a02c", "10:00–12:00"),
+    (14 * 3600, "#b2df8a", "12:00–14:00"),
+    (16 * 3600, "#fdbf6f", "14:00–16:00"),
+    (18 * 3600, "#ff7f00", "16:00–18:00"),
+    (24 * 3600, "#e31a1c", "18:00–24:00"),
+    (math.inf, "#8b0000", "the next day or later"),
+)
 _NO_WINDOW = ("#9e9e9e", "no window")
 
 
@@ -267,8 +378,9 @@ def _window_class(order) -> tuple[str, str]:
     return _WINDOW_CLASSES[-1][1:]
 
 
-def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStreetMap", title: str | None = None,
-               m=None):
+def orders_map(
+    plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStreetMap", title: str | None = None, m=None
+):
     """Orders coloured by window start, depots, and one layer per vehicle (its route, along the roads
     when the problem has a network). Every name shown is HTML-escaped."""
     import folium
@@ -295,14 +407,29 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
         info = {"order": o.id, "kind": o.kind, "parcels": f"{o.demand_parcels:g}", "window": o.window or "open"}
         if o.id in served:
             veh, k, s = served[o.id]
-            info.update({"vehicle": veh, "stop": k, "arrival": format_clock(s.arrival_s),
-                         "service start": format_clock(max(s.arrival_s, o.tw_start_s or 0.0))})
-            mk = folium.CircleMarker((y, x), radius=5, color="#333333", weight=1, fill=True, fill_color=colour,
-                                     fill_opacity=0.9)
+            info.update(
+                {
+                    "vehicle": veh,
+                    "stop": k,
+                    "arrival": format_clock(s.arrival_s),
+                    "service start": format_clock(max(s.arrival_s, o.tw_start_s or 0.0)),
+                }
+            )
+            mk = folium.CircleMarker(
+                (y, x), radius=5, color="#333333", weight=1, fill=True, fill_color=colour, fill_opacity=0.9
+            )
         else:
             info["unserved"] = unassigned.get(o.id, "")
-            mk = folium.CircleMarker((y, x), radius=7, color="#000000", weight=3, fill=True, fill_color=colour,
-                                     fill_opacity=0.5, dash_array="3")
+            mk = folium.CircleMarker(
+                (y, x),
+                radius=7,
+                color="#000000",
+                weight=3,
+                fill=True,
+                fill_color=colour,
+                fill_opacity=0.5,
+                dash_array="3",
+            )
         tip = f"{o.id} · {o.window or 'open'}" + (f" · {info['arrival']}" if "arrival" in info else " · unserved")
         bind_info(mk, tooltip=tip, popup=info)
         mk.add_to(layer)
@@ -310,8 +437,9 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
     dep_layer = folium.FeatureGroup(name=html.escape("Depots"), show=True)
     for d, x, y in zip(problem.depots, dx.tolist()[n_o:], dy.tolist()[n_o:]):
         depot_mk = folium.Marker((y, x), icon=depot_icon())
-        bind_info(depot_mk, tooltip=f"depot {d.id}",
-                  popup={"depot": d.id, "lon": f"{d.lon:.6f}", "lat": f"{d.lat:.6f}"})
+        bind_info(
+            depot_mk, tooltip=f"depot {d.id}", popup={"depot": d.id, "lon": f"{d.lon:.6f}", "lat": f"{d.lat:.6f}"}
+        )
         depot_mk.add_to(dep_layer)
     _add_route_layers(m, plan, problem)
     layer.add_to(m)  # after the routes, so the order markers are drawn on top of the lines
@@ -319,10 +447,20 @@ def orders_map(plan: RoutePlan, problem: OrdersProblem, *, tiles: str = "OpenStr
     classes = [(f"background:{c};border-radius:50%", label) for label, c in used_classes.items()]
     order_of = {label: k for k, (_, _, label) in enumerate(_WINDOW_CLASSES)}
     classes.sort(key=lambda e: order_of.get(e[1], 99))
-    add_legend(m, [("orders by window start", classes),
-                   ("", [("background:#fff;border:2px dashed #000;border-radius:50%", "unserved"),
-                         ("background:#000", "depot"),
-                         (f"background:{route_colour(0)};height:4px", "route (one layer per vehicle)")])])
+    add_legend(
+        m,
+        [
+            ("orders by window start", classes),
+            (
+                "",
+                [
+                    ("background:#fff;border:2px dashed #000;border-radius:50%", "unserved"),
+                    ("background:#000", "depot"),
+                    (f"background:{route_colour(0)};height:4px", "route (one layer per vehicle)"),
+                ],
+            ),
+        ],
+    )
     folium.LayerControl(collapsed=len(plan.routes) > 12).add_to(m)
     fit_to(m, lon, lat)
     return m
@@ -349,9 +487,18 @@ def _add_route_layers(m, plan: RoutePlan, problem: OrdersProblem) -> None:
         line = latlon_path(m, coords)
         if len(line) >= 2:
             pl = folium.PolyLine(line, color=route_colour(i), weight=4, opacity=0.8)
-            bind_info(pl, tooltip=f"{r.vehicle}: {stops} orders", popup={
-                "vehicle": r.vehicle, "depot": r.depot, "orders": stops, "km": round(r.distance_m / 1000, 2),
-                "leaves": format_clock(r.steps[0].departure_s), "back": format_clock(r.steps[-1].arrival_s)})
+            bind_info(
+                pl,
+                tooltip=f"{r.vehicle}: {stops} orders",
+                popup={
+                    "vehicle": r.vehicle,
+                    "depot": r.depot,
+                    "orders": stops,
+                    "km": round(r.distance_m / 1000, 2),
+                    "leaves": format_clock(r.steps[0].departure_s),
+                    "back": format_clock(r.steps[-1].arrival_s),
+                },
+            )
             pl.add_to(g)
         g.add_to(m)
 
@@ -362,25 +509,41 @@ def _add_route_layers(m, plan: RoutePlan, problem: OrdersProblem) -> None:
 def plan_document(plan: RoutePlan, problem: OrdersProblem) -> dict:
     """The ``plan.json`` content: an ``orders`` block, then the plan schema."""
     net = problem.network
-    travel = {"model": "network" if net is not None else "straight_line",
-              "circuity": None if net is not None else problem.circuity,
-              "network": None if net is None else str(net.graph.get("name", "")),
-              "speeds": "network" if problem.uses_network_speeds else "vehicle"}
-    doc = {"orders": {"file": Path(problem.orders.source).name, "count": len(problem.orders),
-                      "day": problem.orders.day.isoformat() if problem.orders.day else None,
-                      "time_origin": "midnight of the orders' day", "crs_read": problem.orders.crs,
-                      "travel": travel,
-                      "shift": None if problem.shift is None else [problem.shift[0], problem.shift[1]],
-                      "depots": [{"id": d.id, "lon": round(d.lon, 7), "lat": round(d.lat, 7)} for d in problem.depots],
-                      "vehicles": [dataclasses.asdict(v) for v in problem.vehicles]}}
+    travel = {
+        "model": "network" if net is not None else "straight_line",
+        "circuity": None if net is not None else problem.circuity,
+        "network": None if net is None else str(net.graph.get("name", "")),
+        "speeds": "network" if problem.uses_network_speeds else "vehicle",
+    }
+    doc = {
+        "orders": {
+            "file": Path(problem.orders.source).name,
+            "count": len(problem.orders),
+            "day": problem.orders.day.isoformat() if problem.orders.day else None,
+            "time_origin": "midnight of the orders' day",
+            "crs_read": problem.orders.crs,
+            "travel": travel,
+            "shift": None if problem.shift is None else [problem.shift[0], problem.shift[1]],
+            "depots": [{"id": d.id, "lon": round(d.lon, 7), "lat": round(d.lat, 7)} for d in problem.depots],
+            "vehicles": [dataclasses.asdict(v) for v in problem.vehicles],
+        }
+    }
     doc.update(plan.to_dict())
     return doc
 
 
-def write_orders_outputs(plan: RoutePlan, out_dir: str | Path, *, problem: OrdersProblem, overwrite: bool = False,
-                         inputs: Mapping[str, str | Path | None] | None = None, settings: Mapping | None = None,
-                         timings: Mapping[str, float] | None = None, tiles: str = "OpenStreetMap",
-                         title: str | None = None) -> Path:
+def write_orders_outputs(
+    plan: RoutePlan,
+    out_dir: str | Path,
+    *,
+    problem: OrdersProblem,
+    overwrite: bool = False,
+    inputs: Mapping[str, str | Path | None] | None = None,
+    settings: Mapping | None = None,
+    timings: Mapping[str, float] | None = None,
+    tiles: str = "OpenStreetMap",
+    title: str | None = None,
+) -> Path:
     """Write plan.json, schedule.csv, map.html, kpis.csv and manifest.json into ``out_dir`` atomically.
 
     Parameters
@@ -403,15 +566,21 @@ def write_orders_outputs(plan: RoutePlan, out_dir: str | Path, *, problem: Order
     doc = plan_document(plan, problem)
     sched = _csv(schedule_rows(plan, problem), SCHEDULE_FIELDS)
     kpis = _csv([kpi_row(plan, problem)], KPI_FIELDS)
-    page = render_map(orders_map(plan, problem, tiles=tiles,
-                                 title=title or f"Routes for {Path(problem.orders.source).name}"))
+    page = render_map(
+        orders_map(plan, problem, tiles=tiles, title=title or f"Routes for {Path(problem.orders.source).name}")
+    )
     files = {"orders": problem.orders.source} if inputs is None else dict(inputs)
-    manifest = {"tool": MANIFEST_TOOL, "command": "route", "title": title, "outputs": list(OUTPUT_FILES),
-                "inputs": {k: {"path": str(p), "sha256": file_sha256(p)} for k, p in files.items() if p is not None},
-                "settings": dict(settings or {}), "versions": versions(),
-                "timings_s": {k: round(v, 3) for k, v in {**(timings or {}),
-                                                          "outputs": time.perf_counter() - t0}.items()},
-                "created_unix": int(time.time())}
+    manifest = {
+        "tool": MANIFEST_TOOL,
+        "command": "route",
+        "title": title,
+        "outputs": list(OUTPUT_FILES),
+        "inputs": {k: {"path": str(p), "sha256": file_sha256(p)} for k, p in files.items() if p is not None},
+        "settings": dict(settings or {}),
+        "versions": versions(),
+        "timings_s": {k: round(v, 3) for k, v in {**(timings or {}), "outputs": time.perf_counter() - t0}.items()},
+        "created_unix": int(time.time()),
+    }
     with staged_output_dir(out) as stage:
         (stage / "plan.json").write_text(dump_json(doc), encoding="utf-8")
         (stage / "schedule.csv").write_text(sched, encoding="utf-8")
@@ -429,8 +598,9 @@ def _columns(text: str) -> dict[str, str]:
     for part in text.split(","):
         key, sep, value = part.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise argparse.ArgumentTypeError(f"write NAME=COLUMN pairs separated by commas, e.g. lon=lng,id=order_id; "
-                                             f"got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"write NAME=COLUMN pairs separated by commas, e.g. lon=lng,id=order_id; got {text!r}"
+            )
         out[key.strip()] = value.strip()
     return out
 
@@ -438,30 +608,69 @@ def _columns(text: str) -> dict[str, str]:
 def add_route_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``citylogistics route`` to an ``argparse`` subparsers object; the handler is :func:`cmd_route`."""
     p = subparsers.add_parser(
-        "route", help="route an orders CSV (time windows, pickups, several depots): plan, drivers' sheet, map, KPIs",
+        "route",
+        help="route an orders CSV (time windows, pickups, several depots): plan, drivers' sheet, map, KPIs",
         description="Route today's orders: ORDERS.csv has id, lon, lat and optional demand, kind (delivery|pickup), "
-                    "tw_start, tw_end (HH:MM, HH:MM:SS or ISO datetime), service_s.")
+        "tw_start, tw_end (HH:MM, HH:MM:SS or ISO datetime), service_s.",
+    )
     p.add_argument("orders", metavar="ORDERS.csv", help="orders CSV")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--depot", metavar="LON,LAT", help="one depot")
     where.add_argument("--depots", metavar="DEPOTS.csv", help="depots CSV id,lon,lat")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (written atomically)")
-    p.add_argument("--network", metavar="GRAPH", help="road network (.graphml, .osm, .gpkg/.geojson/.shp); "
-                   "default: straight lines x --circuity")
-    p.add_argument("--vehicles", type=number_arg(1, MAX_COUNT, integer=True), default=10, metavar="N", help="vehicles per depot (default 10)")
-    p.add_argument("--capacity", type=number_arg(0, MAX_CAPACITY, lo_open=True), default=50.0, metavar="Q", help="parcels per vehicle (default 50)")
-    p.add_argument("--speed-kmh", type=number_arg(0, 200, lo_open=True), default=None, metavar="V",
-                   help="vehicle speed (default 15 km/h; with --network: the road speeds)")
+    p.add_argument(
+        "--network",
+        metavar="GRAPH",
+        help="road network (.graphml, .osm, .gpkg/.geojson/.shp); default: straight lines x --circuity",
+    )
+    p.add_argument(
+        "--vehicles",
+        type=number_arg(1, MAX_COUNT, integer=True),
+        default=10,
+        metavar="N",
+        help="vehicles per depot (default 10)",
+    )
+    p.add_argument(
+        "--capacity",
+        type=number_arg(0, MAX_CAPACITY, lo_open=True),
+        default=50.0,
+        metavar="Q",
+        help="parcels per vehicle (default 50)",
+    )
+    p.add_argument(
+        "--speed-kmh",
+        type=number_arg(0, 200, lo_open=True),
+        default=None,
+        metavar="V",
+        help="vehicle speed (default 15 km/h; with --network: the road speeds)",
+    )
     p.add_argument("--shift", metavar="HH:MM-HH:MM", help="vehicles' shift (default: none)")
-    p.add_argument("--service-s", type=number_arg(0, 7 * DAY_S), default=0.0, metavar="S",
-                   help="service time of orders without a service_s value (default 0)")
-    p.add_argument("--time-limit", type=number_arg(0, 3600, lo_open=True), default=10.0, metavar="S",
-                   help="search work in seconds (deterministic; wall-clock cap 10x, at least 5 s; default 10)")
+    p.add_argument(
+        "--service-s",
+        type=number_arg(0, 7 * DAY_S),
+        default=0.0,
+        metavar="S",
+        help="service time of orders without a service_s value (default 0)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=number_arg(0, 3600, lo_open=True),
+        default=10.0,
+        metavar="S",
+        help="search work in seconds (deterministic; wall-clock cap 10x, at least 5 s; default 10)",
+    )
     p.add_argument("--seed", type=number_arg(0, MAX_SEED, integer=True), default=0, metavar="N")
     p.add_argument("--crs", choices=CRS_CHOICES, default="wgs84", help="datum of the input points (default wgs84)")
-    p.add_argument("--columns", type=_columns, default=None, metavar="NAME=COLUMN,...",
-                   help="column mapping, e.g. id=order_id,lon=lng")
-    p.add_argument("--circuity", type=number_arg(1, 5), default=1.3, help="road / straight distance without a network (1.3)")
+    p.add_argument(
+        "--columns",
+        type=_columns,
+        default=None,
+        metavar="NAME=COLUMN,...",
+        help="column mapping, e.g. id=order_id,lon=lng",
+    )
+    p.add_argument(
+        "--circuity", type=number_arg(1, 5), default=1.3, help="road / straight distance without a network (1.3)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing citylogistics output folder")
     p.set_defaults(func=cmd_route)
     return p
@@ -493,16 +702,33 @@ def cmd_route(args) -> int:
     t = time.perf_counter()
     plan = route_orders(problem, time_limit_s=args.time_limit, seed=args.seed)
     timings["route"] = time.perf_counter() - t
-    settings = {"seed": args.seed, "time_limit_s": args.time_limit, "vehicles_per_depot": args.vehicles,
-                "capacity": args.capacity, "speed_kmh": speed, "shift": args.shift, "service_s": args.service_s,
-                "crs": args.crs, "columns": args.columns, "circuity": args.circuity}
-    write_orders_outputs(plan, args.out, problem=problem, overwrite=args.overwrite, settings=settings,
-                         inputs={"orders": args.orders, "depots": args.depots, "network": args.network},
-                         timings=timings)
+    settings = {
+        "seed": args.seed,
+        "time_limit_s": args.time_limit,
+        "vehicles_per_depot": args.vehicles,
+        "capacity": args.capacity,
+        "speed_kmh": speed,
+        "shift": args.shift,
+        "service_s": args.service_s,
+        "crs": args.crs,
+        "columns": args.columns,
+        "circuity": args.circuity,
+    }
+    write_orders_outputs(
+        plan,
+        args.out,
+        problem=problem,
+        overwrite=args.overwrite,
+        settings=settings,
+        inputs={"orders": args.orders, "depots": args.depots, "network": args.network},
+        timings=timings,
+    )
     check = plan.solver["check"]
     print(plan.summary())
-    print(f"check: {'ok' if check['ok'] else 'FAILED'}; {check['served']} of {check['orders']} orders served, "
-          f"{check['on_time']} inside their window ({100 * check['on_time_share']:.1f} %)")
+    print(
+        f"check: {'ok' if check['ok'] else 'FAILED'}; {check['served']} of {check['orders']} orders served, "
+        f"{check['on_time']} inside their window ({100 * check['on_time_share']:.1f} %)"
+    )
     print(f"output: {args.out}")
     return 0 if check["ok"] else 1
 
@@ -526,14 +752,29 @@ def run_orders_scenario(scenario, out_dir: str | Path, *, overwrite: bool = True
     _ = problem.snapped  # snapping refuses points outside the network before solving
     timings = {"read": time.perf_counter() - t}
     t = time.perf_counter()
-    plan = route_orders(problem, time_limit_s=section.time_limit_s, seed=scenario.seed,
-                        engine=scenario.routing.engine, split=section.split)
+    plan = route_orders(
+        problem,
+        time_limit_s=section.time_limit_s,
+        seed=scenario.seed,
+        engine=scenario.routing.engine,
+        split=section.split,
+    )
     timings["route"] = time.perf_counter() - t
     base = Path(scenario.path).parent
-    write_orders_outputs(plan, out_dir, problem=problem, overwrite=overwrite, timings=timings,
-                         inputs={"scenario": scenario.path, "orders": base / section.file,
-                                 "depots": None if section.depots is None else base / section.depots,
-                                 "network": net_path},
-                         settings={"seed": scenario.seed, "time_limit_s": section.time_limit_s},
-                         tiles=scenario.map.tiles, title=scenario.title)
+    write_orders_outputs(
+        plan,
+        out_dir,
+        problem=problem,
+        overwrite=overwrite,
+        timings=timings,
+        inputs={
+            "scenario": scenario.path,
+            "orders": base / section.file,
+            "depots": None if section.depots is None else base / section.depots,
+            "network": net_path,
+        },
+        settings={"seed": scenario.seed, "time_limit_s": section.time_limit_s},
+        tiles=scenario.map.tiles,
+        title=scenario.title,
+    )
     return plan

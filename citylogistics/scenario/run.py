@@ -22,9 +22,23 @@ from citylogistics.errors import InputError
 from citylogistics.scenario.files import Scenario, dump_json, manifest
 
 KPI_FIELDS = (
-    "scenario", "city", "year", "stops", "stops_served", "stops_unassigned", "routes",
-    "demand_parcels", "delivered_parcels", "pickup_parcels", "distance_m", "vehicle_km",
-    "duration_s", "fixed_cost_cny", "cost_cny", "cost_per_parcel_cny", "co2_kg",
+    "scenario",
+    "city",
+    "year",
+    "stops",
+    "stops_served",
+    "stops_unassigned",
+    "routes",
+    "demand_parcels",
+    "delivered_parcels",
+    "pickup_parcels",
+    "distance_m",
+    "vehicle_km",
+    "duration_s",
+    "fixed_cost_cny",
+    "cost_cny",
+    "cost_per_parcel_cny",
+    "co2_kg",
 )
 
 
@@ -53,12 +67,17 @@ class RunResult:
             width = max(len(r[0]) for r in rows)
             return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
         rows = [
-            ("scenario", k["scenario"]), ("city", k["city"]), ("year", k["year"]),
+            ("scenario", k["scenario"]),
+            ("city", k["city"]),
+            ("year", k["year"]),
             ("stops served", f"{k['stops_served']} of {k['stops']}"),
-            ("unassigned", k["stops_unassigned"]), ("routes", k["routes"]),
+            ("unassigned", k["stops_unassigned"]),
+            ("routes", k["routes"]),
             ("parcels delivered", f"{k['delivered_parcels']:,.0f} of {k['demand_parcels']:,.0f}"),
-            ("vehicle-km", f"{k['vehicle_km']:,.1f}"), ("cost (CNY/day)", f"{k['cost_cny']:,.0f}"),
-            ("cost per parcel (CNY)", f"{k['cost_per_parcel_cny']:.3f}"), ("CO2 (kg/day)", f"{k['co2_kg']:,.1f}"),
+            ("vehicle-km", f"{k['vehicle_km']:,.1f}"),
+            ("cost (CNY/day)", f"{k['cost_cny']:,.0f}"),
+            ("cost per parcel (CNY)", f"{k['cost_per_parcel_cny']:.3f}"),
+            ("CO2 (kg/day)", f"{k['co2_kg']:,.1f}"),
             ("output", str(self.out_dir)),
         ]
         width = max(len(r[0]) for r in rows)
@@ -73,14 +92,20 @@ def _stops_frame(scenario: Scenario, regions, city_code: str):
     if scenario.regions.counties:
         unknown = sorted(set(scenario.regions.counties) - set(regions.of_level("county", city=city_code).index))
         if unknown:
-            raise InputError(f"county codes {', '.join(unknown)} are not counties of city {city_code}; "
-                             "use 6-digit adcodes from 'citylogistics regions --level county'",
-                             source=scenario.path, where="regions.counties")
+            raise InputError(
+                f"county codes {', '.join(unknown)} are not counties of city {city_code}; "
+                "use 6-digit adcodes from 'citylogistics regions --level county'",
+                source=scenario.path,
+                where="regions.counties",
+            )
         df = df[df["county_code"].isin(scenario.regions.counties)]
     if df.empty:
         raise InputError(
             f"no {scenario.routing.stops} settlements with point sources {list(scenario.regions.point_sources)}; "
-            "widen regions.point_sources", source=scenario.path, where="regions.point_sources")
+            "widen regions.point_sources",
+            source=scenario.path,
+            where="regions.point_sources",
+        )
     overrides = {k: v for k, v in dataclasses.asdict(scenario.demand).items() if v is not None}
     params = DemandParams(**overrides)
     return settlement_demand(df, year=scenario.year, params=params).sort_index()
@@ -93,8 +118,9 @@ def _network(scenario: Scenario, regions, city_code: str):
     path = scenario.resolve(scenario.network.file)
     if path is not None:
         return load_network(path), path
-    return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon(),
-                              roads=scenario.network.roads), None
+    return build_city_network(
+        regions.settlements, city_code=city_code, land=regions.province_polygon(), roads=scenario.network.roads
+    ), None
 
 
 def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):
@@ -117,13 +143,20 @@ def build_problem(scenario: Scenario, G, hub_node, stops_frame, *, hub_id: str):
         if scenario.routing.split_loads:
             n_loads = max(1, math.ceil(max(delivery, pickup) / max_cap - 1e-9))
         for k in range(n_loads):
-            stops.append(Stop(id=code if k == 0 else f"{code}~{k + 1}", node=index[node],
-                              delivery=delivery / n_loads, pickup=pickup / n_loads,
-                              service_s=scenario.routing.service_s))
+            stops.append(
+                Stop(
+                    id=code if k == 0 else f"{code}~{k + 1}",
+                    node=index[node],
+                    delivery=delivery / n_loads,
+                    pickup=pickup / n_loads,
+                    service_s=scenario.routing.service_s,
+                )
+            )
     vtypes = tuple(v.vehicle_type() for v in scenario.vehicles)
     node_ids = (str(hub_id),) + tuple(str(n) for n in graph_nodes[1:])
-    return RoutingProblem.from_matrices(node_ids, dist_m.values, time_m.values, depots=(0,),
-                                        stops=tuple(stops), vehicle_types=vtypes)
+    return RoutingProblem.from_matrices(
+        node_ids, dist_m.values, time_m.values, depots=(0,), stops=tuple(stops), vehicle_types=vtypes
+    )
 
 
 def settlement_of(stop_id: str) -> str:
@@ -141,12 +174,21 @@ def kpi_row(scenario: Scenario, city_name: str, plan: dict, stops_frame) -> dict
     cost = float(summ["cost"])
     fixed = float(summ.get("fixed_cost_cny", 0.0))
     return {
-        "scenario": scenario.title, "city": city_name, "year": scenario.year, "stops": len(stops_frame),
-        "stops_served": len(stops_frame) - len(unassigned), "stops_unassigned": len(unassigned),
-        "routes": summ["routes"], "demand_parcels": round(demand, 1), "delivered_parcels": round(delivered, 1),
-        "pickup_parcels": round(picked, 1), "distance_m": round(float(summ["distance_m"]), 1),
-        "vehicle_km": round(float(summ["distance_m"]) / 1000, 3), "duration_s": round(float(summ["duration_s"]), 1),
-        "fixed_cost_cny": round(fixed, 2), "cost_cny": round(cost, 2),
+        "scenario": scenario.title,
+        "city": city_name,
+        "year": scenario.year,
+        "stops": len(stops_frame),
+        "stops_served": len(stops_frame) - len(unassigned),
+        "stops_unassigned": len(unassigned),
+        "routes": summ["routes"],
+        "demand_parcels": round(demand, 1),
+        "delivered_parcels": round(delivered, 1),
+        "pickup_parcels": round(picked, 1),
+        "distance_m": round(float(summ["distance_m"]), 1),
+        "vehicle_km": round(float(summ["distance_m"]) / 1000, 3),
+        "duration_s": round(float(summ["duration_s"]), 1),
+        "fixed_cost_cny": round(fixed, 2),
+        "cost_cny": round(cost, 2),
         "cost_per_parcel_cny": round(cost / delivered, 4) if delivered > 0 else float("nan"),
         "co2_kg": round(float(summ.get("co2_kg", 0.0)), 3),
     }
@@ -180,8 +222,15 @@ def _network_paths(G, plan: dict, node_of: dict) -> dict:
     return paths
 
 
-def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None,
-                 overwrite: bool = False, workers: int = 1, scheduler: str | None = None) -> RunResult:
+def run_scenario(
+    scenario: Scenario,
+    out_dir: str | Path,
+    *,
+    progress: Callable[[str], Any] | None = None,
+    overwrite: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> RunResult:
     """Run ``scenario`` and write ``plan.json``, ``kpis.csv``, ``map.html`` and
     ``manifest.json`` into ``out_dir`` atomically."""
     from citylogistics.fileio import check_output_dir, staged_output_dir
@@ -197,8 +246,7 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     from citylogistics.routing.solver import SolveParams, solve
 
     if scenario.plan is not None:
-        return run_plan(scenario, out_dir, progress=progress, overwrite=overwrite, workers=workers,
-                        scheduler=scheduler)
+        return run_plan(scenario, out_dir, progress=progress, overwrite=overwrite, workers=workers, scheduler=scheduler)
     check_output_dir(out_dir, overwrite=overwrite)
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -224,8 +272,15 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     problem = build_problem(scenario, G, hub, stops_frame, hub_id=city_code)
     lap("matrix")
     say(f"routing (time limit {scenario.routing.time_limit_s:g} s)")
-    plan_obj = solve(problem, SolveParams(time_limit_s=scenario.routing.time_limit_s, seed=scenario.seed,
-                                          deterministic=scenario.routing.deterministic, engine=scenario.routing.engine))
+    plan_obj = solve(
+        problem,
+        SolveParams(
+            time_limit_s=scenario.routing.time_limit_s,
+            seed=scenario.seed,
+            deterministic=scenario.routing.deterministic,
+            engine=scenario.routing.engine,
+        ),
+    )
     plan = plan_obj.to_dict()
     lap("routing")
     say("writing outputs")
@@ -234,15 +289,25 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
     node_of = {}
     points = {}
     hub_row = regions.settlements.loc[city_code]
-    points[problem.node_ids[0]] = {"lon": hub_row["lon"], "lat": hub_row["lat"], "name": f"{hub_row['name']} hub",
-                                   "kind": "depot"}
+    points[problem.node_ids[0]] = {
+        "lon": hub_row["lon"],
+        "lat": hub_row["lat"],
+        "name": f"{hub_row['name']} hub",
+        "kind": "depot",
+    }
     node_of[problem.node_ids[0]] = hub
     for s in problem.stops:
         code = settlement_of(s.id)
         row = stops_frame.loc[code]
-        points[s.id] = {"lon": row["lon"], "lat": row["lat"], "name": row["name"], "pinyin": row.get("pinyin", ""),
-                        "demand (parcels/day)": round(s.delivery, 1), "pickup (parcels/day)": round(s.pickup, 1),
-                        "point": row["point_source"]}
+        points[s.id] = {
+            "lon": row["lon"],
+            "lat": row["lat"],
+            "name": row["name"],
+            "pinyin": row.get("pinyin", ""),
+            "demand (parcels/day)": round(s.delivery, 1),
+            "pickup (parcels/day)": round(s.pickup, 1),
+            "point": row["point_source"],
+        }
         node_of[s.id] = problem.node_ids[s.node]
     m = new_map(tiles=scenario.map.tiles, title=scenario.title, attribution=DATA_NOTICE)
     map_routes(plan, points, paths=_network_paths(G, plan, node_of), m=m)
@@ -254,7 +319,8 @@ def run_scenario(scenario: Scenario, out_dir: str | Path, *, progress: Callable[
         save_map(m, stage / "map.html")
         lap("outputs")
         (stage / "manifest.json").write_text(
-            dump_json(manifest(scenario, timings, {"network": net_path, "overrides": overrides})), encoding="utf-8")
+            dump_json(manifest(scenario, timings, {"network": net_path, "overrides": overrides})), encoding="utf-8"
+        )
     return RunResult(out_dir=Path(out_dir), plan=doc, kpis=kpis, timings_s=timings)
 
 
@@ -268,19 +334,41 @@ def planner_settings(scenario: Scenario):
         raise ValueError(f"{scenario.path}: planner_settings needs a scenario with a [plan] table")
     fleet = tuple((v.leg, v.vehicle_type()) for v in scenario.vehicles)
     return PlannerSettings(
-        years=p.years, budgets=p.per_year("budget_cny"), targets=p.per_year("coverage_target"),
-        coverage_limit_s=p.coverage_limit_s, weight=p.weight, county_hubs_exist=p.county_hubs_exist,
-        route_legs=p.route_legs, fleet_sizing=p.fleet_sizing, fleet=fleet, t1_open_cost_cny=s.t1_open_cost_cny,
-        t1_fixed_cost_cny_per_year=s.t1_fixed_cost_cny_per_year, t2_open_cost_cny=s.t2_open_cost_cny,
-        t2_fixed_cost_cny_per_year=s.t2_fixed_cost_cny_per_year, t3_fixed_cost_cny_per_year=s.t3_fixed_cost_cny_per_year,
-        t2_candidates=s.t2_candidates, day_start_s=p.day_start_s, handling_s=p.handling_s,
-        next_day_cutoff_s=p.next_day_cutoff_s, service_s=scenario.routing.service_s,
-        siting_time_limit_s=p.siting_time_limit_s, route_time_limit_s=p.route_time_limit_s,
+        years=p.years,
+        budgets=p.per_year("budget_cny"),
+        targets=p.per_year("coverage_target"),
+        coverage_limit_s=p.coverage_limit_s,
+        weight=p.weight,
+        county_hubs_exist=p.county_hubs_exist,
+        route_legs=p.route_legs,
+        fleet_sizing=p.fleet_sizing,
+        fleet=fleet,
+        t1_open_cost_cny=s.t1_open_cost_cny,
+        t1_fixed_cost_cny_per_year=s.t1_fixed_cost_cny_per_year,
+        t2_open_cost_cny=s.t2_open_cost_cny,
+        t2_fixed_cost_cny_per_year=s.t2_fixed_cost_cny_per_year,
+        t3_fixed_cost_cny_per_year=s.t3_fixed_cost_cny_per_year,
+        t2_candidates=s.t2_candidates,
+        day_start_s=p.day_start_s,
+        handling_s=p.handling_s,
+        next_day_cutoff_s=p.next_day_cutoff_s,
+        service_s=scenario.routing.service_s,
+        siting_time_limit_s=p.siting_time_limit_s,
+        route_time_limit_s=p.route_time_limit_s,
         lastmile_time_limit_s=p.lastmile_time_limit_s,
-        engine=scenario.routing.engine, seed=scenario.seed, pickups=scenario.routing.pickups,
-        hubs=None if scenario.hubs is None else HubSettings.from_section(
-            scenario.hubs, path=scenario.resolve(scenario.hubs.candidates), source=scenario.path, years=p.years,
-            province=scenario.city.strip().lower() in PROVINCE_CODES))
+        engine=scenario.routing.engine,
+        seed=scenario.seed,
+        pickups=scenario.routing.pickups,
+        hubs=None
+        if scenario.hubs is None
+        else HubSettings.from_section(
+            scenario.hubs,
+            path=scenario.resolve(scenario.hubs.candidates),
+            source=scenario.path,
+            years=p.years,
+            province=scenario.city.strip().lower() in PROVINCE_CODES,
+        ),
+    )
 
 
 PROVINCE_CODES = ("330000", "zhejiang", "浙江", "浙江省", "province")
@@ -313,18 +401,31 @@ def _city_network(scenario: Scenario, regions, city_code: str, multi: bool):
     elif scenario.network.dir is not None:
         p = scenario.resolve(scenario.network.dir) / f"{CITY_CODES[city_code].lower()}.graphml"
         if not p.is_file():
-            raise InputError(f"no network file {p.name} in {p.parent}; run 'citylogistics networks build --out "
-                             f"{p.parent}' or remove network.dir", source=scenario.path, where="network.dir")
+            raise InputError(
+                f"no network file {p.name} in {p.parent}; run 'citylogistics networks build --out "
+                f"{p.parent}' or remove network.dir",
+                source=scenario.path,
+                where="network.dir",
+            )
     if p is None:
-        return build_city_network(regions.settlements, city_code=city_code, land=regions.province_polygon(),
-                              roads=scenario.network.roads), None
+        return build_city_network(
+            regions.settlements, city_code=city_code, land=regions.province_polygon(), roads=scenario.network.roads
+        ), None
     G = load_network(p)
     check_plan_network(G, regions.settlements, city_code=city_code, source=str(p))
     return G, p
 
 
-def plan_one_city(scenario: Scenario, city: str, settings, demand_params, multi: bool, *, regions,
-                  progress: Callable[[str], Any] | None = None):
+def plan_one_city(
+    scenario: Scenario,
+    city: str,
+    settings,
+    demand_params,
+    multi: bool,
+    *,
+    regions,
+    progress: Callable[[str], Any] | None = None,
+):
     """One city of a plan run (a Dask task in distributed runs): (CityPlan, network file, network seconds)."""
     from citylogistics.planner.four_tier import plan_city
 
@@ -337,13 +438,14 @@ def plan_one_city(scenario: Scenario, city: str, settings, demand_params, multi:
 
 def _prefixed(say: Callable[[str], Any], prefix: str) -> Callable[[str], Any]:
     """``say`` with ``prefix`` and a space before each message."""
+
     def prefixed(message: str) -> Any:
         return say(f"{prefix} {message}")
+
     return prefixed
 
 
-def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: int = 1,
-                   scheduler: str | None = None):
+def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: int = 1, scheduler: str | None = None):
     """Plan every city of a ``[plan]`` scenario and combine them: (plan, timings, input files).
 
     With ``workers`` > 1 or a ``scheduler`` the cities are Dask tasks (see
@@ -368,16 +470,29 @@ def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: in
         vil = regions.of_level("village")
         rural = vil.groupby("city_code")["population_rural"].sum()
         share = (rural / rural.sum()).to_dict()
-        city_settings = {c: dataclasses.replace(settings, budgets=tuple(
-            None if b is None else b * share.get(c, 0.0) for b in settings.budgets)) for c in cities}
+        city_settings = {
+            c: dataclasses.replace(
+                settings, budgets=tuple(None if b is None else b * share.get(c, 0.0) for b in settings.budgets)
+            )
+            for c in cities
+        }
     multi = len(cities) > 1
     if workers == 1 and scheduler is None:  # in this process, with progress from inside each city
         results = []
         for i, city in enumerate(cities):
             prefix = f"[{i + 1}/{len(cities)}]"
             say(f"{prefix} {CITY_CODES[city]}: network")
-            results.append(plan_one_city(scenario, city, city_settings[city], demand_params, multi, regions=regions,
-                                         progress=_prefixed(say, prefix)))
+            results.append(
+                plan_one_city(
+                    scenario,
+                    city,
+                    city_settings[city],
+                    demand_params,
+                    multi,
+                    regions=regions,
+                    progress=_prefixed(say, prefix),
+                )
+            )
     else:  # one Dask task per city, the largest first; results back in city order
         from citylogistics.scenario.distributed import map_ordered
 
@@ -390,10 +505,15 @@ def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: in
             say(f"[{len(done)}/{len(cities)}] {CITY_CODES[cities[order[j]]]} planned")
 
         say(f"planning {len(cities)} cities on Dask ({scheduler or f'{workers} local workers'})")
-        got = map_ordered(plan_one_city, [(scenario, cities[k], city_settings[cities[k]], demand_params, multi)
-                                          for k in order],
-                          workers=workers, scheduler=scheduler, shared={"regions": regions}, key="plan-city",
-                          on_done=city_done)
+        got = map_ordered(
+            plan_one_city,
+            [(scenario, cities[k], city_settings[cities[k]], demand_params, multi) for k in order],
+            workers=workers,
+            scheduler=scheduler,
+            shared={"regions": regions},
+            key="plan-city",
+            on_done=city_done,
+        )
         results = [None] * len(cities)
         for j, k in enumerate(order):
             results[k] = got[j]
@@ -406,12 +526,19 @@ def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: in
     t = time.perf_counter()
     s = regions.settlements
     counties = s.loc[s["level"] == "county", "name"].to_dict() if "level" in s else {}
-    info = PlanInfo(title=scenario.title, city=top, cities=cities, years=settings.years, seed=scenario.seed,
-                    coverage_limit_s=settings.coverage_limit_s, tiles=scenario.map.tiles,
-                    hubs=tuple((c, str(s.at[c, "name"]), float(s.at[c, "lon"]), float(s.at[c, "lat"]))
-                               for c in cities),
-                    county_names={c: str(counties[c]) for p in plans for c in sorted(set(p.villages["county_code"]))
-                                  if c in counties})
+    info = PlanInfo(
+        title=scenario.title,
+        city=top,
+        cities=cities,
+        years=settings.years,
+        seed=scenario.seed,
+        coverage_limit_s=settings.coverage_limit_s,
+        tiles=scenario.map.tiles,
+        hubs=tuple((c, str(s.at[c, "name"]), float(s.at[c, "lon"]), float(s.at[c, "lat"])) for c in cities),
+        county_names={
+            c: str(counties[c]) for p in plans for c in sorted(set(p.villages["county_code"])) if c in counties
+        },
+    )
     coverage = CoveragePlan.from_city_plans(plans, info=info, settings=settings, regions=regions)
     timings["kpis"] = time.perf_counter() - t
     timings["total_planning"] = time.perf_counter() - t0
@@ -421,13 +548,24 @@ def _plan_coverage(scenario: Scenario, say: Callable[[str], Any], *, workers: in
 def plan_coverage(scenario: Scenario, *, progress: Callable[[str], Any] | None = None):
     """The :class:`~citylogistics.planner.coverage_plan.CoveragePlan` of a scenario with a ``[plan]`` table."""
     if scenario.plan is None:
-        raise InputError("this scenario has no [plan] table; add one (see the README) or run it with "
-                         "'citylogistics run' as a route run", source=scenario.path, where="plan")
+        raise InputError(
+            "this scenario has no [plan] table; add one (see the README) or run it with "
+            "'citylogistics run' as a route run",
+            source=scenario.path,
+            where="plan",
+        )
     return _plan_coverage(scenario, progress or (lambda _msg: None))[0]
 
 
-def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str], Any] | None = None,
-             overwrite: bool = False, workers: int = 1, scheduler: str | None = None) -> RunResult:
+def run_plan(
+    scenario: Scenario,
+    out_dir: str | Path,
+    *,
+    progress: Callable[[str], Any] | None = None,
+    overwrite: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> RunResult:
     """Run a coverage-extension scenario (a ``[plan]`` table) and write its outputs atomically.
 
     ``workers`` > 1 plans the cities on a local Dask cluster, ``scheduler`` on an
@@ -452,5 +590,10 @@ def run_plan(scenario: Scenario, out_dir: str | Path, *, progress: Callable[[str
     coverage.write(out_dir, overwrite=overwrite, manifest=manifest_doc)
     kpis = kpi_table(coverage.kpis)
     top = kpis[(kpis["year"] == coverage.final_year) & (kpis["scope"] == coverage.info.top_scope)]
-    return RunResult(out_dir=Path(out_dir), plan=coverage.plan_document(), kpis=top.iloc[0].to_dict(),
-                     timings_s=timings, coverage=coverage)
+    return RunResult(
+        out_dir=Path(out_dir),
+        plan=coverage.plan_document(),
+        kpis=top.iloc[0].to_dict(),
+        timings_s=timings,
+        coverage=coverage,
+    )

@@ -131,8 +131,7 @@ class SweepPlan:
     frontier_coverage: str
 
     def summary(self) -> str:
-        return (f"{self.title}: {len(self.points)} points over {', '.join(self.keys)} "
-                f"(base {self.base_path})")
+        return f"{self.title}: {len(self.points)} points over {', '.join(self.keys)} (base {self.base_path})"
 
 
 def point_id(params: Mapping[str, Any]) -> str:
@@ -149,15 +148,24 @@ def _put(table: dict, key: str, value: Any, *, source: str, where: str) -> None:
     """Set dotted ``key`` of the raw scenario ``table`` (in place)."""
     parts = key.split(".")
     if any(not p for p in parts):
-        raise InputError(f"{short(key)} is not a dotted scenario key like 'plan.budget_cny'", source=source, where=where)
+        raise InputError(
+            f"{short(key)} is not a dotted scenario key like 'plan.budget_cny'", source=source, where=where
+        )
     if parts[0] == "vehicles":
         names = _vehicle_names(table)
         if len(parts) != 3:
-            raise InputError("fleet keys are 'vehicles.<vehicle name>.<field>', e.g. 'vehicles.tricycle.count'",
-                             source=source, where=where)
+            raise InputError(
+                "fleet keys are 'vehicles.<vehicle name>.<field>', e.g. 'vehicles.tricycle.count'",
+                source=source,
+                where=where,
+            )
         if parts[1] not in names:
-            raise InputError(f"no vehicle named {short(parts[1])} in the base scenario{did_you_mean(parts[1], names)}; "
-                             f"vehicles: {', '.join(names)}", source=source, where=where)
+            raise InputError(
+                f"no vehicle named {short(parts[1])} in the base scenario{did_you_mean(parts[1], names)}; "
+                f"vehicles: {', '.join(names)}",
+                source=source,
+                where=where,
+            )
         vehicles = [dict(v) for v in table["vehicles"]]
         for v in vehicles:
             if v.get("name") == parts[1]:
@@ -238,19 +246,28 @@ def load_sweep(path: str | Path) -> SweepPlan:
     sf = build(SweepFile, data, source=source)
     base_path = Path(sf.base) if Path(sf.base).is_absolute() else path.parent / sf.base
     if not base_path.is_file():
-        raise InputError(f"base scenario {base_path} not found; fix the path (it is relative to the sweep file)",
-                         source=source, where="base")
+        raise InputError(
+            f"base scenario {base_path} not found; fix the path (it is relative to the sweep file)",
+            source=source,
+            where="base",
+        )
     load_scenario(base_path)  # the base on its own must be valid (its errors name its own file)
     base_table = _read_toml(base_path)
     fixed = sf.set or {}
     if not isinstance(fixed, Mapping):
         raise InputError("expected a table of dotted scenario keys -> value", source=source, where="set")
     if not isinstance(sf.grid, Mapping) or not sf.grid:
-        raise InputError('expected a table of dotted scenario keys -> list of values, e.g. '
-                         '"plan.coverage_limit_s" = [1200, 1800]', source=source, where="grid")
+        raise InputError(
+            'expected a table of dotted scenario keys -> list of values, e.g. "plan.coverage_limit_s" = [1200, 1800]',
+            source=source,
+            where="grid",
+        )
     if STATIONS_KEY in sf.grid and "plan.budget_cny" in sf.grid:
-        raise InputError(f"give either '{STATIONS_KEY}' or 'plan.budget_cny', not both (stations sets the budget)",
-                         source=source, where="grid")
+        raise InputError(
+            f"give either '{STATIONS_KEY}' or 'plan.budget_cny', not both (stations sets the budget)",
+            source=source,
+            where="grid",
+        )
     base_table = _apply(base_table, dict(fixed), source=source, prefix="set")
     if fixed:  # keys in [set] may depend on each other (end_year and budget_cny): check them together
         _build_scenario(base_table, base_path=base_path, source=source, where="set")
@@ -274,15 +291,21 @@ def load_sweep(path: str | Path) -> SweepPlan:
             _build_scenario(t, base_path=base_path, source=source, where=f"{where} = {json.dumps(v)}")
     n_points = math.prod(len(sf.grid[k]) for k in keys)
     if n_points > MAX_POINTS:
-        raise InputError(f"the grid has {n_points} points (at most {MAX_POINTS}); use fewer values per key",
-                         source=source, where="grid")
+        raise InputError(
+            f"the grid has {n_points} points (at most {MAX_POINTS}); use fewer values per key",
+            source=source,
+            where="grid",
+        )
     base_scenario = _build_scenario(base_table, base_path=base_path, source=source, where="base")
     numeric = kpi_columns(base_scenario)
     for key, col in (("frontier.cost", sf.frontier.cost), ("frontier.coverage", sf.frontier.coverage)):
         if col not in numeric:
-            raise InputError(f"{short(col)} is not a KPI column{did_you_mean(col, numeric)}; choose one of "
-                             f"{', '.join(c for c in numeric if 'cost' in c or 'share' in c)}",
-                             source=source, where=key)
+            raise InputError(
+                f"{short(col)} is not a KPI column{did_you_mean(col, numeric)}; choose one of "
+                f"{', '.join(c for c in numeric if 'cost' in c or 'share' in c)}",
+                source=source,
+                where=key,
+            )
     points = []
     digests: dict = {}  # input file -> digest, hashed once for all points
     for combo in itertools.product(*(sf.grid[k] for k in keys)):
@@ -290,12 +313,25 @@ def load_sweep(path: str | Path) -> SweepPlan:
         table = _apply(base_table, params, source=source, prefix="grid")
         label = ", ".join(f"{k} = {json.dumps(v)}" for k, v in params.items())
         scenario = _build_scenario(table, base_path=base_path, source=source, where=f"grid point ({label})")
-        points.append(SweepPoint(point_id=point_id(params), params=tuple(params.items()), table=table,
-                                 inputs_sha256=inputs_sha256(scenario, digests)))
+        points.append(
+            SweepPoint(
+                point_id=point_id(params),
+                params=tuple(params.items()),
+                table=table,
+                inputs_sha256=inputs_sha256(scenario, digests),
+            )
+        )
     points.sort(key=lambda p: p.point_id)
-    return SweepPlan(path=source, title=sf.title, base_path=str(base_path), base_sha256=file_sha256(base_path),
-                     keys=keys, points=tuple(points), frontier_cost=sf.frontier.cost,
-                     frontier_coverage=sf.frontier.coverage)
+    return SweepPlan(
+        path=source,
+        title=sf.title,
+        base_path=str(base_path),
+        base_sha256=file_sha256(base_path),
+        keys=keys,
+        points=tuple(points),
+        frontier_cost=sf.frontier.cost,
+        frontier_coverage=sf.frontier.coverage,
+    )
 
 
 def kpi_columns(scenario) -> tuple[str, ...]:
@@ -338,8 +374,12 @@ def run_point(table: Mapping[str, Any], base_path: str, point_dir: str) -> dict:
         return {"status": "ok", "error": "", "seconds": round(time.perf_counter() - t0, 3), "kpis": kpis}
     except Exception as exc:  # a failing point is a row of the table, not the end of the sweep
         msg = " ".join(str(exc).split()) or repr(exc)
-        return {"status": "error", "error": f"{type(exc).__name__}: {msg}",
-                "seconds": round(time.perf_counter() - t0, 3), "kpis": {}}
+        return {
+            "status": "error",
+            "error": f"{type(exc).__name__}: {msg}",
+            "seconds": round(time.perf_counter() - t0, 3),
+            "kpis": {},
+        }
 
 
 def _opening_total(kpis_csv: Path, final: Mapping[str, Any]) -> float:
@@ -393,8 +433,12 @@ class Frontier:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        return {"cost_key": self.cost_key, "coverage_key": self.coverage_key, "knee": self.knee_id,
-                "points": [{"point_id": p, self.cost_key: c, self.coverage_key: v} for p, c, v in self.points]}
+        return {
+            "cost_key": self.cost_key,
+            "coverage_key": self.coverage_key,
+            "knee": self.knee_id,
+            "points": [{"point_id": p, self.cost_key: c, self.coverage_key: v} for p, c, v in self.points],
+        }
 
     def __str__(self) -> str:
         return self.summary()
@@ -480,9 +524,11 @@ class SweepResult:
 
     def summary(self) -> str:
         n = len(self.table)
-        lines = [f"{self.title}: {n} points ({n - self.failed} ok, {self.failed} failed; "
-                 f"{self.ran} run, {self.skipped} reused) in {self.seconds:.1f} s",
-                 self.frontier.summary()]
+        lines = [
+            f"{self.title}: {n} points ({n - self.failed} ok, {self.failed} failed; "
+            f"{self.ran} run, {self.skipped} reused) in {self.seconds:.1f} s",
+            self.frontier.summary(),
+        ]
         if self.frontier.knee_id:
             row = self.table[self.table["point_id"] == self.frontier.knee_id].iloc[0]
             lines.append("knee: " + ", ".join(f"{k} = {_fmt(row[k])}" for k in self.keys))
@@ -492,9 +538,16 @@ class SweepResult:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        return {"title": self.title, "out_dir": str(self.out_dir), "keys": list(self.keys), "ran": self.ran,
-                "skipped": self.skipped, "failed": self.failed, "frontier": self.frontier.to_dict(),
-                "rows": json.loads(self.table.to_json(orient="records"))}
+        return {
+            "title": self.title,
+            "out_dir": str(self.out_dir),
+            "keys": list(self.keys),
+            "ran": self.ran,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "frontier": self.frontier.to_dict(),
+            "rows": json.loads(self.table.to_json(orient="records")),
+        }
 
     def __str__(self) -> str:
         return self.summary()
@@ -527,11 +580,15 @@ def _client(workers: int | None, scheduler: str | None):
         try:
             return Client(scheduler, timeout="20s"), None
         except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler ({exc}); check the address or drop --scheduler",
-                             source="--scheduler", where=scheduler) from None
+            raise InputError(
+                f"cannot reach the Dask scheduler ({exc}); check the address or drop --scheduler",
+                source="--scheduler",
+                where=scheduler,
+            ) from None
     n = workers or max(1, os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
     return Client(cluster), cluster
 
 
@@ -551,21 +608,31 @@ def check_scheduler(address: str, *, timeout_s: float = 5.0) -> None:
     except ValueError:
         host = port = None
     if not host or not port or parts.scheme not in ("tcp", "tls"):
-        raise InputError(f"{short(address)} is not a scheduler address; give tcp://HOST:PORT",
-                         source="--scheduler")
+        raise InputError(f"{short(address)} is not a scheduler address; give tcp://HOST:PORT", source="--scheduler")
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
             pass
     except OSError as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {short(address)} ({exc.strerror or exc}); "
-                         "check the address or drop --scheduler", source="--scheduler") from None
+        raise InputError(
+            f"cannot reach the Dask scheduler at {short(address)} ({exc.strerror or exc}); "
+            "check the address or drop --scheduler",
+            source="--scheduler",
+        ) from None
 
 
 def _is_sweep_output(folder: Path) -> bool:
     """A folder an earlier sweep wrote (before sweeps wrote a manifest): points/ and sweep files only."""
     names = {p.name for p in folder.iterdir()}
-    sweep_names = {"points", "sweep.csv", "sweep.parquet", "frontier.csv", "frontier.svg", "report.md",
-                   "report.html", "manifest.json"}
+    sweep_names = {
+        "points",
+        "sweep.csv",
+        "sweep.parquet",
+        "frontier.csv",
+        "frontier.svg",
+        "report.md",
+        "report.html",
+        "manifest.json",
+    }
     return "points" in names and names <= sweep_names
 
 
@@ -579,15 +646,25 @@ def _finished(out_dir: Path, plan: SweepPlan, point: SweepPoint) -> dict | None:
         rec = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if (rec.get("status") == "ok" and rec.get("scenario_sha256") == point.scenario_sha256
-            and rec.get("inputs_sha256") == point.inputs_sha256
-            and rec.get("params") == json.loads(json.dumps(point.params_dict))):
+    if (
+        rec.get("status") == "ok"
+        and rec.get("scenario_sha256") == point.scenario_sha256
+        and rec.get("inputs_sha256") == point.inputs_sha256
+        and rec.get("params") == json.loads(json.dumps(point.params_dict))
+    ):
         return rec
     return None
 
 
-def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | None = None,
-              scheduler: str | None = None, progress: bool = True, overwrite: bool = False) -> SweepResult:
+def run_sweep(
+    sweep_path: str | Path,
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> SweepResult:
     """Run every point of a sweep file in parallel and write the table, frontier and report.
 
     Parameters
@@ -614,8 +691,9 @@ def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | Non
     """
     from citylogistics.fileio import atomic_write_text, check_output_dir
 
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or not 1 <= workers <= MAX_WORKERS):
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS
+    ):
         raise InputError(f"must be a whole number from 1 to {MAX_WORKERS}, got {short(workers)}", source="--workers")
     t0 = time.perf_counter()
     plan = load_sweep(sweep_path)
@@ -626,8 +704,10 @@ def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | Non
     if not (out / "manifest.json").exists():
         from citylogistics.fileio import MANIFEST_TOOL
 
-        atomic_write_text(out / "manifest.json", json.dumps({"tool": MANIFEST_TOOL, "kind": "sweep",
-                                                             "sweep": str(plan.path)}, indent=1) + "\n")
+        atomic_write_text(
+            out / "manifest.json",
+            json.dumps({"tool": MANIFEST_TOOL, "kind": "sweep", "sweep": str(plan.path)}, indent=1) + "\n",
+        )
     records: dict[str, dict] = {}
     todo = []
     for point in plan.points:
@@ -638,15 +718,32 @@ def run_sweep(sweep_path: str | Path, out_dir: str | Path, *, workers: int | Non
             todo.append(point)
     skipped = len(records)
     if todo:
-        _run_points(plan, todo, out, records, workers=workers, scheduler=scheduler,
-                    show=progress and not _quiet(), total=len(plan.points), done=skipped)
+        _run_points(
+            plan,
+            todo,
+            out,
+            records,
+            workers=workers,
+            scheduler=scheduler,
+            show=progress and not _quiet(),
+            total=len(plan.points),
+            done=skipped,
+        )
     table = _table(plan, records)
     _check_frontier_keys(plan, table)
     frontier = pareto_frontier(table, cost=plan.frontier_cost, coverage=plan.frontier_coverage)
     table["on_frontier"] = table["point_id"].isin(frontier.ids)
     table["knee"] = table["point_id"] == (frontier.knee_id or "")
-    result = SweepResult(title=plan.title, table=table, frontier=frontier, out_dir=out, keys=plan.keys,
-                         ran=len(todo), skipped=skipped, seconds=time.perf_counter() - t0)
+    result = SweepResult(
+        title=plan.title,
+        table=table,
+        frontier=frontier,
+        out_dir=out,
+        keys=plan.keys,
+        ran=len(todo),
+        skipped=skipped,
+        seconds=time.perf_counter() - t0,
+    )
     _write_outputs(result, plan, atomic_write_text)
     return result
 
@@ -655,17 +752,30 @@ def _check_frontier_keys(plan: SweepPlan, table) -> None:
     """A frontier column must be a KPI column (checked once points have run; they are kept for the rerun)."""
     if not (table["status"] == "ok").any():
         return
-    numeric = [c for c in table.columns if c not in (*LEAD_COLUMNS, *plan.keys) and
-               table[c].dtype.kind in "fiu"]
+    numeric = [c for c in table.columns if c not in (*LEAD_COLUMNS, *plan.keys) and table[c].dtype.kind in "fiu"]
     for key, col in (("frontier.cost", plan.frontier_cost), ("frontier.coverage", plan.frontier_coverage)):
         if col not in numeric:
-            raise InputError(f"{short(col)} is not a numeric KPI column of the results{did_you_mean(col, numeric)}; "
-                             f"choose one of {', '.join(numeric)} (finished points are kept: rerun with the "
-                             "same --out)", source=plan.path, where=key)
+            raise InputError(
+                f"{short(col)} is not a numeric KPI column of the results{did_you_mean(col, numeric)}; "
+                f"choose one of {', '.join(numeric)} (finished points are kept: rerun with the "
+                "same --out)",
+                source=plan.path,
+                where=key,
+            )
 
 
-def _run_points(plan: SweepPlan, todo: Sequence[SweepPoint], out: Path, records: dict, *, workers, scheduler,
-                show: bool, total: int, done: int) -> None:
+def _run_points(
+    plan: SweepPlan,
+    todo: Sequence[SweepPoint],
+    out: Path,
+    records: dict,
+    *,
+    workers,
+    scheduler,
+    show: bool,
+    total: int,
+    done: int,
+) -> None:
     from dask.distributed import as_completed
     from tqdm import tqdm
 
@@ -676,20 +786,34 @@ def _run_points(plan: SweepPlan, todo: Sequence[SweepPoint], out: Path, records:
     try:
         futures = {}
         for point in todo:
-            fut = client.submit(run_point, dict(point.table), plan.base_path,
-                                str((out / "points" / point.point_id).absolute()),
-                                key=f"sweep-point-{point.point_id}-{point.scenario_sha256[:12]}", pure=False)
+            fut = client.submit(
+                run_point,
+                dict(point.table),
+                plan.base_path,
+                str((out / "points" / point.point_id).absolute()),
+                key=f"sweep-point-{point.point_id}-{point.scenario_sha256[:12]}",
+                pure=False,
+            )
             futures[fut] = point
         for fut in as_completed(list(futures)):
             point = futures[fut]
             try:
                 rec = fut.result()
             except Exception as exc:  # the worker died (out of memory, crash): report, go on
-                rec = {"status": "error", "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}",
-                       "seconds": None, "kpis": {}}
-            rec = {"point_id": point.point_id, "params": point.params_dict,
-                   "scenario_sha256": point.scenario_sha256, "inputs_sha256": point.inputs_sha256,
-                   "base_sha256": plan.base_sha256, **rec}
+                rec = {
+                    "status": "error",
+                    "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}",
+                    "seconds": None,
+                    "kpis": {},
+                }
+            rec = {
+                "point_id": point.point_id,
+                "params": point.params_dict,
+                "scenario_sha256": point.scenario_sha256,
+                "inputs_sha256": point.inputs_sha256,
+                "base_sha256": plan.base_sha256,
+                **rec,
+            }
             atomic_write_text(_result_path(out, point.point_id), json.dumps(rec, indent=1) + "\n")
             records[point.point_id] = rec
             bar.update(1)
@@ -758,7 +882,18 @@ def frontier_svg(table, frontier: Frontier, *, title: str = "", width: int = 640
 
     ck, vk = frontier.cost_key, frontier.coverage_key
     ok = table[table["status"] == "ok"] if ck in table.columns and vk in table.columns else table.iloc[0:0]
-    pts = [(str(p), float(c), float(v)) for p, c, v in ok[["point_id", ck, vk]].dropna().itertuples(index=False)] \
-        if len(ok) else []
-    return frontier_chart(pts, frontier.points, knee_id=frontier.knee_id, x_label=f"{ck} (minimise)",
-                          y_label=f"{vk} (maximise)", title=title, width=width, height=height)
+    pts = (
+        [(str(p), float(c), float(v)) for p, c, v in ok[["point_id", ck, vk]].dropna().itertuples(index=False)]
+        if len(ok)
+        else []
+    )
+    return frontier_chart(
+        pts,
+        frontier.points,
+        knee_id=frontier.knee_id,
+        x_label=f"{ck} (minimise)",
+        y_label=f"{vk} (maximise)",
+        title=title,
+        width=width,
+        height=height,
+    )
