@@ -107,7 +107,8 @@ def test_report_is_rendered_from_the_template_with_names_escaped(plan, monkeypat
     assert report._environment().autoescape is True
     env = Environment(loader=DictLoader({"report.html.j2": "T={{ title }}|{{ summary[0][1] }}"}), autoescape=True)
     monkeypatch.setattr(report, "_environment", lambda: env)
-    assert hostile.report() == f"T=&lt;script&gt;alert(1)&lt;/script&gt;|{plan.info.city}"
+    assert hostile.report() == f"T=&lt;script&gt;alert(1)&lt;/script&gt;|{plan.scope_label()}"
+    assert plan.info.city in plan.scope_label()  # the name with its code
 
 
 def test_geodataframes_are_wgs84_and_complete(plan):

@@ -99,6 +99,18 @@ def _body(html: str) -> str:
     return html.replace(leaflet_assets()[0], "")
 
 
+def _layers(html: str) -> dict[str, dict]:
+    """Each compact layer of the page by its layer-control name: its features and options."""
+    body = _body(html)
+    names = dict((v, k) for k, v in re.findall(r'"([^"]+)" : (geo_json_\w+|feature_group_\w+)', body))
+    out = {}
+    for var, data, opts in re.findall(r"var (geo_json_\w+) = \(function.*?\}\)\((\{\"type\":\"FeatureCollection\".*?\}), "
+                                      r"(\{\"style\".*?\})\);\n", body, flags=re.S):
+        out[names[var]] = {"features": json.loads(data)["features"], "opts": json.loads(opts),
+                           "shown": f"{var}.addTo(" in body}
+    return out
+
+
 def test_layers_per_tier_phase_and_year(html):
     names = re.findall(r'"([^"]+)" : (?:geo_json|feature_group)_', html)
     assert names == ["County coverage 2011", "County coverage 2012", "Service areas 2012", "T3 villages (2012)",
@@ -106,41 +118,121 @@ def test_layers_per_tier_phase_and_year(html):
                      "T0 city hubs", "T1 county hubs existing", "T2 town stations opened 2011",
                      "T2 town stations opened 2012"]
     assert "L.control.layers(" in html
+    layers = _layers(html)
+    # the final year is drawn when the page opens; earlier years are one click away
+    assert layers["trunk routes 2012"]["shown"] and not layers["trunk routes 2011"]["shown"]
+    assert layers["County coverage 2012"]["shown"] and not layers["County coverage 2011"]["shown"]
 
 
-def test_markers_and_lines_counted(html, data):
+def test_features_counted_and_canvas(html, data):
     sites, villages, routes, *_ = data
+    layers = _layers(html)
     body = _body(html)
-    assert body.count("L.circleMarker(") == len(sites)  # T1/T2 sites; villages are one GeoJSON layer
+    assert "preferCanvas\": true" in body.replace(" ", " ") or '"preferCanvas": true' in body
+    opened = sites[sites["tier"].isin(["T1", "T2"])]
+    assert sum(len(v["features"]) for k, v in layers.items() if k.startswith(("T1", "T2"))) == len(opened)
     assert body.count("L.marker(") == 1  # the T0 hub, as a divIcon
-    assert body.count("L.polyline(") == len(routes)
-    gj = re.findall(r"geo_json_\w+_add\((\{.*?\})\);", body)
-    village_layer = [json.loads(g) for g in gj if '"st"' in g]
-    assert len(village_layer) == 1 and len(village_layer[0]["features"]) == len(villages)
+    assert sum(len(v["features"]) for k, v in layers.items() if " routes " in k) == len(routes)
+    assert len(layers["T3 villages (2012)"]["features"]) == len(villages)
+    assert "L.polyline(" not in body and body.count("bindPopup(\"") == 1  # no per-feature script but the hub
+
+
+def _points(geometry: dict) -> list:
+    """Every (lon, lat) of a GeoJSON geometry (a route line's encoded string decoded)."""
+    from citylogistics.outputs.plan_map import decode_line
+
+    c = geometry["coordinates"]
+    if isinstance(c, str):
+        return decode_line(c)
+    depth = {"Point": 0, "LineString": 1, "Polygon": 2, "MultiPolygon": 3}[geometry["type"]]
+    pts = [c]
+    for _ in range(depth):
+        pts = [p for part in pts for p in part]
+    return pts
+
+
+def test_coordinates_rounded_to_about_a_metre(html):
+    n = 0
+    for layer in _layers(html).values():
+        for f in layer["features"]:
+            for x, y in _points(f["geometry"]):
+                assert round(x, 5) == pytest.approx(x, abs=1e-12) and round(y, 5) == pytest.approx(y, abs=1e-12)
+                n += 1
+    assert n > 50
+
+
+def test_encoded_lines_round_trip():
+    from citylogistics.outputs.plan_map import decode_line, encode_line
+
+    line = [[120.12345, 30.5], [120.12346, 30.49999], [119.0, 31.00001], [122.54321, 27.1]]
+    got = decode_line(encode_line(line))
+    assert len(got) == len(line)
+    assert all(p == pytest.approx(q, abs=1e-9) for p, q in zip(got, line))
 
 
 def test_route_lines_follow_geometry_and_colours(html, data):
     from citylogistics.outputs.maps import route_colour
 
     routes = data[2]
-    body = _body(html)
-    lines = [json.loads(m) for m in re.findall(r"L\.polyline\(\s*(\[\[.*?\]\])", body, flags=re.S)]
-    # routes with a road geometry keep its bends; the one without goes through its stops
-    assert sorted(len(x) for x in lines) == sorted(
-        len({tuple(p) for p in r["geometry"]}) if "geometry" in r else len(r["steps"]) for r in routes) or \
-        all(len(x) >= len(r["steps"]) for x, r in zip(lines, routes))
-    # two vehicles of one depot get two colours
-    assert f'"color": "{route_colour(0)}"' in body and f'"color": "{route_colour(1)}"' in body
-    assert '"dashArray": "8 4"' in body  # shuttle style
+    layers = _layers(html)
+    lines = [f for k, v in layers.items() if " routes " in k for f in v["features"]]
+    by_len = sorted(len(_points(f["geometry"])) for f in lines)
+    # routes with a road geometry keep its bends (more points than stops); the one without goes through its stops
+    expected = sorted(len({tuple(p) for p in r["geometry"]}) if "geometry" in r else len(r["steps"]) - 1
+                      for r in routes)
+    assert all(a >= b - 1 for a, b in zip(by_len, expected)) and max(by_len) > max(len(r["steps"]) for r in routes)
+    colours = {f["properties"]["c"] for f in layers["lastmile routes 2012"]["features"]}
+    assert {route_colour(0), route_colour(1)} <= colours  # two vehicles of one depot get two colours
+    assert layers["shuttle routes 2012"]["opts"]["style"]["dashArray"] == "8 4"
 
 
-def test_villages_coloured_by_phase_and_reason(html):
+def test_villages_coloured_by_phase_reason_and_point_source(html, data):
     from citylogistics.outputs.plan_map import PHASE_COLOURS, REASON_COLOURS
 
     body = _body(html)
     for colour in (PHASE_COLOURS[0], PHASE_COLOURS[1], REASON_COLOURS["budget"], REASON_COLOURS["unreachable"]):
         assert colour in body
     assert "unserved: budget" in body and "unserved: unreachable" in body
+    feats = _layers(html)["T3 villages (2012)"]["features"]
+    opts = _layers(html)["T3 villages (2012)"]["opts"]
+    assert opts["fields"][-1] == "point"
+    assert all(f["properties"]["v"][-1].startswith("generated") for f in feats)
+    assert all(f["properties"].get("h") == 1 for f in feats)  # generated points are hollow
+    assert "generated point (hollow)" in body and "surveyed point (filled)" in body
+
+
+def test_surveyed_points_are_filled(data):
+    from citylogistics.outputs.maps import render_map
+
+    sites, villages, *rest = data
+    v = villages.copy()
+    v["point_source"] = ["surveyed"] * 6 + ["generated"] * (len(v) - 6)
+    feats = _layers(render_map(_map((sites, v, *rest))))["T3 villages (2012)"]["features"]
+    assert [f["properties"].get("h") for f in feats] == [None] * 6 + [1] * (len(v) - 6)
+    assert [f["properties"]["v"][-1].split(" ")[0] for f in feats][:6] == ["surveyed"] * 6
+
+
+def test_chinese_map_has_chinese_layers_and_legend(data):
+    from citylogistics.outputs.maps import render_map
+    from citylogistics.outputs.plan_map import map_plan
+
+    html = render_map(map_plan(_plan(data), county_polygons=data[5], language="zh"))
+    names = [json.loads(f'"{n}"') for n in re.findall(r'"([^"]+)" : (?:geo_json|feature_group)_', html)]
+    assert "T0 市级枢纽" in names and "末端路线 2012" in names and "县域覆盖率 2012" in names
+    assert "县域人口覆盖率" in html and "实测坐标（实心）" in html and "数据来源" in html
+    assert "county population coverage" not in html and "lastmile routes" not in html
+
+
+def test_province_overview_links_city_pages(data):
+    from citylogistics.outputs.maps import render_map
+    from citylogistics.outputs.plan_map import map_plan
+
+    html = render_map(map_plan(_plan(data), county_polygons=data[5], detail=False,
+                               city_pages={"330900": "cities/zhoushan.html"}))
+    names = re.findall(r'"([^"]+)" : (?:geo_json|feature_group)_', html)
+    assert not any(n.startswith(("T3 villages", "lastmile", "Service areas")) for n in names)
+    assert "trunk routes 2012" in names and "shuttle routes 2012" in names
+    assert "cities/zhoushan.html" in html and "舟山市 Zhoushan (330900)" in html
 
 
 def test_choropleth_legend_attribution(html):
@@ -148,7 +240,8 @@ def test_choropleth_legend_attribution(html):
 
     assert coverage_colour(10 / 12) in html and coverage_colour(6 / 12) in html
     assert "cl-legend" in html and "county population coverage" in html
-    assert "GeoNames" in html and "CC BY 4.0" in html
+    for source in ("GeoNames", "CC BY 4.0", "Vonng/adcode", "OpenStreetMap", "ODbL", "NBS", "census"):
+        assert source in html, source
     assert "fitBounds" in html
 
 
@@ -199,8 +292,8 @@ def test_gcj02_display_only(data):
     hub = json.loads(re.search(r"L\.marker\(\s*(\[.*?\])", _body(html), flags=re.S).group(1))
     assert hub == pytest.approx([float(y), float(x)], abs=1e-9)
     assert abs(hub[1] - 122.2) > 0.003  # about 500 m east in Zhejiang
-    lines = re.findall(r"L\.polyline\(\s*(\[\[.*?\]\])", _body(html), flags=re.S)
-    assert [30.0, 122.2] not in json.loads(lines[0])
+    line = _points(_layers(html)["trunk routes 2012"]["features"][0]["geometry"])
+    assert [122.2, 30.0] not in line and len(line) >= 2
     pd.testing.assert_frame_equal(data[0], before)  # data stays WGS-84
 
 

@@ -267,11 +267,20 @@ class CoveragePlan:
         from citylogistics.planner.kpis import summary_rows
 
         k = self.final_kpis()
-        return [("title", self.info.title), ("scope", self.info.city),
+        return [("title", self.info.title), ("scope", self.scope_label()),
                 ("years", f"{self.years[0]}–{self.final_year}"),
                 ("coverage limit", f"{self.info.coverage_limit_s / 60:.0f} min"), *summary_rows(k),
                 (f"routes {self.final_year} (per day)", str(sum(1 for r in self.routes if r["year"] == self.final_year))),
                 ("villages unserved", f"{int((self.villages['reason'] != '').sum()):,}")]
+
+    def scope_label(self) -> str:
+        """The plan's scope by name: ``"杭州市 Hangzhou (330100)"``, or ``"浙江省 Zhejiang (330000)"``."""
+        from citylogistics.regions import CITY_CODES, CITY_NAMES_ZH
+
+        if self.info.city == "province":
+            return "浙江省 Zhejiang (330000)"
+        code = self.info.city
+        return f"{CITY_NAMES_ZH[code]}市 {CITY_CODES[code]} ({code})" if code in CITY_NAMES_ZH else code
 
     def summary(self) -> str:
         """A few lines a planner reads first."""
@@ -349,18 +358,25 @@ class CoveragePlan:
         return _outputs("export").plan_geodataframes(self)
 
     def map(self, *, m=None, **options):
-        """The plan's folium map (see :func:`citylogistics.outputs.plan_map.map_plan`)."""
+        """The plan's folium map (see :func:`citylogistics.outputs.plan_map.map_plan`; ``language="zh"``
+        for Chinese)."""
         return _outputs("plan_map").map_plan(self, m=m, **options)
 
-    def report(self, *, map_html: str | None = None) -> str:
-        """The HTML report page (see :func:`citylogistics.outputs.report.plan_report_html`)."""
-        return _outputs("report").plan_report_html(self, map_html=map_html)
+    def report(self, *, language: str = "en", **options) -> str:
+        """The HTML report page in ``language`` (``"en"``/``"zh"``; see
+        :func:`citylogistics.outputs.report.plan_report_html`)."""
+        return _outputs("report").plan_report_html(self, language=language, **options)
+
+    def png(self, *, language: str = "en", **options) -> bytes:
+        """The static map (PNG bytes; see :func:`citylogistics.outputs.static_map.plan_png`)."""
+        return _outputs("static_map").plan_png(self, language=language, **options)
 
     def write(self, out_dir: str | os.PathLike, *, overwrite: bool = False, report: bool = True,
-              manifest=None) -> Path:
-        """Write every output file into ``out_dir`` atomically (see
-        :func:`citylogistics.outputs.write.write_plan`)."""
-        return _outputs("write").write_plan(self, out_dir, overwrite=overwrite, report=report, manifest=manifest)
+              manifest=None, language: str = "en") -> Path:
+        """Write every output file into ``out_dir`` atomically, maps and report in
+        ``language`` (see :func:`citylogistics.outputs.write.write_plan`)."""
+        return _outputs("write").write_plan(self, out_dir, overwrite=overwrite, report=report, manifest=manifest,
+                                            language=language)
 
     def _repr_html_(self) -> str:
         return _outputs("notebook").coverage_plan_html(self)

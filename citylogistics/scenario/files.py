@@ -170,6 +170,12 @@ class MapSection:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class ReportSection:
+    language: str = spec("en", choices=("en", "zh"),
+                         doc="language of the maps, legends, popups and report: 'en' English, 'zh' Simplified Chinese")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class OrdersSection:
     """The ``[orders]`` table of a scenario: route an order list instead of settlements.
 
@@ -245,6 +251,7 @@ class Scenario:
     plan: PlanSection | None = spec(None, doc="present: run the four-tier coverage-extension planner")
     sites: SitesSection = spec(SitesSection())
     map: MapSection = spec(MapSection())
+    report: ReportSection = spec(ReportSection())
     hubs: HubsSection | None = spec(None, doc="present: choose the city hubs (T0) from candidate land parcels (plan scenarios)")
     orders: OrdersSection | None = spec(None, doc="present: route this order list (same-city delivery and pickup) instead of settlements")
     path: str = dataclasses.field(default="<scenario>", compare=False, metadata={"internal": True})
@@ -431,7 +438,10 @@ def manifest(scenario: Scenario, timings: Mapping[str, float],
             inputs[key] = {"path": str(p), "sha256": file_sha256(p)}
     from citylogistics.fileio import MANIFEST_TOOL
 
-    return {"tool": MANIFEST_TOOL, "title": scenario.title, "seed": scenario.seed, "inputs": inputs, "versions": versions(),
+    from citylogistics.outputs.i18n import sources_manifest
+
+    return {"tool": MANIFEST_TOOL, "title": scenario.title, "seed": scenario.seed, "inputs": inputs,
+            "sources": sources_manifest(), "versions": versions(),
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
             "created_unix": int(time.time())}
 
