@@ -1,6 +1,8 @@
 """The map and the report in headless Chromium, offline: they load from file
-with no JavaScript errors, show the expected layers, draw something, and a
-hostile scenario title stays text.
+with no JavaScript errors, show the expected layers, draw something (on
+Leaflet's canvas renderer, so drawn features are counted through the map
+object ``window.clMap``), and a hostile scenario title stays text; the
+Chinese pages load the same way.
 
 Under CI (the environment variable CI is "true", "1" or "yes") a missing
 /usr/bin/chromium or Playwright FAILS the tests: .ci/run installs Debian's
@@ -86,6 +88,9 @@ def _open(browser, path: Path):
     return page, errors, requests
 
 
+DRAWN = "(() => { let n = 0; window.clMap.eachLayer(l => { if (l instanceof L.Path) n++; }); return n; })()"
+
+
 def _png_pixels(png: bytes) -> tuple[int, int, int, bytes]:
     """(width, height, bytes per pixel, raw unfiltered rows) of an 8-bit RGB/RGBA PNG."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -149,22 +154,32 @@ def test_map_loads_offline_with_layers(browser, run_dir):
                      "County coverage 2013", "trunk routes 2013", "shuttle routes 2011", "lastmile routes 2013"):
             assert name in labels, (name, labels)
         assert any(x.startswith("T2 town stations opened") for x in labels)
-        # drawn features: villages, sites, routes, polygons
-        assert page.evaluate("document.querySelectorAll('path.leaflet-interactive').length") > 400
+        # drawn features: villages, sites, routes, polygons (on one canvas)
+        assert page.evaluate("document.querySelectorAll('.leaflet-overlay-pane canvas').length") == 1
+        assert page.evaluate(DRAWN) > 400
         assert page.locator("#cl-legend").is_visible()
-        assert "GeoNames" in page.inner_text(".leaflet-control-attribution")
+        attribution = page.inner_text(".leaflet-control-attribution")
+        for source in ("GeoNames", "Vonng/adcode", "OpenStreetMap", "ODbL", "census"):
+            assert source in attribution, source
         shot = page.screenshot()
         assert _distinct_colours(shot) > 20, "the map screenshot is blank"
         # switching a year's layer off removes its lines
-        before = page.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
+        before = page.evaluate(DRAWN)
         page.evaluate("""Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
             .find(e => e.textContent.trim() === 'lastmile routes 2013').querySelector('input').click()""")
-        assert page.evaluate("document.querySelectorAll('path.leaflet-interactive').length") < before
+        assert page.evaluate(DRAWN) < before
+        # an earlier year is one click away
+        page.evaluate("""Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
+            .find(e => e.textContent.trim() === 'lastmile routes 2011').querySelector('input').click()""")
+        assert page.evaluate(DRAWN) > before - 1000 and page.evaluate(DRAWN) != before
     finally:
         page.close()
 
 
-def test_report_loads_with_embedded_map(browser, run_dir):
+def test_report_loads_with_the_map_beside_it(browser, run_dir):
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "srcdoc" not in html and "src='map.html'" in html  # no second copy of the map
+    assert len(html.encode("utf-8")) < 200_000
     page, errors, _ = _open(browser, run_dir / "report.html")
     try:
         assert errors == []
@@ -175,8 +190,30 @@ def test_report_loads_with_embedded_map(browser, run_dir):
         frame = next(f for f in page.frames if f != page.main_frame)
         frame.wait_for_selector(".leaflet-control-layers", state="attached")
         assert frame.evaluate("typeof window.__x") == "undefined"
-        assert frame.evaluate("document.querySelectorAll('path.leaflet-interactive').length") > 400
+        assert frame.evaluate(DRAWN) > 400
         page.locator("#plan-map").scroll_into_view_if_needed()
         assert _distinct_colours(page.screenshot()) > 20
     finally:
         page.close()
+
+
+def test_chinese_map_and_report_load(browser, tmp_path):
+    import citylogistics
+
+    plan = citylogistics.plan_scenario(DATA / "zhoushan_small.toml", map__tiles="none")
+    plan.write(tmp_path / "out", language="zh")
+    for name in ("map.html", "report.html"):
+        page, errors, _ = _open(browser, tmp_path / "out" / name)
+        try:
+            assert errors == []
+            if name == "map.html":
+                labels = page.evaluate(
+                    "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+                    ".map(e => e.textContent.trim())")
+                assert "T0 市级枢纽" in labels and "末端路线 2013" in labels, labels
+                assert "县域人口覆盖率" in page.inner_text("#cl-legend")
+                assert page.evaluate(DRAWN) > 400
+            else:
+                assert page.inner_text("#sec-summary") == "概要"
+        finally:
+            page.close()
