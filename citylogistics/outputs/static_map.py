@@ -30,7 +30,8 @@ SERVED_COLOUR = "#1a9850"
 UNSERVED_COLOUR = "#d73027"
 TIER_STYLE = {"T1": ("#8b0000", 60), "T2": ("#1b7a8c", 22)}
 LEG_STYLE = {"trunk": ("#333333", 2.0, "-"), "shuttle": ("#7b3294", 1.0, "--")}
-#: Fonts tried in order; the CJK one draws Chinese names and the zh interface.
+#: Font families in fallback order (matplotlib takes each glyph from the first that has it):
+#: the CJK ones draw Chinese names and the zh interface; missing ones are skipped.
 FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Microsoft YaHei"]
 
 
@@ -59,7 +60,7 @@ def plan_png(plan, *, county_polygons=None, language: str = "en") -> bytes:
     counties = county_polygons if county_polygons is not None else plan.county_polygons()
     codes = sorted(set(villages["county_code"].astype(str)) | set(sites["county_code"].astype(str)))
     polys = counties.loc[[c for c in codes if c in counties.index]]
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": FONTS, "svg.hashsalt": "cl",
+    with matplotlib.rc_context({"font.family": FONTS, "svg.hashsalt": "cl",
                                 "axes.unicode_minus": False}), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a missing CJK font only degrades glyphs
         fig = Figure(figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
