@@ -84,34 +84,46 @@ def _padded(lo: float, hi: float, *, pad: float = 0.05) -> tuple[float, float]:
 
 def _open(f: _Frame, title: str, chart_id: str) -> list[str]:
     ident = f' id="{_e(chart_id)}"' if chart_id else ""
-    return [(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart"{ident} width="{f.width}" height="{f.height}" '
-             f'viewBox="0 0 {f.width} {f.height}" role="img" aria-label="{_e(title)}" font-family="sans-serif">'),
-            f'<rect width="{f.width}" height="{f.height}" fill="white"/>',
-            f'<text x="{f.width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">{_e(title)}</text>',
-            f'<rect x="{f.ml}" y="{f.mt}" width="{f.pw}" height="{f.ph}" fill="none" stroke="#999"/>']
+    return [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart"{ident} width="{f.width}" height="{f.height}" '
+            f'viewBox="0 0 {f.width} {f.height}" role="img" aria-label="{_e(title)}" font-family="sans-serif">'
+        ),
+        f'<rect width="{f.width}" height="{f.height}" fill="white"/>',
+        f'<text x="{f.width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">{_e(title)}</text>',
+        f'<rect x="{f.ml}" y="{f.mt}" width="{f.pw}" height="{f.ph}" fill="none" stroke="#999"/>',
+    ]
 
 
 def _y_axis(f: _Frame, ticks: Sequence[float], label: str, fmt=short_number) -> list[str]:
     out = []
     for t in ticks:
         y = f.py(t)
-        out.append(f'<line x1="{f.ml}" x2="{f.ml + f.pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
-                   f'<text x="{f.ml - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_e(fmt(t))}</text>')
-    out.append(f'<text transform="translate(14,{f.mt + f.ph / 2}) rotate(-90)" text-anchor="middle" '
-               f'font-size="12">{_e(label)}</text>')
+        out.append(
+            f'<line x1="{f.ml}" x2="{f.ml + f.pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
+            f'<text x="{f.ml - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_e(fmt(t))}</text>'
+        )
+    out.append(
+        f'<text transform="translate(14,{f.mt + f.ph / 2}) rotate(-90)" text-anchor="middle" '
+        f'font-size="12">{_e(label)}</text>'
+    )
     return out
 
 
 def _x_labels(f: _Frame, labels: Sequence[tuple[float, str]], title: str) -> list[str]:
-    out = [f'<text x="{x:.1f}" y="{f.mt + f.ph + 16}" text-anchor="middle" font-size="11">{_e(text)}</text>'
-           for x, text in labels]
+    out = [
+        f'<text x="{x:.1f}" y="{f.mt + f.ph + 16}" text-anchor="middle" font-size="11">{_e(text)}</text>'
+        for x, text in labels
+    ]
     out.append(f'<text x="{f.ml + f.pw / 2}" y="{f.height - 6}" text-anchor="middle" font-size="12">{_e(title)}</text>')
     return out
 
 
 def _polyline(points: Sequence[tuple[float, float]], colour: str) -> str:
-    return (f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-            f'points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in points)}"/>')
+    return (
+        f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+        f'points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in points)}"/>'
+    )
 
 
 def _point(x: float, y: float, colour: str, tip: str, *, r: float = 4) -> str:
@@ -122,8 +134,10 @@ def _legend(f: _Frame, entries: Sequence[tuple[str, str]]) -> list[str]:
     out = []
     for k, (name, colour) in enumerate(entries):
         ly = f.mt + f.ph - 12 - 16 * (len(entries) - 1 - k)
-        out.append(f'<rect x="{f.ml + f.pw - 150}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
-                   f'<text x="{f.ml + f.pw - 136}" y="{ly}" font-size="11">{_e(name)}</text>')
+        out.append(
+            f'<rect x="{f.ml + f.pw - 150}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{f.ml + f.pw - 136}" y="{ly}" font-size="11">{_e(name)}</text>'
+        )
     return out
 
 
@@ -139,15 +153,29 @@ def _bars(f: _Frame, k: int, n_series: int, name: str, values: Sequence[float], 
             continue
         x0 = f.px(i + 0.5) - bw * n_series / 2 + k * bw
         y0, base = f.py(max(v, f.ylo)), f.py(f.ylo)
-        out.append(f'<rect class="bar" x="{x0:.1f}" y="{min(y0, base):.1f}" width="{bw:.1f}" '
-                   f'height="{abs(base - y0):.1f}" fill="{colour}"><title>{_e(name)}: {_e(short_number(v))}'
-                   '</title></rect>')
+        out.append(
+            f'<rect class="bar" x="{x0:.1f}" y="{min(y0, base):.1f}" width="{bw:.1f}" '
+            f'height="{abs(base - y0):.1f}" fill="{colour}"><title>{_e(name)}: {_e(short_number(v))}'
+            "</title></rect>"
+        )
     return out
 
 
-def svg_chart(x: Sequence[float], series: Mapping[str, Sequence[float]], *, title: str, x_label: str, y_label: str,
-              kind: str = "line", width: int = 540, height: int = 300, y_min: float | None = None,
-              y_max: float | None = None, point_labels: Sequence[str] | None = None, chart_id: str = "") -> str:
+def svg_chart(
+    x: Sequence[float],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    kind: str = "line",
+    width: int = 540,
+    height: int = 300,
+    y_min: float | None = None,
+    y_max: float | None = None,
+    point_labels: Sequence[str] | None = None,
+    chart_id: str = "",
+) -> str:
     """A small chart: ``kind`` ``"line"`` (lines with markers), ``"bar"``
     (grouped bars, one slot per ``x``) or ``"scatter"`` (points joined in order)."""
     xs = [float(v) for v in x]
@@ -186,28 +214,43 @@ def svg_chart(x: Sequence[float], series: Mapping[str, Sequence[float]], *, titl
     return "".join(out)
 
 
-def frontier_chart(points: Sequence[tuple[str, float, float]], frontier: Sequence[tuple[str, float, float]], *,
-                   knee_id: str | None, x_label: str, y_label: str, title: str = "", width: int = 640,
-                   height: int = 420) -> str:
+def frontier_chart(
+    points: Sequence[tuple[str, float, float]],
+    frontier: Sequence[tuple[str, float, float]],
+    *,
+    knee_id: str | None,
+    x_label: str,
+    y_label: str,
+    title: str = "",
+    width: int = 640,
+    height: int = 420,
+) -> str:
     """Cost against coverage: every ``(id, cost, coverage)`` point (frontier
     points in red), the ``frontier`` as a line and the knee circled."""
     f0 = _Frame(width, height, 80, 20, 40, 50, 0.0, 1.0, 0.0, 1.0)
     if not points:
-        return "\n".join(_open(f0, title, "") + [
-            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">no successful points</text>', "</svg>"]) + "\n"
+        return (
+            "\n".join(
+                _open(f0, title, "")
+                + [f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">no successful points</text>', "</svg>"]
+            )
+            + "\n"
+        )
     cs, vs = [p[1] for p in points], [p[2] for p in points]
     xlo, xhi = _padded(min(cs), max(cs))
     ylo, yhi = _padded(min(vs), max(vs) if max(vs) > min(vs) else min(vs) + 0.02)
     f = dataclasses.replace(f0, xlo=xlo, xhi=xhi, ylo=ylo, yhi=yhi)
-    out = _open(f, title, "") + _y_axis(f, [t for t in nice_ticks(ylo, yhi) if ylo <= t <= yhi], y_label,
-                                        fmt=lambda t: f"{t:.4g}")
+    out = _open(f, title, "") + _y_axis(
+        f, [t for t in nice_ticks(ylo, yhi) if ylo <= t <= yhi], y_label, fmt=lambda t: f"{t:.4g}"
+    )
     out += _x_labels(f, [(f.px(t), short_number(t)) for t in nice_ticks(xlo, xhi) if xlo <= t <= xhi], x_label)
     if frontier:
         out.append(_polyline([(f.px(c), f.py(v)) for _, c, v in frontier], FRONTIER_COLOUR))
     on = {p[0] for p in frontier}
     for pid, c, v in points:
-        out.append(_point(f.px(c), f.py(v), FRONTIER_COLOUR if pid in on else OTHER_COLOUR,
-                          f"{pid}: {c:,.2f}, {v:.4f}"))
+        out.append(
+            _point(f.px(c), f.py(v), FRONTIER_COLOUR if pid in on else OTHER_COLOUR, f"{pid}: {c:,.2f}, {v:.4f}")
+        )
     if knee_id:
         _, c, v = next(p for p in frontier if p[0] == knee_id)
         x, y = f.px(c), f.py(v)

@@ -22,11 +22,34 @@ import pandas as pd
 from citylogistics.outputs.geometry import route_points, service_areas
 
 SITES_COLUMNS = ("id", "tier", "code", "name", "lon", "lat", "open_year", "county_code", "city_code", "pinyin")
-VILLAGES_COLUMNS = ("code", "name", "county_code", "lon", "lat", "population", "demand_parcels", "served_by",
-                    "access_time_s", "access_km", "covered_year", "reason", "pinyin", "point_source",
-                    "pickup_parcels", "city_code")
-KPI_LEAD = ("year", "scope", "villages", "villages_covered", "population_covered_share", "cost_cny",
-            "vehicle_km", "co2_kg")
+VILLAGES_COLUMNS = (
+    "code",
+    "name",
+    "county_code",
+    "lon",
+    "lat",
+    "population",
+    "demand_parcels",
+    "served_by",
+    "access_time_s",
+    "access_km",
+    "covered_year",
+    "reason",
+    "pinyin",
+    "point_source",
+    "pickup_parcels",
+    "city_code",
+)
+KPI_LEAD = (
+    "year",
+    "scope",
+    "villages",
+    "villages_covered",
+    "population_covered_share",
+    "cost_cny",
+    "vehicle_km",
+    "co2_kg",
+)
 
 
 def _csv(df: pd.DataFrame) -> str:
@@ -86,10 +109,20 @@ def plan_geodataframes(plan) -> dict:
         pts = route_points(r, coords)
         if len(pts) < 2:
             continue
-        rows.append({"year": r["year"], "city": r["city"], "leg": r["leg"], "vehicle": str(r["vehicle"]),
-                     "vehicle_type": r.get("vehicle_type", ""), "depot": r["depot"],
-                     "stops": sum(1 for st in r["steps"] if st["type"] in ("delivery", "pickup")),
-                     "distance_m": r["distance_m"], "duration_s": r["duration_s"], "co2_kg": r.get("co2_kg", 0.0)})
+        rows.append(
+            {
+                "year": r["year"],
+                "city": r["city"],
+                "leg": r["leg"],
+                "vehicle": str(r["vehicle"]),
+                "vehicle_type": r.get("vehicle_type", ""),
+                "depot": r["depot"],
+                "stops": sum(1 for st in r["steps"] if st["type"] in ("delivery", "pickup")),
+                "distance_m": r["distance_m"],
+                "duration_s": r["duration_s"],
+                "co2_kg": r.get("co2_kg", 0.0),
+            }
+        )
         geoms.append(LineString(pts))
     areas = service_areas(plan.sites, plan.villages)
     names = dict(zip(plan.sites["id"], plan.sites["name"]))
@@ -97,10 +130,12 @@ def plan_geodataframes(plan) -> dict:
     return {
         "sites": gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs="EPSG:4326"),
         "villages": gpd.GeoDataFrame(v, geometry=gpd.points_from_xy(v["lon"], v["lat"]), crs="EPSG:4326"),
-        "routes": gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(ROUTE_LAYER_COLUMNS)), geometry=geoms,
-                                   crs="EPSG:4326"),
-        "service_areas": gpd.GeoDataFrame(areas.drop(columns="geometry"), geometry=list(areas["geometry"]),
-                                          crs="EPSG:4326"),
+        "routes": gpd.GeoDataFrame(
+            pd.DataFrame(rows, columns=list(ROUTE_LAYER_COLUMNS)), geometry=geoms, crs="EPSG:4326"
+        ),
+        "service_areas": gpd.GeoDataFrame(
+            areas.drop(columns="geometry"), geometry=list(areas["geometry"]), crs="EPSG:4326"
+        ),
     }
 
 
@@ -121,13 +156,25 @@ def write_geopackage(path: Path, plan, *, county_polygons=None) -> None:
         k.insert(0, "county_code", k["scope"].str.split(":", n=1).str[1])
         k = k[k["county_code"].isin(county_polygons.index)]
         k.insert(1, "county_name", [county_polygons.at[c, "name"] for c in k["county_code"]])
-        gpd.GeoDataFrame(k.reset_index(drop=True), geometry=[county_polygons.geometry.at[c] for c in k["county_code"]],
-                         crs="EPSG:4326").to_file(path, layer="county_coverage", driver="GPKG", mode="a",
-                                                  promote_to_multi=True)
+        gpd.GeoDataFrame(
+            k.reset_index(drop=True),
+            geometry=[county_polygons.geometry.at[c] for c in k["county_code"]],
+            crs="EPSG:4326",
+        ).to_file(path, layer="county_coverage", driver="GPKG", mode="a", promote_to_multi=True)
 
 
-ROUTE_LAYER_COLUMNS = ("year", "city", "leg", "vehicle", "vehicle_type", "depot", "stops", "distance_m", "duration_s",
-                       "co2_kg")
+ROUTE_LAYER_COLUMNS = (
+    "year",
+    "city",
+    "leg",
+    "vehicle",
+    "vehicle_type",
+    "depot",
+    "stops",
+    "distance_m",
+    "duration_s",
+    "co2_kg",
+)
 
 
 def write_csvs(stage: Path, plan) -> None:

@@ -25,8 +25,9 @@ def route_points(route: Mapping, coords: Mapping[str, tuple[float, float]]) -> l
     return [coords[s["id"].split("~")[0]] for s in route["steps"] if s["id"].split("~")[0] in coords]
 
 
-def service_areas(sites: pd.DataFrame, villages: pd.DataFrame, *, buffer_m: float = SERVICE_AREA_BUFFER_M,
-                  simplify_m: float = 50.0) -> pd.DataFrame:
+def service_areas(
+    sites: pd.DataFrame, villages: pd.DataFrame, *, buffer_m: float = SERVICE_AREA_BUFFER_M, simplify_m: float = 50.0
+) -> pd.DataFrame:
     """A polygon per station around the villages assigned to it (final year).
 
     The polygon is the concave hull of the station and its villages (each of
@@ -61,10 +62,18 @@ def service_areas(sites: pd.DataFrame, villages: pd.DataFrame, *, buffer_m: floa
         # Back to degrees: the inverse of geo.local_xy_m's equirectangular plane.
         ky = np.pi / 180.0 * EARTH_RADIUS_M
         kx = ky * np.cos(np.radians(lat0))
-        poly = shapely.transform(poly, lambda c, kx=kx, ky=ky, lon0=lon0, lat0=lat0:
-                                 np.column_stack([c[:, 0] / kx + lon0, c[:, 1] / ky + lat0]))
+        poly = shapely.transform(
+            poly,
+            lambda c, kx=kx, ky=ky, lon0=lon0, lat0=lat0: np.column_stack([c[:, 0] / kx + lon0, c[:, 1] / ky + lat0]),
+        )
         acc = g["access_time_s"].to_numpy(dtype=float)
-        rows.append({"id": sid, "villages": len(g),
-                     "max_access_s": float(np.nanmax(acc)) if np.isfinite(acc).any() else float("nan"),
-                     "demand_parcels": float(g["demand_parcels"].sum()), "geometry": poly})
+        rows.append(
+            {
+                "id": sid,
+                "villages": len(g),
+                "max_access_s": float(np.nanmax(acc)) if np.isfinite(acc).any() else float("nan"),
+                "demand_parcels": float(g["demand_parcels"].sum()),
+                "geometry": poly,
+            }
+        )
     return pd.DataFrame(rows, columns=["id", "villages", "max_access_s", "demand_parcels", "geometry"])

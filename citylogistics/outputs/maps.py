@@ -39,9 +39,26 @@ import numpy as np
 
 # A qualitative palette with enough contrast on OpenStreetMap tiles.
 ROUTE_COLOURS = (
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
-    "#e377c2", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39",
-    "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
+    "#756bb1",
+    "#636363",
 )
 
 
@@ -60,14 +77,19 @@ class TileProvider:
 #: Background tile choices (the scenario's ``[map] tiles``), the source of truth.
 TILE_PROVIDERS: Mapping[str, TileProvider] = {
     "OpenStreetMap": TileProvider(
-        "OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'),
+        "OpenStreetMap",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    ),
     "none": TileProvider("none", None, ""),
     "gaode": TileProvider(
         "gaode",
         "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
         "Tiles &copy; AutoNavi (高德地图), GCJ-02; overlays shifted from WGS-84 for display",
-        datum="GCJ-02", subdomains="1234", max_zoom=18),
+        datum="GCJ-02",
+        subdomains="1234",
+        max_zoom=18,
+    ),
 }
 TILES = tuple(TILE_PROVIDERS)
 
@@ -117,8 +139,13 @@ def _macro(template: str):
     return _macro_class(template)()
 
 
-def new_map(*, tiles: str = "OpenStreetMap", title: str | None = None, attribution: str | None = None,
-            prefer_canvas: bool = False):
+def new_map(
+    *,
+    tiles: str = "OpenStreetMap",
+    title: str | None = None,
+    attribution: str | None = None,
+    prefer_canvas: bool = False,
+):
     """An empty, self-contained folium map with an escaped title and data attribution.
 
     Parameters
@@ -150,25 +177,37 @@ def new_map(*, tiles: str = "OpenStreetMap", title: str | None = None, attributi
     m.default_css = []
     setattr(m, _DATUM_ATTR, provider.datum)
     js, css = leaflet_assets()
-    root = m.get_root()
+    root: Any = m.get_root()  # a folium Figure (its stub says Element, which has no header/html)
     root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
     root.header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js_inline")
-    root.header.add_child(folium.Element(
-        "<style>.cl-box{background:rgba(255,255,255,.92);padding:4px 10px;border-radius:4px;"
-        "box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px sans-serif}"
-        ".cl-info th{text-align:left;padding-right:6px}.cl-legend i{display:inline-block;width:18px;"
-        "height:10px;margin-right:6px;vertical-align:middle}"
-        ".leaflet-control-attribution{max-width:65vw;font-size:10px}</style>"), name="citylogistics_css")
+    root.header.add_child(
+        folium.Element(
+            "<style>.cl-box{background:rgba(255,255,255,.92);padding:4px 10px;border-radius:4px;"
+            "box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px sans-serif}"
+            ".cl-info th{text-align:left;padding-right:6px}.cl-legend i{display:inline-block;width:18px;"
+            "height:10px;margin-right:6px;vertical-align:middle}"
+            ".leaflet-control-attribution{max-width:65vw;font-size:10px}</style>"
+        ),
+        name="citylogistics_css",
+    )
     # The map object as window.clMap, for tests and benchmarks that inspect the drawn layers.
-    m.add_child(_macro("{% macro script(this, kwargs) %}window.clMap = {{ this._parent.get_name() }};"
-                       "{% endmacro %}"))
+    m.add_child(_macro("{% macro script(this, kwargs) %}window.clMap = {{ this._parent.get_name() }};{% endmacro %}"))
     if provider.url is not None:
-        folium.TileLayer(provider.url, attr=provider.attribution, name=f"tiles: {provider.name}",
-                         subdomains=provider.subdomains, max_zoom=provider.max_zoom, control=False).add_to(m)
+        folium.TileLayer(
+            provider.url,
+            attr=provider.attribution,
+            name=f"tiles: {provider.name}",
+            subdomains=provider.subdomains,
+            max_zoom=provider.max_zoom,
+            control=False,
+        ).add_to(m)
     if title:
-        root.html.add_child(folium.Element(
-            '<div id="cl-title" class="cl-box" style="position:fixed;top:8px;left:50px;z-index:900;'
-            f'font-size:16px">{safe_text(title)}</div>'))
+        root.html.add_child(
+            folium.Element(
+                '<div id="cl-title" class="cl-box" style="position:fixed;top:8px;left:50px;z-index:900;'
+                f'font-size:16px">{safe_text(title)}</div>'
+            )
+        )
     if attribution:
         # Leaflet's own attribution control (bottom right), next to the tiles' credit.
         el = _macro("""{% macro script(this, kwargs) %}
@@ -214,8 +253,7 @@ def js_string(value: Any) -> str:
     ``<script>`` (``<``, ``>``, ``&`` and line separators escaped); non-ASCII
     text stays readable."""
     text = json.dumps(str(value), ensure_ascii=False)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                    ("\u2029", "\\u2029")):
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, esc)
     return text
 
@@ -226,8 +264,9 @@ def info_html(fields: Mapping[str, Any]) -> str:
     return f'<table class="cl-info">{rows}</table>'
 
 
-def bind_info(layer, *, tooltip: str | None = None, popup: Mapping[str, Any] | None = None,
-              max_width_px: int = 320) -> None:
+def bind_info(
+    layer, *, tooltip: str | None = None, popup: Mapping[str, Any] | None = None, max_width_px: int = 320
+) -> None:
     """Bind an escaped tooltip (plain text) and popup (key/value table) to a folium layer.
 
     Uses Leaflet's ``bindTooltip``/``bindPopup`` with JSON-encoded strings, not
@@ -237,8 +276,7 @@ def bind_info(layer, *, tooltip: str | None = None, popup: Mapping[str, Any] | N
     if tooltip is not None:
         parts.append("{{ this._parent.get_name() }}.bindTooltip({{ this.tip }}, {sticky: true});")
     if popup is not None:
-        parts.append("{{ this._parent.get_name() }}.bindPopup({{ this.pop }}, "
-                     "{maxWidth: {{ this.width|tojson }}});")
+        parts.append("{{ this._parent.get_name() }}.bindPopup({{ this.pop }}, {maxWidth: {{ this.width|tojson }}});")
     if not parts:
         return
     el = _macro("{% macro script(this, kwargs) %}" + "\n".join(parts) + "{% endmacro %}")
@@ -254,7 +292,7 @@ def add_legend(m, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]], *, 
     for heading, entries in sections:
         body.append(f"<div style='font-weight:bold;margin-top:4px'>{safe_text(heading)}</div>")
         for style, label in entries:
-            body.append(f"<div><i style=\"{safe_text(style)}\"></i>{safe_text(label)}</div>")
+            body.append(f'<div><i style="{safe_text(style)}"></i>{safe_text(label)}</div>')
     el = _macro("""{% macro script(this, kwargs) %}
         (function() {
             var legend = L.control({position: {{ this.position|tojson }}});
@@ -313,14 +351,23 @@ def depot_icon(colour: str = "black", size_px: int = 14):
     half = size_px // 2
     return folium.DivIcon(
         html=f'<div style="width:{size_px}px;height:{size_px}px;background:{safe_text(colour)};'
-             'border:2px solid white;box-shadow:0 0 3px #000"></div>',
-        icon_size=(size_px, size_px), icon_anchor=(half, half), class_name="cl-depot")
+        'border:2px solid white;box-shadow:0 0 3px #000"></div>',
+        icon_size=(size_px, size_px),
+        icon_anchor=(half, half),
+        class_name="cl-depot",
+    )
 
 
-def map_routes(plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]], *,
-               paths: Mapping[tuple[str, str], Sequence[tuple[float, float]]] | None = None,
-               m=None, tiles: str = "OpenStreetMap", title: str | None = None,
-               attribution: str | None = None):
+def map_routes(
+    plan: Mapping[str, Any],
+    points: Mapping[str, Mapping[str, Any]],
+    *,
+    paths: Mapping[tuple[str, str], Sequence[tuple[float, float]]] | None = None,
+    m=None,
+    tiles: str = "OpenStreetMap",
+    title: str | None = None,
+    attribution: str | None = None,
+):
     """Add depots, stops and one coloured line per route of ``plan`` to a map.
 
     Parameters
@@ -350,10 +397,20 @@ def map_routes(plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]],
     _route_lines(m, plan, points, paths or {}).add_to(m)
     stops.add_to(m)
     depots.add_to(m)
-    add_legend(m, [("routes", [(f"background:{route_colour(0)};height:4px", "one colour per vehicle")]),
-                   ("stops", [("background:#3388ff;border-radius:50%", "served"),
-                              ("background:#fff;border:1px solid #000;border-radius:50%", "unassigned"),
-                              ("background:#000", "depot")])])
+    add_legend(
+        m,
+        [
+            ("routes", [(f"background:{route_colour(0)};height:4px", "one colour per vehicle")]),
+            (
+                "stops",
+                [
+                    ("background:#3388ff;border-radius:50%", "served"),
+                    ("background:#fff;border:1px solid #000;border-radius:50%", "unassigned"),
+                    ("background:#000", "depot"),
+                ],
+            ),
+        ],
+    )
     folium.LayerControl(collapsed=False).add_to(m)
     fit_to(m, [float(p["lon"]) for p in points.values()], [float(p["lat"]) for p in points.values()])
     return m
@@ -388,15 +445,26 @@ def _stop_layers(m, plan: Mapping[str, Any], points: Mapping[str, Mapping[str, A
         else:
             fields["served by"] = served_by.get(pid, "")
             colour = "#444444"
-        cm = folium.CircleMarker((y, x), radius=5, color=colour, weight=1, fill=True,
-                                 fill_color="#ffffff" if pid in unassigned_ids else "#3388ff", fill_opacity=0.9)
+        cm = folium.CircleMarker(
+            (y, x),
+            radius=5,
+            color=colour,
+            weight=1,
+            fill=True,
+            fill_color="#ffffff" if pid in unassigned_ids else "#3388ff",
+            fill_opacity=0.9,
+        )
         bind_info(cm, tooltip=str(p.get("name", pid)), popup=fields)
         cm.add_to(stops)
     return depots, stops
 
 
-def _route_lines(m, plan: Mapping[str, Any], points: Mapping[str, Mapping[str, Any]],
-                 paths: Mapping[tuple[str, str], Sequence[tuple[float, float]]]):
+def _route_lines(
+    m,
+    plan: Mapping[str, Any],
+    points: Mapping[str, Mapping[str, Any]],
+    paths: Mapping[tuple[str, str], Sequence[tuple[float, float]]],
+):
     """One coloured line per route, along ``paths`` where a leg has one, else straight."""
     import folium
 
@@ -413,13 +481,22 @@ def _route_lines(m, plan: Mapping[str, Any], points: Mapping[str, Mapping[str, A
         line = latlon_path(m, coords)
         if len(line) < 2:
             continue
-        label = (f"route {r['vehicle']}: {len(step_ids) - 2} stops, {r['distance_m'] / 1000:.1f} km, "
-                 f"load {r['steps'][0]['load']:g}/{r['capacity']:g}")
+        label = (
+            f"route {r['vehicle']}: {len(step_ids) - 2} stops, {r['distance_m'] / 1000:.1f} km, "
+            f"load {r['steps'][0]['load']:g}/{r['capacity']:g}"
+        )
         pl = folium.PolyLine(line, color=route_colour(i), weight=4, opacity=0.85)
-        bind_info(pl, tooltip=label, popup={"vehicle": r["vehicle"], "depot": r["depot"],
-                                            "distance km": round(r["distance_m"] / 1000, 1),
-                                            "duration h": round(r["duration_s"] / 3600, 2),
-                                            "stops": len(step_ids) - 2})
+        bind_info(
+            pl,
+            tooltip=label,
+            popup={
+                "vehicle": r["vehicle"],
+                "depot": r["depot"],
+                "distance km": round(r["distance_m"] / 1000, 1),
+                "duration h": round(r["duration_s"] / 3600, 2),
+                "stops": len(step_ids) - 2,
+            },
+        )
         pl.add_to(layer)
     return layer
 
@@ -453,6 +530,9 @@ def iframe_html(page: str, *, element_id: str = "", title: str = "map", style: s
     The one place the report and the notebook display embed a map."""
     import html
 
-    attrs = "".join(f" {name}='{html.escape(value, quote=True)}'"
-                    for name, value in (("id", element_id), ("title", title), ("style", style)) if value)
+    attrs = "".join(
+        f" {name}='{html.escape(value, quote=True)}'"
+        for name, value in (("id", element_id), ("title", title), ("style", style))
+        if value
+    )
     return f"<iframe sandbox='allow-scripts'{attrs} srcdoc=\"{html.escape(page, quote=True)}\"></iframe>"

@@ -41,6 +41,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -184,15 +185,23 @@ def _json_script(value) -> str:
     script (``{{``, ``{%`` and ``{#`` occur only inside strings, where ``\\u007b`` is the same text)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     text = re.sub(r"\{(?=[{%#])", r"\\u007b", text)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                    ("\u2029", "\\u2029")):
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, esc)
     return text
 
 
-def _compact_layer(m, features: list[dict], *, name: str, show: bool, style: dict | None = None,
-                   point: dict | None = None, fields: Sequence[str] | None = None,
-                   tip: str | None = None, dicts: Mapping[int, Mapping[str, str]] | None = None):
+def _compact_layer(
+    m,
+    features: list[dict],
+    *,
+    name: str,
+    show: bool,
+    style: dict | None = None,
+    point: dict | None = None,
+    fields: Sequence[str] | None = None,
+    tip: str | None = None,
+    dicts: Mapping[int, Mapping[str, str]] | None = None,
+):
     """A GeoJSON layer drawn by one script (:data:`_LAYER`).
 
     Texts in ``features`` are escaped by the caller; ``fields``, ``tip`` (a
@@ -206,11 +215,15 @@ def _compact_layer(m, features: list[dict], *, name: str, show: bool, style: dic
     layer = _compact_class()(name=name, overlay=True, control=True, show=show)
     layer._name = "GeoJson"  # element ids geo_json_<n>
     layer.data = _json_script({"type": "FeatureCollection", "features": features})
-    layer.opts = _json_script({"style": style or {}, "point": point or {"radius": 4},
-                               "fields": [safe_text(f) for f in fields] if fields else None,
-                               "tip": safe_text(tip) if tip else None,
-                               "dicts": {str(i): {str(k): safe_text(v) for k, v in d.items()}
-                                         for i, d in (dicts or {}).items()} or None})
+    layer.opts = _json_script(
+        {
+            "style": style or {},
+            "point": point or {"radius": 4},
+            "fields": [safe_text(f) for f in fields] if fields else None,
+            "tip": safe_text(tip) if tip else None,
+            "dicts": {str(i): {str(k): safe_text(v) for k, v in d.items()} for i, d in (dicts or {}).items()} or None,
+        }
+    )
     layer.add_to(m)
     return layer
 
@@ -275,9 +288,17 @@ def _line_coords(m, pts: Sequence[tuple[float, float]], tolerance_deg: float) ->
     return out
 
 
-def map_plan(plan, *, m=None, county_polygons=None, max_lastmile_routes: int = 20000,
-             with_service_areas: bool = True, language: str = "en", detail: bool = True,
-             city_pages: Mapping[str, str] | None = None):
+def map_plan(
+    plan,
+    *,
+    m=None,
+    county_polygons=None,
+    max_lastmile_routes: int = 20000,
+    with_service_areas: bool = True,
+    language: str = "en",
+    detail: bool = True,
+    city_pages: Mapping[str, str] | None = None,
+):
     """Add a coverage plan's layers to ``m`` (a new map when omitted) and return it.
 
     Parameters
@@ -324,8 +345,16 @@ def map_plan(plan, *, m=None, county_polygons=None, max_lastmile_routes: int = 2
     if detail:
         _village_layer(m, plan, names, years, language)
     legs = ("trunk", "shuttle", "lastmile") if detail else ("trunk", "shuttle")
-    _route_layers(m, plan, names, years, legs=legs, max_lastmile_routes=max_lastmile_routes,
-                  tolerance_deg=ROUTE_TOLERANCE_DEG if detail else OVERVIEW_TOLERANCE_DEG, language=language)
+    _route_layers(
+        m,
+        plan,
+        names,
+        years,
+        legs=legs,
+        max_lastmile_routes=max_lastmile_routes,
+        tolerance_deg=ROUTE_TOLERANCE_DEG if detail else OVERVIEW_TOLERANCE_DEG,
+        language=language,
+    )
     for layer in top_layers:  # sites above areas, villages and routes
         layer.add_to(m)
     _site_layers(m, plan, language)
@@ -356,8 +385,12 @@ def _hub_layer(m, plan, names: Mapping[str, str], language: str, city_pages: Map
     for c, _name, lon, lat in plan.info.hubs:
         x, y = to_display(m, [lon], [lat])
         mk = folium.Marker((float(y[0]), float(x[0])), icon=depot_icon(TIER_COLOUR["T0"], 16))
-        popup = {tr("f.tier", language): tr("tier.T0", language), tr("f.name", language): names[f"T0-{c}"],
-                 tr("f.pinyin", language): CITY_CODES.get(c, ""), tr("f.code", language): c}
+        popup = {
+            tr("f.tier", language): tr("tier.T0", language),
+            tr("f.name", language): names[f"T0-{c}"],
+            tr("f.pinyin", language): CITY_CODES.get(c, ""),
+            tr("f.code", language): c,
+        }
         if c in city_pages:
             popup[tr("r.city_map", language)] = city_pages[c]
         bind_info(mk, tooltip=tr("tip.hub", language, name=names[f"T0-{c}"]), popup=popup)
@@ -372,10 +405,24 @@ def _served(villages: pd.DataFrame) -> pd.DataFrame:
 def _site_layers(m, plan, language: str) -> None:
     """T1/T2 sites, one layer per tier and opening year."""
     sites, year, first_year = plan.sites, plan.final_year, plan.years[0]
-    per_site = _served(plan.villages).groupby("served_by").agg(
-        n=("demand_parcels", "size"), demand=("demand_parcels", "sum"), acc=("access_time_s", "max"))
-    fields = [tr(k, language, year=year) for k in ("f.tier", "f.name", "f.pinyin", "f.code", "f.opened",
-                                                   "f.villages_served", "f.parcels_served", "f.longest_access")]
+    per_site = (
+        _served(plan.villages)
+        .groupby("served_by")
+        .agg(n=("demand_parcels", "size"), demand=("demand_parcels", "sum"), acc=("access_time_s", "max"))
+    )
+    fields = [
+        tr(k, language, year=year)
+        for k in (
+            "f.tier",
+            "f.name",
+            "f.pinyin",
+            "f.code",
+            "f.opened",
+            "f.villages_served",
+            "f.parcels_served",
+            "f.longest_access",
+        )
+    ]
     for tier, key in (("T1", "layer.t1"), ("T2", "layer.t2")):
         s = sites[(sites["tier"] == tier) & sites["open_year"].notna()]
         for oy in sorted(s["open_year"].unique()):
@@ -384,18 +431,43 @@ def _site_layers(m, plan, language: str) -> None:
             x, y = to_display(m, g["lon"].to_numpy(dtype=float), g["lat"].to_numpy(dtype=float))
             pinyin = g["pinyin"] if "pinyin" in g else pd.Series("", index=g.index)
             feats = []
-            for sid, name, py, code, xi, yi in zip(g["id"], g["name"], pinyin.fillna(""), g["code"], x.tolist(),
-                                                   y.tolist()):
+            for sid, name, py, code, xi, yi in zip(
+                g["id"], g["name"], pinyin.fillna(""), g["code"], x.tolist(), y.tolist()
+            ):
                 st = per_site.loc[sid] if sid in per_site.index else None
-                v = [tr(f"tier.{tier}", language), safe_text(name), safe_text(py), safe_text(code),
-                     when, int(st["n"]) if st is not None else 0, _fmt(st["demand"]) if st is not None else "0",
-                     _fmt(st["acc"] / 60) if st is not None else ""]
-                feats.append({"type": "Feature", "properties": {"v": v},
-                              "geometry": {"type": "Point", "coordinates": [round(xi, DIGITS), round(yi, DIGITS)]}})
-            _compact_layer(m, feats, name=tr(key, language, when=when), show=True, fields=fields,
-                           tip=tr("tip.site", language, name="{1}", tier=tier, when=when),
-                           point={"radius": 7 if tier == "T1" else 5, "color": "#ffffff", "weight": 1.5,
-                                  "fill": True, "fillColor": TIER_COLOUR[tier], "fillOpacity": 0.95})
+                v = [
+                    tr(f"tier.{tier}", language),
+                    safe_text(name),
+                    safe_text(py),
+                    safe_text(code),
+                    when,
+                    int(st["n"]) if st is not None else 0,
+                    _fmt(st["demand"]) if st is not None else "0",
+                    _fmt(st["acc"] / 60) if st is not None else "",
+                ]
+                feats.append(
+                    {
+                        "type": "Feature",
+                        "properties": {"v": v},
+                        "geometry": {"type": "Point", "coordinates": [round(xi, DIGITS), round(yi, DIGITS)]},
+                    }
+                )
+            _compact_layer(
+                m,
+                feats,
+                name=tr(key, language, when=when),
+                show=True,
+                fields=fields,
+                tip=tr("tip.site", language, name="{1}", tier=tier, when=when),
+                point={
+                    "radius": 7 if tier == "T1" else 5,
+                    "color": "#ffffff",
+                    "weight": 1.5,
+                    "fill": True,
+                    "fillColor": TIER_COLOUR[tier],
+                    "fillOpacity": 0.95,
+                },
+            )
 
 
 def _county_layers(m, plan, years: Sequence[int], county_polygons, language: str) -> None:
@@ -406,8 +478,10 @@ def _county_layers(m, plan, years: Sequence[int], county_polygons, language: str
     polys = county_polygons if county_polygons is not None else plan.county_polygons()
     codes = sorted({s.split(":", 1)[1] for s in krows["scope"]})
     polys = polys.loc[[c for c in codes if c in polys.index]]
-    shapes = {c: _display_geom(m, g.simplify(COUNTY_TOLERANCE_DEG), digits=4).__geo_interface__
-              for c, g in polys.geometry.items()}
+    shapes = {
+        c: _display_geom(m, g.simplify(COUNTY_TOLERANCE_DEG), digits=4).__geo_interface__
+        for c, g in polys.geometry.items()
+    }
     for y_ in years:
         ky = krows[krows["year"] == y_].set_index("scope")
         feats = []
@@ -416,12 +490,27 @@ def _county_layers(m, plan, years: Sequence[int], county_polygons, language: str
                 continue
             r = ky.loc[f"county:{c}"]
             share = float(r["population_covered_share"])
-            tip = safe_text(tr("tip.county", language, name=polys.at[c, "name"], year=y_, pct=f"{100 * share:.1f}",
-                               a=int(r["villages_covered"]), b=int(r["villages"])))
-            feats.append({"type": "Feature", "properties": {"t": tip, "f": coverage_colour(share)},
-                          "geometry": shapes[c]})
-        _compact_layer(m, feats, name=tr("layer.county_coverage", language, year=y_), show=y_ == plan.final_year,
-                       style={"color": "#555555", "weight": 1, "fillOpacity": 0.45})
+            tip = safe_text(
+                tr(
+                    "tip.county",
+                    language,
+                    name=polys.at[c, "name"],
+                    year=y_,
+                    pct=f"{100 * share:.1f}",
+                    a=int(r["villages_covered"]),
+                    b=int(r["villages"]),
+                )
+            )
+            feats.append(
+                {"type": "Feature", "properties": {"t": tip, "f": coverage_colour(share)}, "geometry": shapes[c]}
+            )
+        _compact_layer(
+            m,
+            feats,
+            name=tr("layer.county_coverage", language, year=y_),
+            show=y_ == plan.final_year,
+            style={"color": "#555555", "weight": 1, "fillOpacity": 0.45},
+        )
 
 
 def _service_area_layer(m, plan, names: Mapping[str, str], language: str) -> None:
@@ -431,12 +520,23 @@ def _service_area_layer(m, plan, names: Mapping[str, str], language: str) -> Non
     feats = []
     for a in service_areas(plan.sites, plan.villages).itertuples(index=False):
         colour = TIER_COLOUR["T1"] if str(a.id).startswith("T1-") else TIER_COLOUR["T2"]
-        tip = safe_text(tr("tip.service_area", language, name=names.get(a.id, a.id), n=a.villages,
-                           m=_fmt(a.max_access_s / 60)))
-        feats.append({"type": "Feature", "properties": {"t": tip, "c": colour},
-                      "geometry": _display_geom(m, a.geometry).__geo_interface__})
-    _compact_layer(m, feats, name=tr("layer.service_areas", language, year=plan.final_year), show=True,
-                   style={"weight": 1, "opacity": 0.8, "fillOpacity": 0.12})
+        tip = safe_text(
+            tr("tip.service_area", language, name=names.get(a.id, a.id), n=a.villages, m=_fmt(a.max_access_s / 60))
+        )
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"t": tip, "c": colour},
+                "geometry": _display_geom(m, a.geometry).__geo_interface__,
+            }
+        )
+    _compact_layer(
+        m,
+        feats,
+        name=tr("layer.service_areas", language, year=plan.final_year),
+        show=True,
+        style={"weight": 1, "opacity": 0.8, "fillOpacity": 0.12},
+    )
 
 
 def _village_layer(m, plan, names: Mapping[str, str], years: Sequence[int], language: str) -> None:
@@ -453,9 +553,19 @@ def _village_layer(m, plan, names: Mapping[str, str], years: Sequence[int], lang
     points: dict[str, str] = {}
     stations: dict[str, str] = {"": "—"}
     for code, name, py, sb, acc, reason, dem, cy, src, org, xi, yi in zip(
-            villages.index, villages["name"], pinyin.fillna(""), villages["served_by"].fillna(""),
-            villages["access_time_s"], villages["reason"].fillna(""), villages["demand_parcels"], cov_year,
-            source.fillna(""), origin.fillna(""), vx.tolist(), vy.tolist()):
+        villages.index,
+        villages["name"],
+        pinyin.fillna(""),
+        villages["served_by"].fillna(""),
+        villages["access_time_s"],
+        villages["reason"].fillna(""),
+        villages["demand_parcels"],
+        cov_year,
+        source.fillna(""),
+        origin.fillna(""),
+        vx.tolist(),
+        vy.tolist(),
+    ):
         if not reason:
             colour = phase_colour(int(cy) if pd.notna(cy) else years[0], years)
         else:
@@ -464,22 +574,64 @@ def _village_layer(m, plan, names: Mapping[str, str], years: Sequence[int], lang
         point = f"{src}/{org}" if org and org != src else str(src)
         points.setdefault(point, point_source_name(src, language) + (f" ({org})" if org and org != src else ""))
         stations.setdefault(str(sb), f"{names.get(sb, sb)} ({sb})")
-        v = [safe_text(name), safe_text(py), safe_text(code), _fmt(dem), str(sb),
-             _fmt(acc / 60 if np.isfinite(acc) else np.nan), "" if pd.isna(cy) else str(int(cy)), str(reason), point]
-        props = {"v": v, "c": colour}
+        v = [
+            safe_text(name),
+            safe_text(py),
+            safe_text(code),
+            _fmt(dem),
+            str(sb),
+            _fmt(acc / 60 if np.isfinite(acc) else np.nan),
+            "" if pd.isna(cy) else str(int(cy)),
+            str(reason),
+            point,
+        ]
+        props: dict[str, Any] = {"v": v, "c": colour}
         if src in HOLLOW_SOURCES:
             props["h"] = 1
-        feats.append({"type": "Feature", "properties": props,
-                      "geometry": {"type": "Point", "coordinates": [round(xi, DIGITS), round(yi, DIGITS)]}})
-    fields = [tr(k, language) for k in ("f.village", "f.pinyin", "f.code", "f.parcels", "f.served_by", "f.access",
-                                        "f.covered_since", "f.state", "f.point")]
-    _compact_layer(m, feats, name=tr("layer.villages", language, year=plan.final_year), show=True, fields=fields,
-                   tip="{0} — {7}", dicts={4: stations, 7: states, 8: points},
-                   point={"radius": 3, "weight": 0, "fill": True, "fillOpacity": 0.85})
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {"type": "Point", "coordinates": [round(xi, DIGITS), round(yi, DIGITS)]},
+            }
+        )
+    fields = [
+        tr(k, language)
+        for k in (
+            "f.village",
+            "f.pinyin",
+            "f.code",
+            "f.parcels",
+            "f.served_by",
+            "f.access",
+            "f.covered_since",
+            "f.state",
+            "f.point",
+        )
+    ]
+    _compact_layer(
+        m,
+        feats,
+        name=tr("layer.villages", language, year=plan.final_year),
+        show=True,
+        fields=fields,
+        tip="{0} — {7}",
+        dicts={4: stations, 7: states, 8: points},
+        point={"radius": 3, "weight": 0, "fill": True, "fillOpacity": 0.85},
+    )
 
 
-def _route_layers(m, plan, names: Mapping[str, str], years: Sequence[int], *, legs: Sequence[str],
-                  max_lastmile_routes: int, tolerance_deg: float, language: str) -> None:
+def _route_layers(
+    m,
+    plan,
+    names: Mapping[str, str],
+    years: Sequence[int],
+    *,
+    legs: Sequence[str],
+    max_lastmile_routes: int,
+    tolerance_deg: float,
+    language: str,
+) -> None:
     """One layer per year and leg, the final year's shown; earlier last-mile years left out when there are many."""
     big = sum(1 for r in plan.routes if r["leg"] == "lastmile") > max_lastmile_routes
     coords = plan.coords
@@ -491,12 +643,29 @@ def _route_layers(m, plan, names: Mapping[str, str], years: Sequence[int], *, le
             rs = by_key.get((y_, leg), [])
             if not rs or (leg == "lastmile" and big and y_ != plan.final_year):
                 continue
-            _route_layer(m, rs, names, coords, name=tr("layer.routes", language, leg=leg_name(leg, language), year=y_),
-                         show=y_ == plan.final_year, tolerance_deg=tolerance_deg, language=language)
+            _route_layer(
+                m,
+                rs,
+                names,
+                coords,
+                name=tr("layer.routes", language, leg=leg_name(leg, language), year=y_),
+                show=y_ == plan.final_year,
+                tolerance_deg=tolerance_deg,
+                language=language,
+            )
 
 
-def _route_layer(m, routes: Sequence[dict], names: Mapping[str, str], coords, *, name: str, show: bool,
-                 tolerance_deg: float, language: str) -> None:
+def _route_layer(
+    m,
+    routes: Sequence[dict],
+    names: Mapping[str, str],
+    coords,
+    *,
+    name: str,
+    show: bool,
+    tolerance_deg: float,
+    language: str,
+) -> None:
     per_depot: dict[str, int] = {}
     depots: dict[str, str] = {}
     feats = []
@@ -509,44 +678,96 @@ def _route_layer(m, routes: Sequence[dict], names: Mapping[str, str], coords, *,
             continue
         stops = sum(1 for s in r["steps"] if s["type"] in ("delivery", "pickup"))
         depots.setdefault(str(r["depot"]), f"{names.get(r['depot'], r['depot'])} ({r['depot']})")
-        v = [str(r["depot"]), safe_text(r["vehicle"]), safe_text(r.get("vehicle_type", "")), stops,
-             _fmt(r["steps"][0].get("load", 0)), _fmt(r["distance_m"] / 1000), _fmt(r["duration_s"] / 3600, 2),
-             _fmt(r.get("co2_kg", 0.0))]
-        feats.append({"type": "Feature", "properties": {"v": v, "c": route_colour(k)},
-                      "geometry": {"type": "LineString", "coordinates": encode_line(line)}})
+        v = [
+            str(r["depot"]),
+            safe_text(r["vehicle"]),
+            safe_text(r.get("vehicle_type", "")),
+            stops,
+            _fmt(r["steps"][0].get("load", 0)),
+            _fmt(r["distance_m"] / 1000),
+            _fmt(r["duration_s"] / 3600, 2),
+            _fmt(r.get("co2_kg", 0.0)),
+        ]
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"v": v, "c": route_colour(k)},
+                "geometry": {"type": "LineString", "coordinates": encode_line(line)},
+            }
+        )
     weight, dash = LEG_STYLE[leg]
-    fields = [tr(k, language) for k in ("f.depot", "f.vehicle", "f.vehicle_type", "f.stops", "f.load", "f.distance",
-                                        "f.duration", "f.co2")]
-    style = {"weight": weight, "opacity": 0.85, "fill": False}
+    fields = [
+        tr(k, language)
+        for k in ("f.depot", "f.vehicle", "f.vehicle_type", "f.stops", "f.load", "f.distance", "f.duration", "f.co2")
+    ]
+    style: dict[str, Any] = {"weight": weight, "opacity": 0.85, "fill": False}
     if dash:
         style["dashArray"] = dash
-    tip = tr("tip.route", language, leg=leg_name(leg, language), year=routes[0]["year"], depot="{0}",
-             vehicle="{1}", vtype="{2}", stops="{3}", km="{5}")
+    tip = tr(
+        "tip.route",
+        language,
+        leg=leg_name(leg, language),
+        year=routes[0]["year"],
+        depot="{0}",
+        vehicle="{1}",
+        vtype="{2}",
+        stops="{3}",
+        km="{5}",
+    )
     _compact_layer(m, feats, name=name, show=show, style=style, fields=fields, tip=tip, dicts={0: depots})
 
 
 def _legend(m, plan, years: Sequence[int], language: str, *, detail: bool = True) -> None:
     L = language
-    sections = [(tr("lg.sites", L), [(f"background:{TIER_COLOUR['T0']}", tr("tier.T0", L)),
-                                     (f"background:{TIER_COLOUR['T1']};border-radius:50%", tr("tier.T1", L)),
-                                     (f"background:{TIER_COLOUR['T2']};border-radius:50%", tr("tier.T2", L))])]
+    sections = [
+        (
+            tr("lg.sites", L),
+            [
+                (f"background:{TIER_COLOUR['T0']}", tr("tier.T0", L)),
+                (f"background:{TIER_COLOUR['T1']};border-radius:50%", tr("tier.T1", L)),
+                (f"background:{TIER_COLOUR['T2']};border-radius:50%", tr("tier.T2", L)),
+            ],
+        )
+    ]
     if detail:
-        phase_entries = [(f"background:{phase_colour(y_, years)};border-radius:50%",
-                          tr("lg.covered_by" if i == 0 else "lg.covered_in", L, year=y_)) for i, y_ in enumerate(years)]
+        phase_entries = [
+            (
+                f"background:{phase_colour(y_, years)};border-radius:50%",
+                tr("lg.covered_by" if i == 0 else "lg.covered_in", L, year=y_),
+            )
+            for i, y_ in enumerate(years)
+        ]
         reasons = sorted(set(plan.villages["reason"].fillna("")) - {""})
-        reason_entries = [(f"background:{reason_colour(r)};border-radius:50%",
-                           tr("state.unserved", L, reason=reason_name(r, L))) for r in reasons]
+        reason_entries = [
+            (f"background:{reason_colour(r)};border-radius:50%", tr("state.unserved", L, reason=reason_name(r, L)))
+            for r in reasons
+        ]
         sections.append((tr("lg.villages", L), phase_entries + reason_entries))
-        sections.append((tr("lg.points", L), [
-            ("background:#555;border-radius:50%;width:10px;height:10px", tr("lg.point_surveyed", L)),
-            ("border:1.5px solid #555;border-radius:50%;width:8px;height:8px", tr("lg.point_generated", L))]))
-    route_entries = [("border-top:5px solid #555;height:0", leg_name("trunk", L)),
-                     ("border-top:3px dashed #555;height:0", leg_name("shuttle", L))]
+        sections.append(
+            (
+                tr("lg.points", L),
+                [
+                    ("background:#555;border-radius:50%;width:10px;height:10px", tr("lg.point_surveyed", L)),
+                    ("border:1.5px solid #555;border-radius:50%;width:8px;height:8px", tr("lg.point_generated", L)),
+                ],
+            )
+        )
+    route_entries = [
+        ("border-top:5px solid #555;height:0", leg_name("trunk", L)),
+        ("border-top:3px dashed #555;height:0", leg_name("shuttle", L)),
+    ]
     if detail:
         route_entries.append(("border-top:2px solid #555;height:0", tr("leg.lastmile_legend", L)))
     sections.append((tr("lg.routes", L), route_entries))
-    sections.append((tr("lg.coverage", L), [(f"background:{c}", f"{100 * lo:.0f}–{min(100 * hi, 100):.0f} %")
-                                            for c, lo, hi in zip(COVERAGE_COLOURS, COVERAGE_BINS, COVERAGE_BINS[1:])]))
+    sections.append(
+        (
+            tr("lg.coverage", L),
+            [
+                (f"background:{c}", f"{100 * lo:.0f}–{min(100 * hi, 100):.0f} %")
+                for c, lo, hi in zip(COVERAGE_COLOURS, COVERAGE_BINS, COVERAGE_BINS[1:])
+            ],
+        )
+    )
     add_legend(m, sections)
 
 
@@ -554,8 +775,10 @@ def _city_links(m, plan, city_pages: Mapping[str, str], language: str) -> None:
     """A box with a link to each city's own page (province overview)."""
     from citylogistics.outputs.maps import _macro, js_string
 
-    links = "".join(f"<div><a href='{safe_text(href)}' target='_top'>{safe_text(place_label(code))}</a></div>"
-                    for code, href in city_pages.items())
+    links = "".join(
+        f"<div><a href='{safe_text(href)}' target='_top'>{safe_text(place_label(code))}</a></div>"
+        for code, href in city_pages.items()
+    )
     el = _macro("""{% macro script(this, kwargs) %}
         (function() {
             var box = L.control({position: 'topright'});

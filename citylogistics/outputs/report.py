@@ -48,11 +48,21 @@ iframe{width:100%;height:640px;border:1px solid #ccc}.scroll{max-height:420px;ov
 
 # (column, format) for the KPI tables; headings are i18n keys ``k.<column>``.
 KPI_COLUMNS = (
-    ("villages", "{:,.0f}"), ("villages_covered", "{:,.0f}"), ("villages_served", "{:,.0f}"),
-    ("population_covered_share", "pct"), ("next_day_share", "pct"), ("t1_open", "{:,.0f}"),
-    ("t2_open", "{:,.0f}"), ("sites_opened", "{:,.0f}"), ("cost_cny", "{:,.0f}"),
-    ("cost_per_parcel_cny", "{:.3f}"), ("vehicle_km", "{:,.0f}"), ("co2_kg", "{:,.0f}"),
-    ("access_mean_s", "min"), ("worst_tenth_access_s", "min"), ("gini_access_time", "{:.3f}"),
+    ("villages", "{:,.0f}"),
+    ("villages_covered", "{:,.0f}"),
+    ("villages_served", "{:,.0f}"),
+    ("population_covered_share", "pct"),
+    ("next_day_share", "pct"),
+    ("t1_open", "{:,.0f}"),
+    ("t2_open", "{:,.0f}"),
+    ("sites_opened", "{:,.0f}"),
+    ("cost_cny", "{:,.0f}"),
+    ("cost_per_parcel_cny", "{:.3f}"),
+    ("vehicle_km", "{:,.0f}"),
+    ("co2_kg", "{:,.0f}"),
+    ("access_mean_s", "min"),
+    ("worst_tenth_access_s", "min"),
+    ("gini_access_time", "{:.3f}"),
 )
 
 
@@ -70,13 +80,25 @@ def _cell(value: Any, fmt: str) -> str:
     return fmt.format(v)
 
 
-def kpi_table_data(rows: pd.DataFrame, *, first: str, first_heading: str,
-                   labels: Mapping[str, str] | None = None, language: str = "en",
-                   anchors: Mapping[str, str] | None = None) -> dict:
+def kpi_table_data(
+    rows: pd.DataFrame,
+    *,
+    first: str,
+    first_heading: str,
+    labels: Mapping[str, str] | None = None,
+    language: str = "en",
+    anchors: Mapping[str, str] | None = None,
+) -> dict:
     """A KPI table for the template: headings and (label, anchor, formatted cells) rows; first column ``first``."""
     cols = [c for c in KPI_COLUMNS if c[0] in rows.columns]
-    body = [((labels or {}).get(str(r[first]), str(r[first])), (anchors or {}).get(str(r[first]), ""),
-             [_cell(r[c], f) for c, f in cols]) for _, r in rows.iterrows()]
+    body = [
+        (
+            (labels or {}).get(str(r[first]), str(r[first])),
+            (anchors or {}).get(str(r[first]), ""),
+            [_cell(r[c], f) for c, f in cols],
+        )
+        for _, r in rows.iterrows()
+    ]
     return {"first_heading": first_heading, "headings": [tr(f"k.{c}", language) for c, _ in cols], "rows": body}
 
 
@@ -85,8 +107,12 @@ def _environment():
     """The Jinja2 environment of the report templates (``outputs/templates``), autoescape on."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    return Environment(loader=PackageLoader("citylogistics", "outputs/templates"), autoescape=True,
-                       undefined=StrictUndefined, keep_trailing_newline=True)
+    return Environment(
+        loader=PackageLoader("citylogistics", "outputs/templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def render_template(name: str, **context: Any) -> str:
@@ -111,8 +137,15 @@ def _phases(plan) -> list[dict]:
     for p in plan.phases():
         opened = p["sites_opened"]
         which = ", ".join(f"{names[s]} ({s})" if s in names else str(s) for s in opened[:40])
-        out.append({"year": p["year"], "opened": len(opened), "which": which + (" …" if len(opened) > 40 else ""),
-                    "covered": _cell(p["population_covered_share"], "pct"), "routes": p["routes"]})
+        out.append(
+            {
+                "year": p["year"],
+                "opened": len(opened),
+                "which": which + (" …" if len(opened) > 40 else ""),
+                "covered": _cell(p["population_covered_share"], "pct"),
+                "routes": p["routes"],
+            }
+        )
     return out
 
 
@@ -125,13 +158,36 @@ def _charts(topk: pd.DataFrame, language: str) -> list[Markup]:
     vcov = [100 * float(v) for v in topk.get("village_covered_share", pd.Series([np.nan] * len(topk)))]
     cost_m = [float(v) / 1e6 for v in topk["cost_cny"]]
     charts = [  # svg_chart escapes every text itself
-        svg_chart(yrs, {tr("c.population", L): cov, tr("c.villages", L): vcov}, title=tr("c.coverage", L),
-                  x_label=tr("c.year", L), y_label="%", kind="line", y_min=0, y_max=100, chart_id="chart-coverage"),
-        svg_chart(yrs, {tr("c.cost_series", L): cost_m}, title=tr("c.cost", L), x_label=tr("c.year", L),
-                  y_label=tr("c.million_cny", L), kind="bar", chart_id="chart-cost"),
-        svg_chart(cost_m, {tr("c.plan", L): cov}, title=tr("c.cost_coverage", L), x_label=tr("c.million_cny", L),
-                  y_label=tr("c.population_pct", L), kind="scatter", point_labels=[str(y) for y in yrs],
-                  chart_id="chart-cost-coverage"),
+        svg_chart(
+            yrs,
+            {tr("c.population", L): cov, tr("c.villages", L): vcov},
+            title=tr("c.coverage", L),
+            x_label=tr("c.year", L),
+            y_label="%",
+            kind="line",
+            y_min=0,
+            y_max=100,
+            chart_id="chart-coverage",
+        ),
+        svg_chart(
+            yrs,
+            {tr("c.cost_series", L): cost_m},
+            title=tr("c.cost", L),
+            x_label=tr("c.year", L),
+            y_label=tr("c.million_cny", L),
+            kind="bar",
+            chart_id="chart-cost",
+        ),
+        svg_chart(
+            cost_m,
+            {tr("c.plan", L): cov},
+            title=tr("c.cost_coverage", L),
+            x_label=tr("c.million_cny", L),
+            y_label=tr("c.population_pct", L),
+            kind="scatter",
+            point_labels=[str(y) for y in yrs],
+            chart_id="chart-cost-coverage",
+        ),
     ]
     return [Markup(c) for c in charts]
 
@@ -139,14 +195,24 @@ def _charts(topk: pd.DataFrame, language: str) -> list[Markup]:
 def _unserved(villages: pd.DataFrame, plan, language: str) -> dict:
     un = villages[villages["reason"].fillna("") != ""]
     counts = un["reason"].value_counts().sort_index()
-    reasons = [(reason_name(r, language), f"{int(n):,}", f"{int(un.loc[un['reason'] == r, 'population'].sum()):,}")
-               for r, n in counts.items()]
+    reasons = [
+        (reason_name(r, language), f"{int(n):,}", f"{int(un.loc[un['reason'] == r, 'population'].sum()):,}")
+        for r, n in counts.items()
+    ]
     shown = un.sort_values(["reason", "population"], ascending=[True, False]).head(MAX_UNSERVED_ROWS)
     county = plan.info.county_names
-    rows = [(code, v["name"], f"{county.get(str(v.get('county_code', '')), '')} ({v.get('county_code', '')})",
-             f"{int(v['population']):,}", _cell(v["demand_parcels"], "{:.1f}"), _cell(v["access_time_s"], "min"),
-             reason_name(v["reason"], language))
-            for code, v in shown.iterrows()]
+    rows = [
+        (
+            code,
+            v["name"],
+            f"{county.get(str(v.get('county_code', '')), '')} ({v.get('county_code', '')})",
+            f"{int(v['population']):,}",
+            _cell(v["demand_parcels"], "{:.1f}"),
+            _cell(v["access_time_s"], "min"),
+            reason_name(v["reason"], language),
+        )
+        for code, v in shown.iterrows()
+    ]
     return {"count": len(un), "reasons": reasons, "rows": rows}
 
 
@@ -176,15 +242,27 @@ def _city_sections(plan, language: str, city_pages: Mapping[str, str]) -> list[d
     for code in plan.info.cities:
         rows = kpis[kpis["scope"] == f"city:{code}"].sort_values("year")
         href = city_pages.get(code, "")
-        out.append({"id": f"city-{CITY_CODES.get(code, code).lower()}", "label": place_label(code),
-                    "href": href, "png": href[:-5] + ".png" if href.endswith(".html") else "",
-                    "table": kpi_table_data(rows, first="year", first_heading=tr("f.year", language),
-                                            language=language)})
+        out.append(
+            {
+                "id": f"city-{CITY_CODES.get(code, code).lower()}",
+                "label": place_label(code),
+                "href": href,
+                "png": href[:-5] + ".png" if href.endswith(".html") else "",
+                "table": kpi_table_data(rows, first="year", first_heading=tr("f.year", language), language=language),
+            }
+        )
     return out
 
 
-def plan_report_html(plan, *, language: str = "en", map_href: str = "map.html", png_href: str | None = "map.png",
-                     city_pages: Mapping[str, str] | None = None, map_html: str | None = None) -> str:
+def plan_report_html(
+    plan,
+    *,
+    language: str = "en",
+    map_href: str = "map.html",
+    png_href: str | None = "map.png",
+    city_pages: Mapping[str, str] | None = None,
+    map_html: str | None = None,
+) -> str:
     """The report page of a :class:`~citylogistics.planner.coverage_plan.CoveragePlan` (a string),
     rendered from ``outputs/templates/report.html.j2`` in ``language`` (``"en"``/``"zh"``).
 
@@ -207,11 +285,29 @@ def plan_report_html(plan, *, language: str = "en", map_href: str = "map.html", 
     cities = _city_sections(plan, L, city_pages or {}) if len(plan.info.cities) > 1 else []
     anchors = {f"city:{c}": s["id"] for c, s in zip(plan.info.cities, cities)}
     return render_template(
-        "report.html.j2", t=functools.partial(tr, language=L), lang="zh-Hans" if L == "zh" else "en",
-        title=plan.info.title, scope=plan.scope_label(), css=Markup(_CSS), summary=_summary(plan, L),
-        phases=_phases(plan), top_scope=labels.get(top, top), final_year=final,
+        "report.html.j2",
+        t=functools.partial(tr, language=L),
+        lang="zh-Hans" if L == "zh" else "en",
+        title=plan.info.title,
+        scope=plan.scope_label(),
+        css=Markup(_CSS),
+        summary=_summary(plan, L),
+        phases=_phases(plan),
+        top_scope=labels.get(top, top),
+        final_year=final,
         kpi_years=kpi_table_data(topk, first="year", first_heading=tr("f.year", L), language=L),
-        kpi_scopes=kpi_table_data(kpis[(kpis["year"] == final) & (kpis["scope"] != top)], first="scope",
-                                  first_heading=tr("r.scope", L), labels=labels, language=L, anchors=anchors),
-        cities=cities, charts=_charts(topk, L), map_href=map_href, png_href=png_href,
-        unserved=_unserved(plan.villages, plan, L), notice=attribution(L))
+        kpi_scopes=kpi_table_data(
+            kpis[(kpis["year"] == final) & (kpis["scope"] != top)],
+            first="scope",
+            first_heading=tr("r.scope", L),
+            labels=labels,
+            language=L,
+            anchors=anchors,
+        ),
+        cities=cities,
+        charts=_charts(topk, L),
+        map_href=map_href,
+        png_href=png_href,
+        unserved=_unserved(plan.villages, plan, L),
+        notice=attribution(L),
+    )

@@ -48,7 +48,6 @@ def nice_scale_km(span_km: float) -> float:
 def plan_png(plan, *, county_polygons=None, language: str = "en") -> bytes:
     """The PNG bytes of ``plan``'s static map (see the module docstring)."""
     import matplotlib
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -60,8 +59,10 @@ def plan_png(plan, *, county_polygons=None, language: str = "en") -> bytes:
     counties = county_polygons if county_polygons is not None else plan.county_polygons()
     codes = sorted(set(villages["county_code"].astype(str)) | set(sites["county_code"].astype(str)))
     polys = counties.loc[[c for c in codes if c in counties.index]]
-    with matplotlib.rc_context({"font.family": FONTS, "svg.hashsalt": "cl",
-                                "axes.unicode_minus": False}), warnings.catch_warnings():
+    with (
+        matplotlib.rc_context({"font.family": FONTS, "svg.hashsalt": "cl", "axes.unicode_minus": False}),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")  # a missing CJK font only degrades glyphs
         fig = Figure(figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
         FigureCanvasAgg(fig)
@@ -81,8 +82,18 @@ def plan_png(plan, *, county_polygons=None, language: str = "en") -> bytes:
             g = open_[open_["tier"] == tier]
             if len(g):
                 ax.scatter(g["lon"], g["lat"], s=size, c=colour, edgecolors="white", linewidths=0.6, zorder=5)
-                handles.append(Line2D([], [], ls="", marker="o", color=colour, mec="white",
-                                      ms=math.sqrt(size), label=tr(f"tier.{tier}", L)))
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        ls="",
+                        marker="o",
+                        color=colour,
+                        mec="white",
+                        ms=math.sqrt(size),
+                        label=tr(f"tier.{tier}", L),
+                    )
+                )
         if plan.info.hubs:
             hx = [h[2] for h in plan.info.hubs]
             hy = [h[3] for h in plan.info.hubs]
@@ -95,8 +106,15 @@ def plan_png(plan, *, county_polygons=None, language: str = "en") -> bytes:
         if plan.info.city != "province":
             title = f"{title} — {place_label(plan.info.city)}"
         fig.text(0.5, 0.965, f"{title} ({final})", ha="center", va="center", fontsize=13)
-        fig.text(0.03, 0.085, "\n".join(textwrap.wrap(attribution(L), 150 if L == "en" else 75)),
-                 ha="left", va="top", fontsize=6.5, color="#444444")
+        fig.text(
+            0.03,
+            0.085,
+            "\n".join(textwrap.wrap(attribution(L), 150 if L == "en" else 75)),
+            ha="left",
+            va="top",
+            fontsize=6.5,
+            color="#444444",
+        )
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
@@ -112,12 +130,16 @@ def _draw_routes(ax, plan, handles: list, L: str) -> None:
 
     for leg in ("shuttle", "trunk"):
         colour, lw, ls = LEG_STYLE[leg]
-        lines = [np.asarray(route_points(r, coords), dtype=float).reshape(-1, 2)
-                 for r in plan.routes if r["year"] == final and r["leg"] == leg]
+        lines = [
+            np.asarray(route_points(r, coords), dtype=float).reshape(-1, 2)
+            for r in plan.routes
+            if r["year"] == final and r["leg"] == leg
+        ]
         lines = [x for x in lines if len(x) >= 2]
         if lines:
-            ax.add_collection(LineCollection(lines, colors=colour, linewidths=lw, linestyles=ls,
-                                             zorder=3 if leg == "trunk" else 2))
+            ax.add_collection(
+                LineCollection(lines, colors=colour, linewidths=lw, linestyles=ls, zorder=3 if leg == "trunk" else 2)
+            )
             handles.append(Line2D([], [], color=colour, lw=lw, ls=ls, label=f"{leg_name(leg, L)} {final}"))
 
 
@@ -128,28 +150,45 @@ def _draw_villages(ax, villages, handles: list, L: str) -> None:
     if len(villages):
         served = villages["reason"].fillna("").astype(str) == ""
         gen = (villages["point_source"].astype(str) == "generated") if "point_source" in villages else served & False
-        for ok, colour, label in ((True, SERVED_COLOUR, tr("lg.served", L)),
-                                  (False, UNSERVED_COLOUR, tr("lg.unserved", L))):
+        for ok, colour, label in (
+            (True, SERVED_COLOUR, tr("lg.served", L)),
+            (False, UNSERVED_COLOUR, tr("lg.unserved", L)),
+        ):
             for hollow in (False, True):
                 sel = (served == ok) & (gen == hollow)
                 if not sel.any():
                     continue
-                ax.scatter(villages.loc[sel, "lon"], villages.loc[sel, "lat"], s=4 if not hollow else 5,
-                           marker="o", facecolors="none" if hollow else colour, edgecolors=colour,
-                           linewidths=0.5 if hollow else 0, zorder=4)
-            handles.append(Line2D([], [], ls="", marker="o", color=colour, ms=5,
-                                  label=f"{tr('lg.villages', L)}: {label}"))
+                ax.scatter(
+                    villages.loc[sel, "lon"],
+                    villages.loc[sel, "lat"],
+                    s=4 if not hollow else 5,
+                    marker="o",
+                    facecolors="none" if hollow else colour,
+                    edgecolors=colour,
+                    linewidths=0.5 if hollow else 0,
+                    zorder=4,
+                )
+            handles.append(
+                Line2D([], [], ls="", marker="o", color=colour, ms=5, label=f"{tr('lg.villages', L)}: {label}")
+            )
         if gen.any():
-            handles.append(Line2D([], [], ls="", marker="o", mfc="none", mec="#555555", ms=5,
-                                  label=tr("lg.point_generated", L)))
+            handles.append(
+                Line2D([], [], ls="", marker="o", mfc="none", mec="#555555", ms=5, label=tr("lg.point_generated", L))
+            )
 
 
 def _frame(ax, plan, polys) -> None:
     """Limits around the data with a margin, the aspect of the mean latitude, no ticks."""
-    xs = [plan.villages["lon"].to_numpy(dtype=float), plan.sites["lon"].to_numpy(dtype=float),
-          np.array([h[2] for h in plan.info.hubs], dtype=float)]
-    ys = [plan.villages["lat"].to_numpy(dtype=float), plan.sites["lat"].to_numpy(dtype=float),
-          np.array([h[3] for h in plan.info.hubs], dtype=float)]
+    xs = [
+        plan.villages["lon"].to_numpy(dtype=float),
+        plan.sites["lon"].to_numpy(dtype=float),
+        np.array([h[2] for h in plan.info.hubs], dtype=float),
+    ]
+    ys = [
+        plan.villages["lat"].to_numpy(dtype=float),
+        plan.sites["lat"].to_numpy(dtype=float),
+        np.array([h[3] for h in plan.info.hubs], dtype=float),
+    ]
     if len(polys):
         b = polys.total_bounds
         xs.append(np.array([b[0], b[2]]))
@@ -185,5 +224,12 @@ def _scale_bar(ax, language: str) -> None:
     for xt in (xs, xe):
         ax.plot([xt, xt], [yb - (y1 - y0) * 0.006, yb + (y1 - y0) * 0.006], color="black", lw=1, zorder=7)
     label = f"{length_km:g}"
-    ax.text((xs + xe) / 2, yb + (y1 - y0) * 0.012, tr("lg.scale", language, km=label), ha="center", va="bottom",
-            fontsize=9, zorder=7)
+    ax.text(
+        (xs + xe) / 2,
+        yb + (y1 - y0) * 0.012,
+        tr("lg.scale", language, km=label),
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        zorder=7,
+    )

@@ -36,20 +36,35 @@ def sweep_report_md(result, plan, front) -> str:
     """report.md: the frontier (chart, table, knee), every point and the failed ones."""
     t = result.table
     fr = result.frontier
-    lines = [f"# {plan.title}", "", f"Sweep file: `{plan.path}`  ",
-             f"Base scenario: `{plan.base_path}` (sha256 {plan.base_sha256[:12]})  ",
-             f"Points: {len(t)} ({len(t) - result.failed} ok, {result.failed} failed)", "",
-             "## Cost–coverage frontier", "",
-             (f"Minimise `{fr.cost_key}`, maximise `{fr.coverage_key}` (final year, top scope). "
-              "The knee is the frontier point farthest above the line between its two ends "
-              "(both axes scaled to 0–1)."), "", "![frontier](frontier.svg)", ""]
+    lines = [
+        f"# {plan.title}",
+        "",
+        f"Sweep file: `{plan.path}`  ",
+        f"Base scenario: `{plan.base_path}` (sha256 {plan.base_sha256[:12]})  ",
+        f"Points: {len(t)} ({len(t) - result.failed} ok, {result.failed} failed)",
+        "",
+        "## Cost–coverage frontier",
+        "",
+        (
+            f"Minimise `{fr.cost_key}`, maximise `{fr.coverage_key}` (final year, top scope). "
+            "The knee is the frontier point farthest above the line between its two ends "
+            "(both axes scaled to 0–1)."
+        ),
+        "",
+        "![frontier](frontier.svg)",
+        "",
+    ]
     if len(front):
         lines += [_md_table(front), ""]
-    lines.append(f"Knee: **{fr.knee_id}**" if fr.knee_id else "Knee: none (fewer than three frontier points, "
-                 "or all on a line)")
+    lines.append(
+        f"Knee: **{fr.knee_id}**" if fr.knee_id else "Knee: none (fewer than three frontier points, or all on a line)"
+    )
     lines += ["", "## All points", ""]
-    cols = ["point_id", *plan.keys, "status"] + [c for c in (fr.cost_key, fr.coverage_key) if c in t.columns] + \
-        ["on_frontier", "knee", "seconds"]
+    cols = (
+        ["point_id", *plan.keys, "status"]
+        + [c for c in (fr.cost_key, fr.coverage_key) if c in t.columns]
+        + ["on_frontier", "knee", "seconds"]
+    )
     lines += [_md_table(t[cols]), ""]
     bad = t[t["status"] != "ok"]
     if len(bad):
@@ -63,9 +78,19 @@ def sweep_report_html(result, plan, front, svg: str) -> str:
 
     t = result.table
     fr = result.frontier
-    cols = ["point_id", *plan.keys, "status", "error"] + [c for c in (fr.cost_key, fr.coverage_key)
-                                                          if c in t.columns] + ["on_frontier", "knee", "seconds"]
-    return render_template("sweep_report.html.j2", title=plan.title, base_path=plan.base_path, points=len(t),
-                           failed=result.failed, chart=Markup(svg), knee=fr.knee_id,
-                           frontier_table=Markup(front.to_html(index=False, escape=True)),
-                           points_table=Markup(t[cols].to_html(index=False, escape=True, na_rep="")))
+    cols = (
+        ["point_id", *plan.keys, "status", "error"]
+        + [c for c in (fr.cost_key, fr.coverage_key) if c in t.columns]
+        + ["on_frontier", "knee", "seconds"]
+    )
+    return render_template(
+        "sweep_report.html.j2",
+        title=plan.title,
+        base_path=plan.base_path,
+        points=len(t),
+        failed=result.failed,
+        chart=Markup(svg),
+        knee=fr.knee_id,
+        frontier_table=Markup(front.to_html(index=False, escape=True)),
+        points_table=Markup(t[cols].to_html(index=False, escape=True, na_rep="")),
+    )

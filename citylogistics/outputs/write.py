@@ -41,13 +41,23 @@ def city_view(plan, code: str):
     keep = (scope == f"city:{code}") | scope.isin([f"county:{c}" for c in counties])
     kpis = k[keep].copy()
     kpis.loc[kpis["scope"] == f"city:{code}", "scope"] = "city"
-    info = dataclasses.replace(plan.info, city=code, cities=(code,),
-                               hubs=tuple(h for h in plan.info.hubs if h[0] == code),
-                               county_names={c: n for c, n in plan.info.county_names.items() if c in counties})
-    return CoveragePlan(info=info, sites=sites, villages=villages,
-                        routes=tuple(r for r in plan.routes if str(r.get("city")) == code), kpis=kpis.reset_index(drop=True),
-                        siting={c: s for c, s in plan.siting.items() if c == code},
-                        unassigned=tuple(u for u in plan.unassigned if str(u.get("city")) == code), regions=plan.regions)
+    info = dataclasses.replace(
+        plan.info,
+        city=code,
+        cities=(code,),
+        hubs=tuple(h for h in plan.info.hubs if h[0] == code),
+        county_names={c: n for c, n in plan.info.county_names.items() if c in counties},
+    )
+    return CoveragePlan(
+        info=info,
+        sites=sites,
+        villages=villages,
+        routes=tuple(r for r in plan.routes if str(r.get("city")) == code),
+        kpis=kpis.reset_index(drop=True),
+        siting={c: s for c, s in plan.siting.items() if c == code},
+        unassigned=tuple(u for u in plan.unassigned if str(u.get("city")) == code),
+        regions=plan.regions,
+    )
 
 
 def write_plan_outputs(stage: Path, plan, *, report: bool = True, language: str = "en") -> None:
@@ -75,8 +85,9 @@ def write_plan_outputs(stage: Path, plan, *, report: bool = True, language: str 
         for code in plan.info.cities:
             sub = city_view(plan, code)
             stem = city_page_name(code)
-            atomic_write_text(stage / "cities" / f"{stem}.html",
-                              render_map(sub.map(county_polygons=counties, language=language)))
+            atomic_write_text(
+                stage / "cities" / f"{stem}.html", render_map(sub.map(county_polygons=counties, language=language))
+            )
             (stage / "cities" / f"{stem}.png").write_bytes(plan_png(sub, county_polygons=counties, language=language))
             pages[code] = f"cities/{stem}.html"
     m = plan.map(county_polygons=counties, language=language, detail=not pages, city_pages=pages or None)
@@ -86,8 +97,15 @@ def write_plan_outputs(stage: Path, plan, *, report: bool = True, language: str 
         atomic_write_text(stage / "report.html", plan.report(language=language, city_pages=pages or None))
 
 
-def write_plan(plan, out_dir: str | Path, *, overwrite: bool = False, report: bool = True,
-               manifest: ManifestArg = None, language: str = "en") -> Path:
+def write_plan(
+    plan,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    report: bool = True,
+    manifest: ManifestArg = None,
+    language: str = "en",
+) -> Path:
     """Write ``plan``'s files into ``out_dir`` atomically: they are written into
     a staging folder renamed into place at the end, so a failure leaves
     ``out_dir`` as it was (:func:`citylogistics.fileio.staged_output_dir`).
@@ -108,8 +126,13 @@ def write_plan(plan, out_dir: str | Path, *, overwrite: bool = False, report: bo
         write_plan_outputs(stage, plan, report=report, language=language)
         timings = {"outputs": time.perf_counter() - t}
         if manifest is None:
-            doc: Mapping[str, Any] = {"tool": MANIFEST_TOOL, "kind": "coverage_plan", "title": plan.info.title,
-                                      "seed": plan.info.seed, "sources": sources_manifest()}
+            doc: Mapping[str, Any] = {
+                "tool": MANIFEST_TOOL,
+                "kind": "coverage_plan",
+                "title": plan.info.title,
+                "seed": plan.info.seed,
+                "sources": sources_manifest(),
+            }
         else:
             doc = manifest(timings) if callable(manifest) else manifest
         (stage / "manifest.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -75,24 +75,41 @@ class PlanInfo:
 
     def scenario_block(self) -> dict:
         """plan.json's ``scenario`` entry."""
-        return {"title": self.title, "city": self.city, "years": list(self.years), "seed": self.seed,
-                "coverage_limit_s": self.coverage_limit_s}
+        return {
+            "title": self.title,
+            "city": self.city,
+            "years": list(self.years),
+            "seed": self.seed,
+            "coverage_limit_s": self.coverage_limit_s,
+        }
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d.update(cities=list(self.cities), years=list(self.years), hubs=[list(h) for h in self.hubs],
-                 county_names=dict(self.county_names))
+        d.update(
+            cities=list(self.cities),
+            years=list(self.years),
+            hubs=[list(h) for h in self.hubs],
+            county_names=dict(self.county_names),
+        )
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PlanInfo:
-        return cls(title=str(d["title"]), city=str(d["city"]), cities=tuple(d["cities"]), years=tuple(d["years"]),
-                   seed=int(d["seed"]), coverage_limit_s=d["coverage_limit_s"], tiles=str(d.get("tiles", "none")),
-                   hubs=tuple((str(c), str(n), float(x), float(y)) for c, n, x, y in d.get("hubs", ())),
-                   county_names=dict(d.get("county_names", {})))
+        return cls(
+            title=str(d["title"]),
+            city=str(d["city"]),
+            cities=tuple(d["cities"]),
+            years=tuple(d["years"]),
+            seed=int(d["seed"]),
+            coverage_limit_s=d["coverage_limit_s"],
+            tiles=str(d.get("tiles", "none")),
+            hubs=tuple((str(c), str(n), float(x), float(y)) for c, n, x, y in d.get("hubs", ())),
+            county_names=dict(d.get("county_names", {})),
+        )
 
 
 # --------------------------------------------------------------------------- DataFrames as JSON
+
 
 def _enc(value: Any) -> Any:
     """A cell as JSON: NaN and infinities as strings (JSON has none), numpy scalars as Python ones."""
@@ -129,8 +146,10 @@ def _column_from_json(col: Mapping) -> Any:
 
 def frame_to_json(df: pd.DataFrame) -> dict:
     """A DataFrame as JSON-ready data keeping every dtype, the index and column order."""
-    return {"index": {"name": df.index.name, **_column_to_json(df.index.to_series())} if df.index.name else None,
-            "columns": {str(c): _column_to_json(df[c]) for c in df.columns}}
+    return {
+        "index": {"name": df.index.name, **_column_to_json(df.index.to_series())} if df.index.name else None,
+        "columns": {str(c): _column_to_json(df[c]) for c in df.columns},
+    }
 
 
 def frame_from_json(d: Mapping) -> pd.DataFrame:
@@ -144,6 +163,7 @@ def frame_from_json(d: Mapping) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- the plan
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class CoveragePlan:
@@ -197,10 +217,19 @@ class CoveragePlan:
         yearly = pd.concat([p.yearly for p in city_plans], ignore_index=True)
         routes = tuple(r for p in city_plans for r in p.routes)
         unassigned = tuple(u for p in city_plans for u in p.unassigned)
-        kpis = compute_kpis(villages, yearly, sites, routes, years=settings.years, top_scope=info.top_scope,
-                            settings=settings)
-        return cls(info=info, sites=sites, villages=villages, routes=routes, kpis=kpis,
-                   siting={p.city_code: p.siting for p in city_plans}, unassigned=unassigned, regions=regions)
+        kpis = compute_kpis(
+            villages, yearly, sites, routes, years=settings.years, top_scope=info.top_scope, settings=settings
+        )
+        return cls(
+            info=info,
+            sites=sites,
+            villages=villages,
+            routes=routes,
+            kpis=kpis,
+            siting={p.city_code: p.siting for p in city_plans},
+            unassigned=unassigned,
+            regions=regions,
+        )
 
     # ------------------------------------------------------------ reading
     @property
@@ -215,10 +244,15 @@ class CoveragePlan:
     def coords(self) -> dict[str, tuple[float, float]]:
         """(lon, lat) of every hub (``T0-<city>``), site id and village code."""
         out = {f"T0-{c}": (float(x), float(y)) for c, _name, x, y in self.info.hubs}
-        out.update({sid: (float(x), float(y)) for sid, x, y in zip(self.sites["id"], self.sites["lon"],
-                                                                   self.sites["lat"])})
-        out.update({c: (float(x), float(y)) for c, x, y in zip(self.villages.index, self.villages["lon"],
-                                                               self.villages["lat"])})
+        out.update(
+            {sid: (float(x), float(y)) for sid, x, y in zip(self.sites["id"], self.sites["lon"], self.sites["lat"])}
+        )
+        out.update(
+            {
+                c: (float(x), float(y))
+                for c, x, y in zip(self.villages.index, self.villages["lon"], self.villages["lat"])
+            }
+        )
         return out
 
     def top_kpis(self) -> pd.DataFrame:
@@ -236,26 +270,37 @@ class CoveragePlan:
         top = self.top_kpis().set_index("year")
         for year in self.years:
             row = top.loc[year]
-            out.append({"year": year, "sites_opened": sorted(self.sites.loc[self.sites["open_year"] == year, "id"]),
-                        "villages_covered": int(row["villages_covered"]),
-                        "population_covered_share": float(row["population_covered_share"]),
-                        "cost_cny": float(row["cost_cny"]),
-                        "routes": sum(1 for r in self.routes if r["year"] == year)})
+            out.append(
+                {
+                    "year": year,
+                    "sites_opened": sorted(self.sites.loc[self.sites["open_year"] == year, "id"]),
+                    "villages_covered": int(row["villages_covered"]),
+                    "population_covered_share": float(row["population_covered_share"]),
+                    "cost_cny": float(row["cost_cny"]),
+                    "routes": sum(1 for r in self.routes if r["year"] == year),
+                }
+            )
         return out
 
     def plan_document(self) -> dict:
         """plan.json: the routing schema (summary of the final year) plus phases, legs and siting."""
         final = [r for r in self.routes if r["year"] == self.final_year]
-        cost = sum(r.get("fixed_cost_cny", 0) + r.get("distance_cost_cny", 0) + r.get("time_cost_cny", 0)
-                   for r in final)
+        cost = sum(
+            r.get("fixed_cost_cny", 0) + r.get("distance_cost_cny", 0) + r.get("time_cost_cny", 0) for r in final
+        )
         served = int((self.villages["reason"] == "").sum())
         return {
             "scenario": self.info.scenario_block(),
             "units": {"distance": "m", "time": "s", "load": "parcels", "cost": "CNY"},
-            "summary": {"year": self.final_year, "cost": round(cost, 2),
-                        "distance_m": round(sum(r["distance_m"] for r in final), 1),
-                        "duration_s": round(sum(r["duration_s"] for r in final), 1), "routes": len(final),
-                        "served": served, "unassigned": len(self.villages) - served},
+            "summary": {
+                "year": self.final_year,
+                "cost": round(cost, 2),
+                "distance_m": round(sum(r["distance_m"] for r in final), 1),
+                "duration_s": round(sum(r["duration_s"] for r in final), 1),
+                "routes": len(final),
+                "served": served,
+                "unassigned": len(self.villages) - served,
+            },
             "phases": self.phases(),
             "siting": dict(self.siting),
             "routes": [{k: v for k, v in r.items() if k != "geometry"} for r in self.routes],
@@ -267,11 +312,15 @@ class CoveragePlan:
         from citylogistics.planner.kpis import summary_rows
 
         k = self.final_kpis()
-        return [("title", self.info.title), ("scope", self.scope_label()),
-                ("years", f"{self.years[0]}–{self.final_year}"),
-                ("coverage limit", f"{self.info.coverage_limit_s / 60:.0f} min"), *summary_rows(k),
-                (f"routes {self.final_year} (per day)", str(sum(1 for r in self.routes if r["year"] == self.final_year))),
-                ("villages unserved", f"{int((self.villages['reason'] != '').sum()):,}")]
+        return [
+            ("title", self.info.title),
+            ("scope", self.scope_label()),
+            ("years", f"{self.years[0]}–{self.final_year}"),
+            ("coverage limit", f"{self.info.coverage_limit_s / 60:.0f} min"),
+            *summary_rows(k),
+            (f"routes {self.final_year} (per day)", str(sum(1 for r in self.routes if r["year"] == self.final_year))),
+            ("villages unserved", f"{int((self.villages['reason'] != '').sum()):,}"),
+        ]
 
     def scope_label(self) -> str:
         """The plan's scope by name: ``"杭州市 Hangzhou (330100)"``, or ``"浙江省 Zhejiang (330000)"``."""
@@ -292,36 +341,57 @@ class CoveragePlan:
         return self.summary()
 
     def __repr__(self) -> str:
-        return (f"CoveragePlan(title={self.info.title!r}, city={self.info.city!r}, years={self.years}, "
-                f"sites={len(self.sites)}, villages={len(self.villages)}, routes={len(self.routes)})")
+        return (
+            f"CoveragePlan(title={self.info.title!r}, city={self.info.city!r}, years={self.years}, "
+            f"sites={len(self.sites)}, villages={len(self.villages)}, routes={len(self.routes)})"
+        )
 
     # ------------------------------------------------------------ round trip
     def to_dict(self) -> dict:
         """JSON-ready data: everything the output files hold, route geometry included."""
-        return {"schema": _SCHEMA, "info": self.info.to_dict(), "sites": frame_to_json(self.sites),
-                "villages": frame_to_json(self.villages), "routes": list(self.routes),
-                "kpis": frame_to_json(self.kpis), "siting": dict(self.siting), "unassigned": list(self.unassigned)}
+        return {
+            "schema": _SCHEMA,
+            "info": self.info.to_dict(),
+            "sites": frame_to_json(self.sites),
+            "villages": frame_to_json(self.villages),
+            "routes": list(self.routes),
+            "kpis": frame_to_json(self.kpis),
+            "siting": dict(self.siting),
+            "unassigned": list(self.unassigned),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> CoveragePlan:
         """Inverse of :meth:`to_dict`."""
         if d.get("schema") != _SCHEMA:
-            raise InputError(f"schema {str(d.get('schema'))[:40]!r} is not {_SCHEMA!r}; "
-                             "read a file written by CoveragePlan.to_json()", source="CoveragePlan.from_dict")
+            raise InputError(
+                f"schema {str(d.get('schema'))[:40]!r} is not {_SCHEMA!r}; "
+                "read a file written by CoveragePlan.to_json()",
+                source="CoveragePlan.from_dict",
+            )
         try:
-            return cls(info=PlanInfo.from_dict(d["info"]), sites=frame_from_json(d["sites"]),
-                       villages=frame_from_json(d["villages"]), routes=tuple(d["routes"]),
-                       kpis=frame_from_json(d["kpis"]), siting=dict(d["siting"]),
-                       unassigned=tuple(d["unassigned"]))
+            return cls(
+                info=PlanInfo.from_dict(d["info"]),
+                sites=frame_from_json(d["sites"]),
+                villages=frame_from_json(d["villages"]),
+                routes=tuple(d["routes"]),
+                kpis=frame_from_json(d["kpis"]),
+                siting=dict(d["siting"]),
+                unassigned=tuple(d["unassigned"]),
+            )
         except (KeyError, TypeError) as exc:
-            raise InputError(f"missing or malformed entry {str(exc)[:60]}; expected data written by "
-                             "CoveragePlan.to_dict()", source="CoveragePlan.from_dict") from None
+            raise InputError(
+                f"missing or malformed entry {str(exc)[:60]}; expected data written by CoveragePlan.to_dict()",
+                source="CoveragePlan.from_dict",
+            ) from None
 
     def to_json(self, path: str | os.PathLike) -> Path:
         """Write the plan as JSON atomically (temp file + rename)."""
         from citylogistics.fileio import atomic_write_text
 
-        return atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        return atomic_write_text(
+            Path(path), json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        )
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> CoveragePlan:
@@ -332,8 +402,10 @@ class CoveragePlan:
         except OSError as exc:
             raise InputError(f"cannot read it ({exc.strerror}); check the path", source=str(path)) from None
         except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno}); write it with "
-                             "CoveragePlan.to_json()", source=str(path)) from None
+            raise InputError(
+                f"not valid JSON ({exc.msg} at line {exc.lineno}); write it with CoveragePlan.to_json()",
+                source=str(path),
+            ) from None
         return cls.from_dict(data)
 
     def __eq__(self, other: object) -> bool:
@@ -371,12 +443,20 @@ class CoveragePlan:
         """The static map (PNG bytes; see :func:`citylogistics.outputs.static_map.plan_png`)."""
         return _outputs("static_map").plan_png(self, language=language, **options)
 
-    def write(self, out_dir: str | os.PathLike, *, overwrite: bool = False, report: bool = True,
-              manifest=None, language: str = "en") -> Path:
+    def write(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        overwrite: bool = False,
+        report: bool = True,
+        manifest=None,
+        language: str = "en",
+    ) -> Path:
         """Write every output file into ``out_dir`` atomically, maps and report in
         ``language`` (see :func:`citylogistics.outputs.write.write_plan`)."""
-        return _outputs("write").write_plan(self, out_dir, overwrite=overwrite, report=report, manifest=manifest,
-                                            language=language)
+        return _outputs("write").write_plan(
+            self, out_dir, overwrite=overwrite, report=report, manifest=manifest, language=language
+        )
 
     def _repr_html_(self) -> str:
         return _outputs("notebook").coverage_plan_html(self)
