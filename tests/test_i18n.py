@@ -32,7 +32,8 @@ def _english_words(texts) -> set[str]:
 def _plan(title="舟山 测试"):
     import dataclasses
 
-    from test_maps import _plan as plan_of, _plan_data
+    from test_maps import _plan as plan_of
+    from test_maps import _plan_data
 
     data = _plan_data()
     for frame in data[:2]:  # plain names: the hostile one is checked by the escaping tests

@@ -29,10 +29,10 @@ def test_report_sections_and_escaping(run_dir):
     for anchor in ("id='summary'", "id='phases'", "id='kpi-years'", "id='kpi-scopes'", 'id="chart-coverage"',
                    'id="chart-cost"', 'id="chart-cost-coverage"', "id='plan-map'", "id='unserved'"):
         assert anchor in html, anchor
-    assert "<script>window.__x=1</script>" not in html.split("srcdoc=")[0]
+    assert "<script>window.__x=1</script>" not in html
     assert "Zhoushan &lt;script&gt;window.__x=1&lt;/script&gt; test" in html
     assert "GeoNames" in html and "CC BY 4.0" in html
-    assert not re.search(r"<script[^>]+src=", html.split("srcdoc=")[0])
+    assert not re.search(r"<script[^>]+src=", html)
 
 
 def test_report_tables_agree_with_csv(run_dir):
@@ -122,3 +122,15 @@ def test_notebook_repr_html(run_dir):
     html = run_result_html(RunResult(out_dir=run_dir, plan={}, kpis=final, timings_s={}))
     assert "id='cl-run-summary'" in html and "population covered" in html
     assert "<iframe sandbox='allow-scripts'" in html and "<script>window.__x" not in html
+
+
+def test_sources_listed_in_manifest_and_report(run_dir):
+    import json
+
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    text = " ".join(s["source"] for s in manifest["sources"])
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    for source in ("NBS", "census", "GeoNames", "CC BY 4.0", "Vonng/adcode", "OpenStreetMap", "ODbL"):
+        assert source in text and source in html, source
+    assert (run_dir / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "srcdoc" not in html and "src='map.html'" in html and "href='map.png'" in html

@@ -35,6 +35,14 @@ LEG_STYLE = {"trunk": ("#333333", 2.0, "-"), "shuttle": ("#7b3294", 1.0, "--")}
 FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Microsoft YaHei"]
 
 
+def _fonts() -> list[str]:
+    """The families of :data:`FONTS` installed here (asking for a missing one logs a warning per text)."""
+    from matplotlib import font_manager
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in FONTS if f in have] or ["DejaVu Sans"]
+
+
 def nice_scale_km(span_km: float) -> float:
     """A round scale-bar length (1, 2 or 5 × 10^k km) near a fifth of ``span_km``."""
     target = max(span_km / 5.0, 1e-3)
@@ -60,7 +68,7 @@ def plan_png(plan, *, county_polygons=None, language: str = "en") -> bytes:
     codes = sorted(set(villages["county_code"].astype(str)) | set(sites["county_code"].astype(str)))
     polys = counties.loc[[c for c in codes if c in counties.index]]
     with (
-        matplotlib.rc_context({"font.family": FONTS, "svg.hashsalt": "cl", "axes.unicode_minus": False}),
+        matplotlib.rc_context({"font.family": _fonts(), "svg.hashsalt": "cl", "axes.unicode_minus": False}),
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore")  # a missing CJK font only degrades glyphs
