@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import os
 import signal
 import sys
@@ -34,10 +35,12 @@ def _run_steps(scenario, distributed: bool = False) -> int:
 def _cmd_run(args) -> int:
     """Run a scenario; a progress bar on a terminal, plain stage lines in a log, nothing with --quiet/CI."""
     from citylogistics.fileio import check_output_dir
-    from citylogistics.scenario.files import load_scenario
+    from citylogistics.scenario.files import ReportSection, load_scenario
     from citylogistics.scenario.run import run_scenario
 
     scenario = load_scenario(args.scenario)
+    if args.lang is not None:
+        scenario = dataclasses.replace(scenario, report=ReportSection(language=args.lang))
     check_output_dir(args.out, overwrite=args.overwrite)
     if args.scheduler:
         from citylogistics.scenario.distributed import check_scheduler
@@ -244,6 +247,12 @@ def _add_run_commands(sub) -> None:
         help="address of a Dask scheduler (tcp://HOST:PORT) to plan the cities on; same outputs",
     )
     run.add_argument("--quiet", action="store_true", help="no progress messages (also when CI is set)")
+    run.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default=None,
+        help="language of the maps and report (default: the scenario's [report] language, else en)",
+    )
     run.set_defaults(func=_cmd_run)
 
     sw = sub.add_parser(

@@ -587,7 +587,7 @@ def run_plan(
         timings["total"] = timings.pop("total_planning") + write_timings["outputs"]
         return manifest(scenario, timings, inputs)
 
-    coverage.write(out_dir, overwrite=overwrite, manifest=manifest_doc)
+    coverage.write(out_dir, overwrite=overwrite, manifest=manifest_doc, language=scenario.report.language)
     kpis = kpi_table(coverage.kpis)
     top = kpis[(kpis["year"] == coverage.final_year) & (kpis["scope"] == coverage.info.top_scope)]
     return RunResult(
