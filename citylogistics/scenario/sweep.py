@@ -68,6 +68,8 @@ from typing import Any
 
 from citylogistics.config import build, did_you_mean, spec
 from citylogistics.errors import InputError, short
+from citylogistics.scenario.distributed import check_scheduler, check_workers
+from citylogistics.scenario.distributed import client as dask_client
 
 #: Columns of the table that come before the KPI columns.
 LEAD_COLUMNS = ("point_id", "status", "error", "seconds")
@@ -571,55 +573,6 @@ def _quiet() -> bool:
     return bool(os.environ.get("CI"))
 
 
-def _client(workers: int | None, scheduler: str | None):
-    import logging
-
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="20s"), None
-        except (OSError, TimeoutError) as exc:
-            raise InputError(
-                f"cannot reach the Dask scheduler ({exc}); check the address or drop --scheduler",
-                source="--scheduler",
-                where=scheduler,
-            ) from None
-    n = workers or max(1, os.cpu_count() or 1)
-    cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-    )
-    return Client(cluster), cluster
-
-
-#: Most local worker processes a sweep or run starts.
-MAX_WORKERS = 1024
-
-
-def check_scheduler(address: str, *, timeout_s: float = 5.0) -> None:
-    """Refuse, before any work, a Dask scheduler address that is malformed or does not answer."""
-    import socket
-    from urllib.parse import urlsplit
-
-    text = address if "://" in address else f"tcp://{address}"
-    try:
-        parts = urlsplit(text)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host = port = None
-    if not host or not port or parts.scheme not in ("tcp", "tls"):
-        raise InputError(f"{short(address)} is not a scheduler address; give tcp://HOST:PORT", source="--scheduler")
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            pass
-    except OSError as exc:
-        raise InputError(
-            f"cannot reach the Dask scheduler at {short(address)} ({exc.strerror or exc}); "
-            "check the address or drop --scheduler",
-            source="--scheduler",
-        ) from None
-
-
 def _is_sweep_output(folder: Path) -> bool:
     """A folder an earlier sweep wrote (before sweeps wrote a manifest): points/ and sweep files only."""
     names = {p.name for p in folder.iterdir()}
@@ -691,10 +644,7 @@ def run_sweep(
     """
     from citylogistics.fileio import atomic_write_text, check_output_dir
 
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS
-    ):
-        raise InputError(f"must be a whole number from 1 to {MAX_WORKERS}, got {short(workers)}", source="--workers")
+    check_workers(workers)
     t0 = time.perf_counter()
     plan = load_sweep(sweep_path)
     out = check_output_dir(out_dir, overwrite=overwrite, reuse=_is_sweep_output)
@@ -781,7 +731,7 @@ def _run_points(
 
     from citylogistics.fileio import atomic_write_text
 
-    client, cluster = _client(workers, scheduler)
+    client, cluster = dask_client(workers, scheduler)
     bar = tqdm(total=total, initial=done, desc="sweep", unit="point", disable=not show)
     try:
         futures = {}
