@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "citylogistics"
 
 #: layer of each top-level module or subpackage; a module imports only from lower layers or its own subpackage
 LAYERS = {
-    "errors": 0, "geo": 1, "config": 1, "fileio": 1, "points": 2, "regions": 3, "points_build": 4, "demand": 4,
+    "errors": 0, "lazy": 0, "geo": 1, "config": 1, "fileio": 1, "points": 2, "regions": 3, "points_build": 4, "demand": 4,
     "network": 5, "routing": 6, "location": 6, "bench": 7, "planner": 7, "outputs": 8, "scenario": 9,
     "cli": 10, "__main__": 11, "__init__": -1,
 }

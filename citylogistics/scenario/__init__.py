@@ -14,6 +14,8 @@ May import every other subpackage. Only ``cli`` imports it.
 
 from __future__ import annotations
 
+from citylogistics.lazy import lazy_exports
+
 _EXPORTS = {
     "Scenario": "files",
     "load_scenario": "files",
@@ -25,14 +27,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):  # lazy re-exports: importing the subpackage stays light (PEP 562)
-    import importlib
-
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
