@@ -680,7 +680,6 @@ def run_sweep(
             done=skipped,
         )
     table = _table(plan, records)
-    _check_frontier_keys(plan, table)
     frontier = pareto_frontier(table, cost=plan.frontier_cost, coverage=plan.frontier_coverage)
     table["on_frontier"] = table["point_id"].isin(frontier.ids)
     table["knee"] = table["point_id"] == (frontier.knee_id or "")
@@ -696,22 +695,6 @@ def run_sweep(
     )
     _write_outputs(result, plan, atomic_write_text)
     return result
-
-
-def _check_frontier_keys(plan: SweepPlan, table) -> None:
-    """A frontier column must be a KPI column (checked once points have run; they are kept for the rerun)."""
-    if not (table["status"] == "ok").any():
-        return
-    numeric = [c for c in table.columns if c not in (*LEAD_COLUMNS, *plan.keys) and table[c].dtype.kind in "fiu"]
-    for key, col in (("frontier.cost", plan.frontier_cost), ("frontier.coverage", plan.frontier_coverage)):
-        if col not in numeric:
-            raise InputError(
-                f"{short(col)} is not a numeric KPI column of the results{did_you_mean(col, numeric)}; "
-                f"choose one of {', '.join(numeric)} (finished points are kept: rerun with the "
-                "same --out)",
-                source=plan.path,
-                where=key,
-            )
 
 
 def _run_points(
