@@ -503,20 +503,29 @@ def tree_sums(pred: np.ndarray, dist: np.ndarray, table: tuple[np.ndarray, np.nd
     """
     keys, vals, n_all = table
     pred = np.asarray(pred).astype(np.int64)
-    has = pred >= 0
-    acc = np.zeros(pred.shape)
-    tgt = np.broadcast_to(np.arange(n_all, dtype=np.int64), pred.shape)
-    acc[has] = vals[np.searchsorted(keys, pred[has] * n_all + tgt[has])]
+    dist = np.asarray(dist)
+    # Work only on the nodes some row reaches (a search cut by ``limit`` reaches few):
+    # a reached node's predecessor is reached too, so the trees stay inside these columns.
+    cols = np.flatnonzero(np.isfinite(dist).any(axis=0))
+    local = np.full(n_all, -1, dtype=np.int64)
+    local[cols] = np.arange(len(cols))
+    sub = pred[:, cols]
+    has = sub >= 0
+    acc = np.zeros(sub.shape)
+    tgt = np.broadcast_to(cols, sub.shape)
+    acc[has] = vals[np.searchsorted(keys, sub[has] * n_all + tgt[has])]
     # pointer doubling: acc[v] += acc[p[v]], p[v] = p[p[v]]
-    p = np.where(has, pred, -1)
-    r = np.arange(pred.shape[0])[:, None]
+    p = np.where(has, local[np.where(has, sub, 0)], -1)
+    r = np.arange(sub.shape[0])[:, None]
     while (p >= 0).any():
         live = p >= 0
         pp = np.where(live, p, 0)
         acc = acc + np.where(live, acc[r, pp], 0.0)
         p = np.where(live, p[r, pp], -1)
-    acc[~np.isfinite(dist)] = np.inf
-    return acc
+    out = np.full(dist.shape, np.inf)
+    out[:, cols] = acc
+    out[~np.isfinite(dist)] = np.inf
+    return out
 
 
 def nearest_k(
