@@ -18,6 +18,7 @@ Modules
     ``osm_major``   the packaged OSM major roads of Zhejiang (extracted once from scgraph-data)
     ``osm_build``   city and province networks built on the OSM major roads
     ``matrix``      travel-time and distance matrices (scipy Dijkstra on a CSR graph)
+    ``lines``       paths drawn along the roads (edges' WKT polylines, else straight segments)
 
 May import: ``errors``, ``geo``, ``regions``, ``demand``, ``config``, ``fileio``. Nothing from
 ``routing``, ``location``, ``planner``, ``outputs``, ``scenario`` or ``cli``.

@@ -11,7 +11,8 @@ and adds them up) and each year of the horizon:
 2. **Assignment**: every village (T3 service point) goes to its nearest open
    station by network travel time (one multi-source Dijkstra).  It is served
    when that station is within the coverage limit; otherwise it is unserved
-   with a reason: ``unreachable`` (no road path to any site), ``too_far`` (no
+   with a reason: ``unreachable`` (no road path to any site, or no road node
+   within :data:`MAX_SNAP_M` of the village), ``too_far`` (no
    candidate site at all within the limit), ``budget`` (a candidate within the
    limit exists but was not opened).
 3. **Routing** (:mod:`citylogistics.routing.solver`), the three legs of a day:
@@ -44,6 +45,11 @@ import numpy as np
 import pandas as pd
 
 from citylogistics.errors import InputError
+from citylogistics.network.snap import DEFAULT_MAX_SNAP_M
+
+#: A settlement farther than this from every road node is off the network (the rule
+#: that refuses a network no settlement reaches, :func:`~citylogistics.network.snap.check_plan_network`).
+MAX_SNAP_M = DEFAULT_MAX_SNAP_M
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -105,15 +111,19 @@ class _Graph:
     lon: np.ndarray
     lat: np.ndarray
     length_table: tuple  # matrix.edge_table of length_m
+    time_csr_rev: Any  # travel times of the reversed graph (searches towards a node)
+    lines: Any  # network.lines.RoadLines: paths drawn along the road polylines
 
     @classmethod
     def of(cls, G) -> _Graph:
+        from citylogistics.network.lines import RoadLines
         from citylogistics.network.matrix import edge_table, graph_to_csr
 
         time_csr, length_csr, nodes, index = graph_to_csr(G, "travel_time_s", also="length_m")
         lon = np.array([float(G.nodes[x]["x"]) for x in nodes])
         lat = np.array([float(G.nodes[x]["y"]) for x in nodes])
-        return cls(tuple(nodes), index, time_csr, length_csr, lon, lat, edge_table(length_csr))
+        rev = time_csr.transpose().tocsr()
+        return cls(tuple(nodes), index, time_csr, length_csr, lon, lat, edge_table(length_csr), rev, RoadLines(G))
 
     def from_sources(self, sources: Sequence[int], *, limit: float = np.inf) -> np.ndarray:
         """Travel time from each source to every node (rows: sources)."""
@@ -137,16 +147,31 @@ class _Graph:
 
     def od(self, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Time and length matrices among ``idx``, both along the fastest path,
-        and the predecessor rows of those paths (for :meth:`path_from`)."""
+        and the predecessor rows of those paths (for :meth:`path_from`).
+
+        The searches from ``idx[1:]`` stop at an exact radius: no fastest path
+        between two of ``idx`` is longer than the way through ``idx[0]``, so
+        ``max t(i, idx[0]) + max t(idx[0], j)`` bounds them all, and a
+        station's round does not search the whole city.
+        """
         from scipy.sparse.csgraph import dijkstra
 
         from citylogistics.network.matrix import tree_sums
 
         ix = np.asarray(idx)
-        t, pred = dijkstra(self.time_csr, directed=True, indices=ix, return_predecessors=True)
-        t = np.atleast_2d(t)
-        pred = np.atleast_2d(pred)
-        length = tree_sums(pred, t, self.length_table)[:, ix]
+        t0, pred0 = dijkstra(self.time_csr, directed=True, indices=ix[:1], return_predecessors=True)
+        back = dijkstra(self.time_csr_rev, directed=True, indices=ix[:1])
+        bound = float(t0[0, ix].max() + back[0, ix].max())
+        limit = bound * (1 + 1e-9) + 1e-6 if np.isfinite(bound) else np.inf
+        t, pred = t0, pred0
+        if len(ix) > 1:
+            t_rest, pred_rest = dijkstra(
+                self.time_csr, directed=True, indices=ix[1:], return_predecessors=True, limit=limit
+            )
+            t, pred = np.vstack([t0, t_rest]), np.vstack([pred0, pred_rest])
+        # The depot's tree cut at the same radius (every path wanted lies inside it).
+        inside = np.where(t <= limit, t, np.inf)
+        length = tree_sums(np.where(np.isfinite(inside), pred, -9999), inside, self.length_table)[:, ix]
         return t[:, ix], length, pred
 
     def path_from(self, pred_row: np.ndarray, source: int, target: int) -> list[int]:
@@ -284,7 +309,7 @@ def _route(
             if a == b:
                 continue
             seg = graph.path_from(pred[0 if a == depot_node else pos[a]], a, b)
-            coords = [(float(graph.lon[k]), float(graph.lat[k])) for k in seg]
+            coords = graph.lines.along([graph.nodes[k] for k in seg])
             geom.extend(coords if not geom else coords[1:])
         route["geometry"] = geom
     by_id = {st.id: st for st in problem_stops}
@@ -297,9 +322,11 @@ def _route(
     return plan["routes"], unassigned
 
 
-def _node_of(graph: _Graph, G, codes: Sequence[str], frame: pd.DataFrame) -> np.ndarray:
-    """Graph node index of each settlement: its own node, else the nearest road node to its point."""
+def _node_of(graph: _Graph, G, codes: Sequence[str], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Graph node index of each settlement (its own node, else the nearest road node to its
+    point) and the great-circle distance (m) to that node (0 for its own node)."""
     out = np.empty(len(codes), dtype=np.int64)
+    snap_m = np.zeros(len(codes))
     missing = []
     for i, c in enumerate(codes):
         j = graph.index.get(c)
@@ -310,10 +337,12 @@ def _node_of(graph: _Graph, G, codes: Sequence[str], frame: pd.DataFrame) -> np.
     if missing:
         from citylogistics.network.snap import nearest_nodes
 
-        near = nearest_nodes(G, frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing])
-        for i, n in zip(missing, near):
+        lon, lat = frame["lon"].to_numpy()[missing], frame["lat"].to_numpy()[missing]
+        near, dist = nearest_nodes(G, lon, lat, return_dist=True)
+        for i, n, d in zip(missing, near, np.atleast_1d(dist)):
             out[i] = graph.index[n]
-    return out
+            snap_m[i] = float(d)
+    return out, snap_m
 
 
 @dataclasses.dataclass
@@ -325,6 +354,7 @@ class _City:
     graph: _Graph
     villages: pd.DataFrame
     village_nodes: np.ndarray
+    off_network: np.ndarray  # villages farther than MAX_SNAP_M from any road node: unreachable
     hub_node: int
     cand: pd.DataFrame  # candidate sites (T1 at county seats, T2 at towns)
     is_t1: np.ndarray
@@ -392,9 +422,14 @@ def _candidates(regions, G, graph: _Graph, city_code: str, settings: PlannerSett
         ],
         ignore_index=True,
     )
-    cand["node"] = np.concatenate(
-        [_node_of(graph, G, list(counties.index), counties), _node_of(graph, G, list(towns.index), towns)]
+    (n1, d1), (n2, d2) = (
+        _node_of(graph, G, list(counties.index), counties),
+        _node_of(graph, G, list(towns.index), towns),
     )
+    cand["node"] = np.concatenate([n1, n2])
+    # A seat or town farther than MAX_SNAP_M from the network (a network that covers part of
+    # the city) cannot hold a site on it.
+    cand = cand[np.concatenate([d1, d2]) <= MAX_SNAP_M].reset_index(drop=True)
     cand["id"] = cand["tier"] + "-" + cand["code"]
     cand["city_code"] = city_code
     return cand
@@ -405,7 +440,8 @@ def _prepare(regions, G, city_code: str, settings: PlannerSettings) -> _City:
     villages = regions.of_level("village", city=city_code).sort_index()
     if villages.empty:
         raise InputError(f"city {city_code} has no villages in the regions data", where="city")
-    hub_node = _node_of(graph, G, [city_code], regions.settlements.loc[[city_code]])[0]
+    hub_node = int(_node_of(graph, G, [city_code], regions.settlements.loc[[city_code]])[0][0])
+    village_nodes, village_snap_m = _node_of(graph, G, list(villages.index), villages)
     cand = _candidates(regions, G, graph, city_code, settings)
     is_t1 = (cand["tier"] == "T1").to_numpy()
     t1_of_county = {c: i for i, c in enumerate(cand["code"]) if is_t1[i]}
@@ -415,7 +451,8 @@ def _prepare(regions, G, city_code: str, settings: PlannerSettings) -> _City:
         settings=settings,
         graph=graph,
         villages=villages,
-        village_nodes=_node_of(graph, G, list(villages.index), villages),
+        village_nodes=village_nodes,
+        off_network=village_snap_m > MAX_SNAP_M,
         hub_node=hub_node,
         cand=cand,
         is_t1=is_t1,
@@ -433,7 +470,7 @@ def _siting(city: _City, say: Callable[[str], Any]) -> tuple[Any, np.ndarray]:
     open_cost = np.where(is_t1, settings.t1_open_cost_cny, settings.t2_open_cost_cny).astype(float)
     times = city.graph.from_sources(cand["node"].to_numpy(), limit=settings.coverage_limit_s)
     vn = city.village_nodes
-    within = np.isfinite(times[:, vn]) & (times[:, vn] <= settings.coverage_limit_s)
+    within = np.isfinite(times[:, vn]) & (times[:, vn] <= settings.coverage_limit_s) & ~city.off_network
     cover = [np.flatnonzero(within[:, i]) for i in range(len(city.villages))]
     pop = city.villages["population"].to_numpy(dtype=float)
     weights = pop if settings.weight == "population" else np.ones(len(city.villages))
@@ -630,20 +667,18 @@ def _assign(city: _City, year: int, *, any_cover: np.ndarray, reach: np.ndarray)
     access, src = city.graph.nearest_source(cand["node"].to_numpy()[opened])
     v_access = access[city.village_nodes]
     v_src = src[city.village_nodes]
-    covered = np.isfinite(v_access) & (v_access <= city.settings.coverage_limit_s)
+    covered = np.isfinite(v_access) & (v_access <= city.settings.coverage_limit_s) & ~city.off_network
     # The station serving a village: prefer a T2 at that node over the T1 at the same seat.
     station_of = np.full(len(city.villages), -1)
     open_set = set(opened.tolist())
     for i in np.flatnonzero(covered):
         options = [c for c in city.cand_by_node[int(v_src[i])] if c in open_set]
         station_of[i] = max(options, key=lambda c: (not is_t1[c], -c))
-    # Not covered: no road from the city hub at all; else a candidate within the limit
-    # exists but was not opened (budget); else none exists (too far).
-    reason = np.where(
-        covered,
-        "",
-        np.where(~np.isfinite(reach[city.village_nodes]), "unreachable", np.where(any_cover, "budget", "too_far")),
-    )
+    # Not covered: no road from the city hub at all, or none within MAX_SNAP_M of the
+    # village; else a candidate within the limit exists but was not opened (budget);
+    # else none exists (too far).
+    no_road = ~np.isfinite(reach[city.village_nodes]) | city.off_network
+    reason = np.where(covered, "", np.where(no_road, "unreachable", np.where(any_cover, "budget", "too_far")))
     return v_access, covered, station_of, reason.astype(object)
 
 

@@ -361,9 +361,11 @@ class OrdersProblem:
             return {}
         from scipy.sparse.csgraph import dijkstra
 
+        from citylogistics.network.lines import RoadLines
         from citylogistics.network.matrix import graph_to_csr
 
         G = self.network
+        lines = RoadLines(G)
         nodes, _ = self._network_snap
         weight = "travel_time_s" if self.uses_network_speeds else "length_m"
         csr, order, index = graph_to_csr(G, weight)
@@ -390,7 +392,7 @@ class OrdersProblem:
             if path[-1] != s:
                 continue
             coords = [(float(pts[ka, 0]), float(pts[ka, 1]))]
-            coords += [(float(G.nodes[order[i]]["x"]), float(G.nodes[order[i]]["y"])) for i in reversed(path)]
+            coords += lines.along([order[i] for i in reversed(path)])
             coords.append((float(pts[kb, 0]), float(pts[kb, 1])))
             out[(a, b)] = coords
         return out

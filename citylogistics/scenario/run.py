@@ -204,9 +204,12 @@ def csv_text(rows: list[dict], fields: tuple[str, ...]) -> str:
 
 
 def _network_paths(G, plan: dict, node_of: dict) -> dict:
-    """Road geometry of each route leg, as (lon, lat) along the network path."""
+    """Road geometry of each route leg, as (lon, lat) along the network path and its road polylines."""
     import networkx as nx
 
+    from citylogistics.network.lines import RoadLines
+
+    lines = RoadLines(G)
     paths = {}
     for r in plan["routes"]:
         ids = [s["id"] for s in r["steps"]]
@@ -218,7 +221,7 @@ def _network_paths(G, plan: dict, node_of: dict) -> dict:
                 nodes = nx.shortest_path(G, na, nb, weight="travel_time_s")
             except nx.NetworkXNoPath:
                 continue
-            paths[(a, b)] = [(float(G.nodes[n]["x"]), float(G.nodes[n]["y"])) for n in nodes]
+            paths[(a, b)] = lines.along(nodes)
     return paths
 
 
