@@ -384,6 +384,12 @@ class Scenario:
             raise InputError(
                 "[hubs] chooses the city hubs of a coverage plan; add a [plan] table or drop [hubs]", where="hubs"
             )
+        if self.plan is not None and self.regions.counties:
+            raise InputError(
+                "only a route run picks its stops by county; a [plan] plans whole cities (villages a "
+                "partial network does not reach are listed as unreachable): drop regions.counties",
+                where="regions.counties",
+            )
         if self.plan is not None:
             for leg in self.plan.route_legs:
                 if not any(v.leg == leg for v in self.vehicles):
