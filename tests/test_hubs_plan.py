@@ -233,3 +233,14 @@ def test_hubs_parser_registers_candidates_command():
     assert args.func is cmd_hubs_candidates and args.n_max == 5 and args.max_dist_m == 2000.0
     with pytest.raises(SystemExit):
         p.parse_args(["hubs", "candidates", "--city", "Lishui", "--out", "x.csv", "--n-max", "0"])
+
+
+def test_map_draws_the_chosen_hubs_not_the_city_seat(hubs_run):
+    """With [hubs], the map's T0 markers are the candidate parcels; the city seat is not drawn as a hub."""
+    out, _plan, sites, _kpis = hubs_run
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "T0 hub candidates" in html
+    seat = "舟山市"
+    assert f"{seat} city hub (T0)" not in html
+    for hub in sites.loc[sites["tier"] == "T0", "id"]:
+        assert f"T0 hub {hub} (open from" in html or f"T0 hub candidate {hub} (not opened)" in html

@@ -376,13 +376,18 @@ def map_plan(
 
 
 def _hub_layer(m, plan, names: Mapping[str, str], language: str, city_pages: Mapping[str, str]):
-    """T0 city hubs."""
+    """T0 city hubs: each city's seat, except in cities whose hubs were chosen from
+    candidate parcels (``[hubs]``; those are drawn by :mod:`citylogistics.outputs.hub_layers`)."""
     import folium
 
     from citylogistics.regions import CITY_CODES
 
+    sites = plan.sites
+    chosen = set(sites.loc[sites["tier"] == "T0", "city_code"].astype(str)) if "tier" in sites else set()
     layer = folium.FeatureGroup(name=tr("layer.t0", language))
     for c, _name, lon, lat in plan.info.hubs:
+        if str(c) in chosen:
+            continue
         x, y = to_display(m, [lon], [lat])
         mk = folium.Marker((float(y[0]), float(x[0])), icon=depot_icon(TIER_COLOUR["T0"], 16))
         popup = {
