@@ -111,7 +111,7 @@ class _Graph:
     lon: np.ndarray
     lat: np.ndarray
     length_table: tuple  # matrix.edge_table of length_m
-    time_csr_rev: Any  # travel times of the reversed graph (searches towards a node)
+    time_csr_rev: Any  # travel times of the reversed graph (searches towards a node); None: symmetric
     lines: Any  # network.lines.RoadLines: paths drawn along the road polylines
 
     @classmethod
@@ -123,6 +123,8 @@ class _Graph:
         lon = np.array([float(G.nodes[x]["x"]) for x in nodes])
         lat = np.array([float(G.nodes[x]["y"]) for x in nodes])
         rev = time_csr.transpose().tocsr()
+        if (rev != time_csr).nnz == 0:  # an undirected network: t(i, j) = t(j, i)
+            rev = None
         return cls(tuple(nodes), index, time_csr, length_csr, lon, lat, edge_table(length_csr), rev, RoadLines(G))
 
     def from_sources(self, sources: Sequence[int], *, limit: float = np.inf) -> np.ndarray:
@@ -160,7 +162,7 @@ class _Graph:
 
         ix = np.asarray(idx)
         t0, pred0 = dijkstra(self.time_csr, directed=True, indices=ix[:1], return_predecessors=True)
-        back = dijkstra(self.time_csr_rev, directed=True, indices=ix[:1])
+        back = t0 if self.time_csr_rev is None else dijkstra(self.time_csr_rev, directed=True, indices=ix[:1])
         bound = float(t0[0, ix].max() + back[0, ix].max())
         limit = bound * (1 + 1e-9) + 1e-6 if np.isfinite(bound) else np.inf
         t, pred = t0, pred0
