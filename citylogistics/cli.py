@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import math
 import os
 import signal
 import sys
@@ -203,9 +204,91 @@ def _cmd_bench_cap(args) -> int:
     return 0
 
 
+def _cmd_route(args) -> int:
+    from citylogistics.scenario.orders_run import cmd_route
+
+    return cmd_route(args)
+
+
+def _cmd_hubs_candidates(args) -> int:
+    from citylogistics.scenario.hubs_cli import cmd_hubs_candidates
+
+    return cmd_hubs_candidates(args)
+
+
+def _cmd_bench_lrp(args) -> int:
+    from citylogistics.bench.lrp import cmd_bench_lrp
+
+    return cmd_bench_lrp(args)
+
+
+def _cmd_networks_import(args) -> int:
+    from citylogistics.network.osm_import import cmd_networks_import
+
+    return cmd_networks_import(args)
+
+
 _time_limit = number_arg(0, 86_400, lo_open=True)
 _seed = number_arg(0, 2**31 - 1, integer=True)
 _workers = number_arg(1, 1024, integer=True)
+
+#: Bounds of ``route`` options: ``DAY_S``, ``MAX_COUNT`` and ``MAX_CAPACITY`` of
+#: :mod:`citylogistics.scenario.files` and ``CRS_CHOICES`` of :mod:`citylogistics.routing.orders`,
+#: repeated here because importing those modules loads numpy (tests/test_cli_light.py checks they agree).
+_DAY_S = 86_400.0
+_MAX_COUNT = 10_000
+_MAX_CAPACITY = 1_000_000.0
+_CRS_CHOICES = ("wgs84", "gcj02")
+
+
+def _column_pairs(text: str) -> dict[str, str]:
+    """``--columns`` of ``route``: ``NAME=COLUMN,...`` pairs."""
+    out = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise argparse.ArgumentTypeError(
+                f"write NAME=COLUMN pairs separated by commas, e.g. lon=lng,id=order_id; got {text!r}"
+            )
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _in_range(kind, lo: float, hi: float):
+    """A number of type ``kind`` (int or float) from ``lo`` to ``hi`` (options of ``hubs candidates``)."""
+
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
+        if not (lo <= v <= hi):
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo:g} … {hi:g}")
+        return v
+
+    return parse
+
+
+def _lrp_seconds(text: str) -> float:
+    """``--time-limit`` of ``bench lrp``: a positive, finite number."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (v > 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return v
+
+
+def _lrp_seed(text: str) -> int:
+    """``--seed`` of ``bench lrp``: a whole number >= 0."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return v
 
 
 class _Parser(argparse.ArgumentParser):
@@ -281,12 +364,8 @@ def _add_run_commands(sub) -> None:
     cmp_.add_argument("--format", choices=("table", "csv"), default="table")
     cmp_.set_defaults(func=_cmd_compare)
 
-    from citylogistics.scenario.orders_run import add_route_parser
-
-    add_route_parser(sub)
-    from citylogistics.scenario.hubs_cli import add_hubs_parser
-
-    add_hubs_parser(sub)
+    _add_route_command(sub)
+    _add_hubs_command(sub)
 
 
 def _add_data_commands(sub) -> None:
@@ -312,9 +391,7 @@ def _add_data_commands(sub) -> None:
     )
     nb.add_argument("--quiet", action="store_true")
     nb.set_defaults(func=_cmd_networks_build)
-    from citylogistics.network.osm_import import add_import_parser
-
-    add_import_parser(net_sub)
+    _add_import_command(net_sub)
 
 
 def _add_bench_commands(sub) -> None:
@@ -341,9 +418,131 @@ def _add_bench_commands(sub) -> None:
     )
     bc.add_argument("--time-limit", type=_time_limit, default=60.0, help="seconds per instance (up to 86400)")
     bc.set_defaults(func=_cmd_bench_cap)
-    from citylogistics.bench.lrp import add_lrp_parser
+    _add_lrp_command(bsub)
 
-    add_lrp_parser(bsub)
+
+def _add_route_command(sub) -> None:
+    """``route``: an orders CSV routed from one or more depots (handler: :func:`~citylogistics.scenario.orders_run.cmd_route`)."""
+    p = sub.add_parser(
+        "route",
+        help="route an orders CSV (time windows, pickups, several depots): plan, drivers' sheet, map, KPIs",
+        description="Route today's orders: ORDERS.csv has id, lon, lat and optional demand, kind (delivery|pickup), "
+        "tw_start, tw_end (HH:MM, HH:MM:SS or ISO datetime), service_s.",
+    )
+    p.add_argument("orders", metavar="ORDERS.csv", help="orders CSV")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--depot", metavar="LON,LAT", help="one depot")
+    where.add_argument("--depots", metavar="DEPOTS.csv", help="depots CSV id,lon,lat")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (written atomically)")
+    p.add_argument(
+        "--network",
+        metavar="GRAPH",
+        help="road network (.graphml, .osm, .gpkg/.geojson/.shp); default: straight lines x --circuity",
+    )
+    p.add_argument(
+        "--vehicles",
+        type=number_arg(1, _MAX_COUNT, integer=True),
+        default=10,
+        metavar="N",
+        help="vehicles per depot (default 10)",
+    )
+    p.add_argument(
+        "--capacity",
+        type=number_arg(0, _MAX_CAPACITY, lo_open=True),
+        default=50.0,
+        metavar="Q",
+        help="parcels per vehicle (default 50)",
+    )
+    p.add_argument(
+        "--speed-kmh",
+        type=number_arg(0, 200, lo_open=True),
+        default=None,
+        metavar="V",
+        help="vehicle speed (default 15 km/h; with --network: the road speeds)",
+    )
+    p.add_argument("--shift", metavar="HH:MM-HH:MM", help="vehicles' shift (default: none)")
+    p.add_argument(
+        "--service-s",
+        type=number_arg(0, 7 * _DAY_S),
+        default=0.0,
+        metavar="S",
+        help="service time of orders without a service_s value (default 0)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=number_arg(0, 3600, lo_open=True),
+        default=10.0,
+        metavar="S",
+        help="search work in seconds (deterministic; wall-clock cap 10x, at least 5 s; default 10)",
+    )
+    p.add_argument("--seed", type=_seed, default=0, metavar="N")
+    p.add_argument("--crs", choices=_CRS_CHOICES, default="wgs84", help="datum of the input points (default wgs84)")
+    p.add_argument(
+        "--columns",
+        type=_column_pairs,
+        default=None,
+        metavar="NAME=COLUMN,...",
+        help="column mapping, e.g. id=order_id,lon=lng",
+    )
+    p.add_argument(
+        "--circuity", type=number_arg(1, 5), default=1.3, help="road / straight distance without a network (1.3)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing citylogistics output folder")
+    p.set_defaults(func=_cmd_route)
+
+
+def _add_hubs_command(sub) -> None:
+    """``hubs candidates`` (handler: :func:`~citylogistics.scenario.hubs_cli.cmd_hubs_candidates`)."""
+    hubs = sub.add_parser("hubs", help="city hubs (T0) on scarce land: candidate parcels")
+    hsub = hubs.add_subparsers(dest="hubs_command", required=True, parser_class=_Parser)
+    hc = hsub.add_parser("candidates", help="propose candidate hub parcels for a city (CSV for [hubs] candidates)")
+    hc.add_argument("--city", required=True, help="city name, Chinese name or adcode")
+    hc.add_argument("--out", required=True, help="candidates CSV to write")
+    hc.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    hc.add_argument(
+        "--max-dist-m",
+        type=_in_range(float, 1.0, 100_000.0),
+        default=2000.0,
+        help="a junction within this distance of a village (m, default 2000)",
+    )
+    hc.add_argument(
+        "--n-max",
+        type=_in_range(int, 1, 1000),
+        default=12,
+        help="at most this many candidates, the current hub included (default 12)",
+    )
+    hc.set_defaults(func=_cmd_hubs_candidates)
+
+
+def _add_import_command(net_sub) -> None:
+    """``networks import`` (handler: :func:`~citylogistics.network.osm_import.cmd_networks_import`)."""
+    p = net_sub.add_parser(
+        "import",
+        help="turn OSM streets (.osm, or .shp/.gpkg/.geojson road lines) into a drivable GraphML network",
+        description="Import an OpenStreetMap extract (.osm XML) or road lines in the Geofabrik layout (fclass or "
+        "type, oneway, maxspeed) as a directed road network: drivable classes only, one-way streets "
+        "honoured, maxspeed where given and class speeds elsewhere, the largest strongly connected "
+        "part kept, chains of degree-2 nodes merged keeping their geometry.",
+    )
+    p.add_argument("file", metavar="FILE", help=".osm extract or road-line file")
+    p.add_argument("--out", required=True, metavar="GRAPH.graphml", help="GraphML file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace GRAPH.graphml if it exists")
+    p.set_defaults(func=_cmd_networks_import)
+
+
+def _add_lrp_command(bsub) -> None:
+    """``bench lrp FILE... [--time-limit S] [--seed N]`` (handler: :func:`~citylogistics.bench.lrp.cmd_bench_lrp`)."""
+    p = bsub.add_parser(
+        "lrp",
+        help="Prodhon location-routing .dat files (costs: ceil(100 * euclidean))",
+        description="Solve Prodhon LRP instances (choose depots, assign, route) and print CSV "
+        "instance,objective,depots_open,routes,seconds. Edge costs are ceil(100 * euclidean), "
+        "the convention under which the published coord20-5-1 solution costs 54,793.",
+    )
+    p.add_argument("files", nargs="+", help="Prodhon .dat files")
+    p.add_argument("--time-limit", type=_lrp_seconds, default=60.0, help="seconds per instance (default 60)")
+    p.add_argument("--seed", type=_lrp_seed, default=0)
+    p.set_defaults(func=_cmd_bench_lrp)
 
 
 def _on_sigterm(signum, frame):

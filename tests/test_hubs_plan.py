@@ -223,14 +223,16 @@ def test_hubs_candidates_command_writes_readable_file(tmp_path):
         cmd_hubs_candidates(args)
 
 
-def test_hubs_parser_registers_candidates_command():
-    """add_hubs_parser gives `hubs candidates` with its options and the handler."""
-    from citylogistics.scenario.hubs_cli import add_hubs_parser, cmd_hubs_candidates
+def test_hubs_parser_registers_candidates_command(monkeypatch):
+    """The CLI has `hubs candidates` with its options; running it calls hubs_cli.cmd_hubs_candidates."""
+    import citylogistics.scenario.hubs_cli as hubs_cli
+    from citylogistics.cli import build_parser
 
-    p = argparse.ArgumentParser()
-    add_hubs_parser(p.add_subparsers(dest="command"))
+    p = build_parser()
     args = p.parse_args(["hubs", "candidates", "--city", "Lishui", "--out", "x.csv", "--n-max", "5"])
-    assert args.func is cmd_hubs_candidates and args.n_max == 5 and args.max_dist_m == 2000.0
+    assert args.n_max == 5 and args.max_dist_m == 2000.0
+    monkeypatch.setattr(hubs_cli, "cmd_hubs_candidates", lambda a: ("called", a.city))
+    assert args.func(args) == ("called", "Lishui")
     with pytest.raises(SystemExit):
         p.parse_args(["hubs", "candidates", "--city", "Lishui", "--out", "x.csv", "--n-max", "0"])
 

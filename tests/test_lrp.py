@@ -3,7 +3,6 @@ solver's answer on coord20-5-1 checked independently from the coordinates."""
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from conftest import shared_path
 
 from citylogistics.errors import InputError
-from citylogistics.bench.lrp import (BENCH_FIELDS, add_lrp_parser, bench_lrp_rows, read_lrp, read_lrp_solution,
+from citylogistics.bench.lrp import (BENCH_FIELDS, bench_lrp_rows, read_lrp, read_lrp_solution,
                                route_depot_set, solve_lrp)
 
 PUBLISHED_20_5_1 = 54793  # ceil(100 * euclid) convention, ../shared/benchmarks/SOURCES.md
@@ -156,12 +155,14 @@ def test_depot_capacity_respected_when_free_routing_overloads(tmp_path):
     assert rows[0]["instance"] == "broken" and rows[0]["routes"] >= 1 and rows[0]["depots_open"] in ("1+2", "2")
 
 
-def test_cli_parser_hook():
-    p = argparse.ArgumentParser(prog="citylogistics bench", exit_on_error=False)
-    sub = p.add_subparsers(dest="bench_command", required=True)
-    add_lrp_parser(sub)
-    args = p.parse_args(["lrp", "a.dat", "b.dat", "--time-limit", "7", "--seed", "3"])
+def test_cli_parser_hook(monkeypatch):
+    import citylogistics.bench.lrp as lrp
+    from citylogistics.cli import build_parser
+
+    p = build_parser()
+    args = p.parse_args(["bench", "lrp", "a.dat", "b.dat", "--time-limit", "7", "--seed", "3"])
     assert args.files == ["a.dat", "b.dat"] and args.time_limit == 7.0 and args.seed == 3
-    assert args.func.__name__ == "cmd_bench_lrp"
+    monkeypatch.setattr(lrp, "cmd_bench_lrp", lambda a: ("called", a.files))  # the CLI runs cmd_bench_lrp
+    assert args.func(args) == ("called", ["a.dat", "b.dat"])
     with pytest.raises(SystemExit):
-        p.parse_args(["lrp", "a.dat", "--time-limit", "0"])
+        p.parse_args(["bench", "lrp", "a.dat", "--time-limit", "0"])

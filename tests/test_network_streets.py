@@ -3,7 +3,6 @@ maxspeed, the largest strongly connected part, degree-2 chains merged with their
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -12,10 +11,11 @@ import numpy as np
 import pytest
 import shapely
 
+from citylogistics.cli import build_parser
 from citylogistics.errors import InputError
 from citylogistics.geo import geodesic_m
 from citylogistics.network.graph import load_graphml
-from citylogistics.network.osm_import import add_import_parser, import_streets
+from citylogistics.network.osm_import import import_streets
 
 ROOT = Path(__file__).resolve().parents[1]
 HANGZHOU_SHP = ROOT.parent / "shared" / "data" / "osm" / "hangzhou_centre" / "roads.shp"
@@ -102,9 +102,7 @@ def test_maxspeed_used_where_given_class_speed_elsewhere(lines):
 
 
 def _parse(argv):
-    parser = argparse.ArgumentParser()
-    add_import_parser(parser.add_subparsers(dest="cmd"))
-    return parser.parse_args(argv)
+    return build_parser().parse_args(["networks", *argv])
 
 
 def test_cli_handler_writes_graphml_and_refuses_to_overwrite(lines, tmp_path, capsys):

@@ -7,7 +7,6 @@ Fixtures: tests/data/orders (synthetic); a real LaDe region read from
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -17,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from citylogistics.cli import build_parser
 from citylogistics.errors import InputError
 from citylogistics.geo import haversine_m, wgs84_to_gcj02
 from citylogistics.routing.orders import (Depot, OrdersProblem, OrderVehicle, check_plan, format_clock, parse_depot,
                                   parse_shift, read_depots, read_orders)
-from citylogistics.scenario.orders_run import KPI_FIELDS, SCHEDULE_FIELDS, OrdersSection, add_route_parser, route_orders
+from citylogistics.scenario.orders_run import KPI_FIELDS, SCHEDULE_FIELDS, OrdersSection, route_orders
 
 from conftest import ROOT, shared_path
 
@@ -302,9 +302,7 @@ def test_unservable_order_is_listed_with_a_reason(tmp_path):
 # The command line handler and outputs
 # ---------------------------------------------------------------------------
 def _route(*argv: str) -> int:
-    p = argparse.ArgumentParser(prog="citylogistics")
-    add_route_parser(p.add_subparsers(dest="command", required=True))
-    args = p.parse_args(["route", *argv])
+    args = build_parser().parse_args(["route", *argv])
     return args.func(args)
 
 

@@ -40,7 +40,6 @@ reference of ``benchmarks/bench_lrp.py`` (:func:`all_depot_sets`).
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 import time
@@ -66,7 +65,6 @@ __all__ = [
     "all_depot_sets",
     "bench_lrp_rows",
     "cmd_bench_lrp",
-    "add_lrp_parser",
     "ROUNDINGS",
     "BENCH_FIELDS",
 ]
@@ -858,26 +856,6 @@ def bench_lrp_rows(
     return rows
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return v
-
-
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
-
-
 def cmd_bench_lrp(args) -> int:
     """``citylogistics bench lrp``: CSV rows on stdout, the rounding stated on stderr."""
     import csv
@@ -895,19 +873,3 @@ def cmd_bench_lrp(args) -> int:
         w.writerow(r)
     sys.stdout.flush()
     return 0
-
-
-def add_lrp_parser(bench_subparsers) -> argparse.ArgumentParser:
-    """Register ``bench lrp FILE... [--time-limit S] [--seed N]`` on the ``bench`` subparsers."""
-    p = bench_subparsers.add_parser(
-        "lrp",
-        help="Prodhon location-routing .dat files (costs: ceil(100 * euclidean))",
-        description="Solve Prodhon LRP instances (choose depots, assign, route) and print CSV "
-        "instance,objective,depots_open,routes,seconds. Edge costs are ceil(100 * euclidean), "
-        "the convention under which the published coord20-5-1 solution costs 54,793.",
-    )
-    p.add_argument("files", nargs="+", help="Prodhon .dat files")
-    p.add_argument("--time-limit", type=_positive_seconds, default=60.0, help="seconds per instance (default 60)")
-    p.add_argument("--seed", type=_seed, default=0)
-    p.set_defaults(func=cmd_bench_lrp)
-    return p

@@ -847,23 +847,6 @@ def import_streets(path: str | os.PathLike, *, params: NetworkParams | None = No
     return G
 
 
-def add_import_parser(networks_subparsers):
-    """Add ``citylogistics networks import`` to the ``networks`` subparsers; the handler is :func:`cmd_networks_import`."""
-    p = networks_subparsers.add_parser(
-        "import",
-        help="turn OSM streets (.osm, or .shp/.gpkg/.geojson road lines) into a drivable GraphML network",
-        description="Import an OpenStreetMap extract (.osm XML) or road lines in the Geofabrik layout (fclass or "
-        "type, oneway, maxspeed) as a directed road network: drivable classes only, one-way streets "
-        "honoured, maxspeed where given and class speeds elsewhere, the largest strongly connected "
-        "part kept, chains of degree-2 nodes merged keeping their geometry.",
-    )
-    p.add_argument("file", metavar="FILE", help=".osm extract or road-line file")
-    p.add_argument("--out", required=True, metavar="GRAPH.graphml", help="GraphML file to write")
-    p.add_argument("--overwrite", action="store_true", help="replace GRAPH.graphml if it exists")
-    p.set_defaults(func=cmd_networks_import)
-    return p
-
-
 def cmd_networks_import(args) -> int:
     """``citylogistics networks import FILE --out GRAPH.graphml [--overwrite]``."""
     from citylogistics.fileio import check_output_file

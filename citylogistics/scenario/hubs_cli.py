@@ -8,47 +8,12 @@ ranked by the population nearby, labelled ``generated``, with the land cost
 of :class:`citylogistics.location.hubs.LandCostRule` (see
 :func:`citylogistics.location.hubs.candidates_for_city`). Edit the file
 (areas, capacities, costs) before planning with it.
+
+The command's options are defined in :mod:`citylogistics.cli`, which imports this module
+only when the command runs.
 """
 
 from __future__ import annotations
-
-import argparse
-
-
-def _positive(kind, lo: float, hi: float):
-    def parse(text: str):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
-        if not (lo <= v <= hi):
-            raise argparse.ArgumentTypeError(f"{text} is outside {lo:g} … {hi:g}")
-        return v
-
-    return parse
-
-
-def add_hubs_parser(subparsers) -> None:
-    """Register ``hubs candidates`` on the CLI's subparsers."""
-    hubs = subparsers.add_parser("hubs", help="city hubs (T0) on scarce land: candidate parcels")
-    hsub = hubs.add_subparsers(dest="hubs_command", required=True, parser_class=type(hubs))
-    hc = hsub.add_parser("candidates", help="propose candidate hub parcels for a city (CSV for [hubs] candidates)")
-    hc.add_argument("--city", required=True, help="city name, Chinese name or adcode")
-    hc.add_argument("--out", required=True, help="candidates CSV to write")
-    hc.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    hc.add_argument(
-        "--max-dist-m",
-        type=_positive(float, 1.0, 100_000.0),
-        default=2000.0,
-        help="a junction within this distance of a village (m, default 2000)",
-    )
-    hc.add_argument(
-        "--n-max",
-        type=_positive(int, 1, 1000),
-        default=12,
-        help="at most this many candidates, the current hub included (default 12)",
-    )
-    hc.set_defaults(func=cmd_hubs_candidates)
 
 
 def cmd_hubs_candidates(args) -> int:

@@ -39,7 +39,6 @@ farther depot's vehicle.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import html
@@ -50,11 +49,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from citylogistics.config import number_arg
 from citylogistics.errors import InputError
 from citylogistics.fileio import MANIFEST_TOOL, check_output_dir
 from citylogistics.routing.orders import (
-    CRS_CHOICES,
     Depot,
     OrdersProblem,
     OrderVehicle,
@@ -67,7 +64,7 @@ from citylogistics.routing.orders import (
     read_orders,
 )
 from citylogistics.routing.plan import RoutePlan, SolverStats, Step
-from citylogistics.scenario.files import DAY_S, MAX_CAPACITY, MAX_COUNT, MAX_SEED, OrdersSection
+from citylogistics.scenario.files import OrdersSection
 
 __all__ = [
     "OrdersSection",
@@ -80,7 +77,6 @@ __all__ = [
     "KPI_FIELDS",
     "SPLIT_ABOVE",
     "cmd_route",
-    "add_route_parser",
     "problem_from_section",
     "run_orders_scenario",
 ]
@@ -593,91 +589,8 @@ def write_orders_outputs(
 # ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
-def _columns(text: str) -> dict[str, str]:
-    out = {}
-    for part in text.split(","):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise argparse.ArgumentTypeError(
-                f"write NAME=COLUMN pairs separated by commas, e.g. lon=lng,id=order_id; got {text!r}"
-            )
-        out[key.strip()] = value.strip()
-    return out
-
-
-def add_route_parser(subparsers) -> argparse.ArgumentParser:
-    """Add ``citylogistics route`` to an ``argparse`` subparsers object; the handler is :func:`cmd_route`."""
-    p = subparsers.add_parser(
-        "route",
-        help="route an orders CSV (time windows, pickups, several depots): plan, drivers' sheet, map, KPIs",
-        description="Route today's orders: ORDERS.csv has id, lon, lat and optional demand, kind (delivery|pickup), "
-        "tw_start, tw_end (HH:MM, HH:MM:SS or ISO datetime), service_s.",
-    )
-    p.add_argument("orders", metavar="ORDERS.csv", help="orders CSV")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--depot", metavar="LON,LAT", help="one depot")
-    where.add_argument("--depots", metavar="DEPOTS.csv", help="depots CSV id,lon,lat")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (written atomically)")
-    p.add_argument(
-        "--network",
-        metavar="GRAPH",
-        help="road network (.graphml, .osm, .gpkg/.geojson/.shp); default: straight lines x --circuity",
-    )
-    p.add_argument(
-        "--vehicles",
-        type=number_arg(1, MAX_COUNT, integer=True),
-        default=10,
-        metavar="N",
-        help="vehicles per depot (default 10)",
-    )
-    p.add_argument(
-        "--capacity",
-        type=number_arg(0, MAX_CAPACITY, lo_open=True),
-        default=50.0,
-        metavar="Q",
-        help="parcels per vehicle (default 50)",
-    )
-    p.add_argument(
-        "--speed-kmh",
-        type=number_arg(0, 200, lo_open=True),
-        default=None,
-        metavar="V",
-        help="vehicle speed (default 15 km/h; with --network: the road speeds)",
-    )
-    p.add_argument("--shift", metavar="HH:MM-HH:MM", help="vehicles' shift (default: none)")
-    p.add_argument(
-        "--service-s",
-        type=number_arg(0, 7 * DAY_S),
-        default=0.0,
-        metavar="S",
-        help="service time of orders without a service_s value (default 0)",
-    )
-    p.add_argument(
-        "--time-limit",
-        type=number_arg(0, 3600, lo_open=True),
-        default=10.0,
-        metavar="S",
-        help="search work in seconds (deterministic; wall-clock cap 10x, at least 5 s; default 10)",
-    )
-    p.add_argument("--seed", type=number_arg(0, MAX_SEED, integer=True), default=0, metavar="N")
-    p.add_argument("--crs", choices=CRS_CHOICES, default="wgs84", help="datum of the input points (default wgs84)")
-    p.add_argument(
-        "--columns",
-        type=_columns,
-        default=None,
-        metavar="NAME=COLUMN,...",
-        help="column mapping, e.g. id=order_id,lon=lng",
-    )
-    p.add_argument(
-        "--circuity", type=number_arg(1, 5), default=1.3, help="road / straight distance without a network (1.3)"
-    )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing citylogistics output folder")
-    p.set_defaults(func=cmd_route)
-    return p
-
-
 def cmd_route(args) -> int:
-    """Handler of ``citylogistics route`` (arguments from :func:`add_route_parser`)."""
+    """Handler of ``citylogistics route`` (its arguments are defined in :mod:`citylogistics.cli`)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     check_output_dir(args.out, overwrite=args.overwrite)

@@ -1,0 +1,102 @@
+"""The command line starts light: building the parser (``--help``, a refused option) imports no numerical,
+geometry, solver or mapping library; each sub-command's handler is imported only when it runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, run_cli
+
+from citylogistics import cli
+
+HEAVY = ("numpy", "pandas", "networkx", "scipy", "shapely", "ortools", "pyvrp", "folium", "geopandas", "pyproj",
+         "pyogrio", "dask", "matplotlib", "pyscipopt")
+
+#: after building the parser, after ``--help`` and after a refused option (exit 2): heavy modules loaded
+PROBE = f"""
+import json, sys
+from citylogistics.cli import build_parser, main
+heavy = {HEAVY!r}
+def loaded():
+    return sorted({{m.split('.')[0] for m in sys.modules}} & set(heavy))
+found = {{}}
+build_parser()
+found["build_parser"] = loaded()
+for argv in (["--help"], ["bench", "lrp", "a.dat", "--time-limit", "0"], ["route", "o.csv", "--out", "x"]):
+    try:
+        main(argv)
+    except SystemExit as exc:
+        found[" ".join(argv)] = [exc.code, loaded()]
+print(json.dumps(found))
+"""
+
+
+def test_building_the_parser_imports_no_heavy_library():
+    proc = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert found == {
+        "build_parser": [],
+        "--help": [0, []],
+        "bench lrp a.dat --time-limit 0": [2, []],
+        "route o.csv --out x": [2, []],  # --depot/--depots missing
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "options"),
+    [
+        (("route",), ("--depot", "--depots", "--out", "--network", "--vehicles", "--capacity", "--speed-kmh",
+                      "--shift", "--service-s", "--time-limit", "--seed", "--crs", "--columns", "--circuity",
+                      "--overwrite", "ORDERS.csv")),
+        (("hubs", "candidates"), ("--city", "--out", "--overwrite", "--max-dist-m", "--n-max")),
+        (("hubs",), ("candidates",)),
+        (("bench", "lrp"), ("--time-limit", "--seed", "files", "ceil(100 * euclidean)")),
+        (("networks", "import"), ("FILE", "--out", "GRAPH.graphml", "--overwrite")),
+    ],
+)
+def test_moved_sub_commands_still_print_their_options(argv, options):
+    proc = run_cli(*argv, "--help", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())  # help lines wrap
+    missing = [o for o in options if o not in text]
+    assert missing == [], f"{' '.join(argv)} --help lacks {missing}:\n{proc.stdout}"
+
+
+def test_route_bounds_agree_with_the_scenario_files():
+    """cli repeats these bounds so that building the parser does not import scenario.files (numpy)."""
+    from citylogistics.routing.orders import CRS_CHOICES
+    from citylogistics.scenario import files
+
+    assert (cli._DAY_S, cli._MAX_COUNT, cli._MAX_CAPACITY) == (files.DAY_S, files.MAX_COUNT, files.MAX_CAPACITY)
+    assert cli._CRS_CHOICES == CRS_CHOICES
+    p = cli.build_parser()
+    base = ["route", "o.csv", "--depot", "120,30", "--out", "x"]
+    args = p.parse_args([*base, "--seed", str(files.MAX_SEED), "--vehicles", str(files.MAX_COUNT)])
+    assert (args.seed, args.vehicles) == (files.MAX_SEED, files.MAX_COUNT)
+    for bad in (["--seed", str(files.MAX_SEED + 1)], ["--vehicles", str(files.MAX_COUNT + 1)],
+                ["--service-s", str(7 * files.DAY_S + 1)], ["--capacity", str(files.MAX_CAPACITY * 2)]):
+        with pytest.raises(SystemExit):
+            p.parse_args([*base, *bad])
+
+
+@pytest.mark.parametrize(
+    ("argv", "module", "handler"),
+    [
+        (["route", "o.csv", "--depot", "120,30", "--out", "x"], "citylogistics.scenario.orders_run", "cmd_route"),
+        (["hubs", "candidates", "--city", "Lishui", "--out", "x.csv"], "citylogistics.scenario.hubs_cli",
+         "cmd_hubs_candidates"),
+        (["bench", "lrp", "a.dat"], "citylogistics.bench.lrp", "cmd_bench_lrp"),
+        (["networks", "import", "a.osm", "--out", "g.graphml"], "citylogistics.network.osm_import",
+         "cmd_networks_import"),
+    ],
+)
+def test_each_moved_sub_command_runs_its_handler(monkeypatch, argv, module, handler):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module(module), handler, lambda args: ("ran", handler, args))
+    args = cli.build_parser().parse_args(argv)
+    assert args.func(args) == ("ran", handler, args)
