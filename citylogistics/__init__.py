@@ -74,7 +74,7 @@ def plan_scenario(
         The same as keywords, ``__`` standing for the dot: ``plan__coverage_limit_s=1200``.
 
     Every override is checked exactly as a key of the file is (the sweep's
-    code: :func:`citylogistics.config.build` on the scenario table), so a
+    code: :func:`citylogistics.scenario.overrides.build_scenario`), so a
     misspelt key, a wrong type or an out-of-range value raises
     :class:`~citylogistics.errors.InputError` naming the file and key before
     any work.
@@ -85,19 +85,19 @@ def plan_scenario(
     >>> plan = citylogistics.plan_scenario("scenarios/zhoushan.toml", plan__coverage_limit_s=1200)  # doctest: +SKIP
     >>> print(plan.summary())  # doctest: +SKIP
     """
-    # The sweep's code applies and checks dotted keys; imported here, not in scenario.run, as the
-    # sweep itself runs scenarios through scenario.run (importing it there would make a cycle).
+    # scenario.overrides applies and checks dotted keys (for the sweep too); it is used here, not in
+    # scenario.run, as it imports scenario.run itself (importing it there would make a cycle).
     from citylogistics.scenario.files import _read_toml, load_scenario
+    from citylogistics.scenario.overrides import apply_overrides, build_scenario
     from citylogistics.scenario.run import plan_coverage
-    from citylogistics.scenario.sweep import _apply, _build_scenario
 
     path = Path(path)
     scenario = load_scenario(path)
     changes = dict(overrides or {})
     changes.update({k.replace("__", "."): v for k, v in more.items()})
     if changes:
-        table = _apply(_read_toml(path), changes, source=str(path), prefix="overrides")
-        scenario = _build_scenario(table, base_path=path, source=str(path), where="overrides")
+        table = apply_overrides(_read_toml(path), changes, source=str(path), prefix="overrides")
+        scenario = build_scenario(table, base_path=path, source=str(path), where="overrides")
     return plan_coverage(scenario, progress=progress)
 
 

@@ -5,6 +5,7 @@ Modules
     ``run``         :func:`run_scenario`: route runs and plan runs end to end
     ``orders_run``  routing an order list (``citylogistics route``) and its outputs
     ``hubs_cli``    ``citylogistics hubs candidates``
+    ``overrides``   dotted-key overrides of a scenario table, checked as a scenario file (sweeps, ``plan_scenario``)
     ``sweep``       grids of scenario variants on Dask
     ``compare``     KPI deltas between two runs
     ``distributed`` independent tasks (cities, sweep points) on Dask, results in input order

@@ -70,13 +70,12 @@ from citylogistics.config import build, did_you_mean, spec
 from citylogistics.errors import InputError, short
 from citylogistics.scenario.distributed import check_scheduler, check_workers
 from citylogistics.scenario.distributed import client as dask_client
+from citylogistics.scenario.overrides import STATIONS_KEY, apply_overrides, build_scenario
 
 #: Columns of the table that come before the KPI columns.
 LEAD_COLUMNS = ("point_id", "status", "error", "seconds")
 #: Most grid points a sweep may have.
 MAX_POINTS = 10_000
-#: Special grid key: number of new town stations a year (see the module docstring).
-STATIONS_KEY = "stations"
 
 
 # ---------------------------------------------------------------------------
@@ -142,91 +141,6 @@ def point_id(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def _vehicle_names(table: Mapping[str, Any]) -> list[str]:
-    return [str(v.get("name")) for v in table.get("vehicles", []) if isinstance(v, Mapping)]
-
-
-def _put(table: dict, key: str, value: Any, *, source: str, where: str) -> None:
-    """Set dotted ``key`` of the raw scenario ``table`` (in place)."""
-    parts = key.split(".")
-    if any(not p for p in parts):
-        raise InputError(
-            f"{short(key)} is not a dotted scenario key like 'plan.budget_cny'", source=source, where=where
-        )
-    if parts[0] == "vehicles":
-        names = _vehicle_names(table)
-        if len(parts) != 3:
-            raise InputError(
-                "fleet keys are 'vehicles.<vehicle name>.<field>', e.g. 'vehicles.tricycle.count'",
-                source=source,
-                where=where,
-            )
-        if parts[1] not in names:
-            raise InputError(
-                f"no vehicle named {short(parts[1])} in the base scenario{did_you_mean(parts[1], names)}; "
-                f"vehicles: {', '.join(names)}",
-                source=source,
-                where=where,
-            )
-        vehicles = [dict(v) for v in table["vehicles"]]
-        for v in vehicles:
-            if v.get("name") == parts[1]:
-                v[parts[2]] = value
-        table["vehicles"] = vehicles
-        return
-    node = table
-    for p in parts[:-1]:
-        child = node.get(p)
-        if child is None:
-            child = {}
-        elif not isinstance(child, Mapping):
-            raise InputError(f"{short(p)} is not a table in the scenario; check the key", source=source, where=where)
-        node[p] = dict(child)
-        node = node[p]
-    node[parts[-1]] = value
-
-
-def _build_scenario(table: Mapping[str, Any], *, base_path: Path, source: str, where: str):
-    """Validate a raw scenario table as :func:`load_scenario` does, errors attributed to ``where``."""
-    from citylogistics.regions import resolve_city
-    from citylogistics.scenario.files import Scenario
-    from citylogistics.scenario.run import PROVINCE_CODES
-
-    try:
-        scenario = build(Scenario, table, source=source)
-        scenario = dataclasses.replace(scenario, path=str(base_path))
-        if not (scenario.plan is not None and scenario.city.strip().lower() in PROVINCE_CODES):
-            resolve_city(scenario.city)
-        for key, rel in (("network.file", scenario.network.file), ("regions.overrides", scenario.regions.overrides)):
-            p = scenario.resolve(rel)
-            if p is not None and not p.is_file():
-                raise InputError(f"file {p} not found (paths are relative to the base scenario)", where=key)
-    except InputError as exc:
-        inner = f"{exc.where}: " if exc.where else ""
-        raise InputError(f"{inner}{exc.message}", source=source, where=where) from None
-    return scenario
-
-
-def _expand_stations(params: Mapping[str, Any], table: dict, *, source: str) -> None:
-    from citylogistics.scenario.files import SitesSection
-
-    p = params[STATIONS_KEY]
-    sites = table.get("sites", {}) or {}
-    cost = float(sites.get("t2_open_cost_cny", SitesSection().t2_open_cost_cny))
-    _put(table, "plan.budget_cny", [float(p) * cost], source=source, where=f'grid."{STATIONS_KEY}"')
-
-
-def _apply(base: Mapping[str, Any], params: Mapping[str, Any], *, source: str, prefix: str) -> dict:
-    table = json.loads(json.dumps(base))  # a deep copy of plain TOML data
-    for key, value in params.items():
-        if key == STATIONS_KEY:
-            continue
-        _put(table, key, value, source=source, where=f'{prefix}."{key}"')
-    if STATIONS_KEY in params:
-        _expand_stations(params, table, source=source)
-    return table
-
-
 def load_sweep(path: str | Path) -> SweepPlan:
     """Read and validate a sweep file; raise :class:`InputError` on any problem.
 
@@ -270,9 +184,9 @@ def load_sweep(path: str | Path) -> SweepPlan:
             source=source,
             where="grid",
         )
-    base_table = _apply(base_table, dict(fixed), source=source, prefix="set")
+    base_table = apply_overrides(base_table, dict(fixed), source=source, prefix="set")
     if fixed:  # keys in [set] may depend on each other (end_year and budget_cny): check them together
-        _build_scenario(base_table, base_path=base_path, source=source, where="set")
+        build_scenario(base_table, base_path=base_path, source=source, where="set")
     keys = tuple(sf.grid)
     for key in keys:
         values = sf.grid[key]
@@ -289,8 +203,8 @@ def load_sweep(path: str | Path) -> SweepPlan:
             if canon in seen:
                 raise InputError(f"value {short(v)} is listed twice; drop the duplicate", source=source, where=where)
             seen.add(canon)
-            t = _apply(base_table, {key: v}, source=source, prefix="grid")
-            _build_scenario(t, base_path=base_path, source=source, where=f"{where} = {json.dumps(v)}")
+            t = apply_overrides(base_table, {key: v}, source=source, prefix="grid")
+            build_scenario(t, base_path=base_path, source=source, where=f"{where} = {json.dumps(v)}")
     n_points = math.prod(len(sf.grid[k]) for k in keys)
     if n_points > MAX_POINTS:
         raise InputError(
@@ -298,7 +212,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
             source=source,
             where="grid",
         )
-    base_scenario = _build_scenario(base_table, base_path=base_path, source=source, where="base")
+    base_scenario = build_scenario(base_table, base_path=base_path, source=source, where="base")
     numeric = kpi_columns(base_scenario)
     for key, col in (("frontier.cost", sf.frontier.cost), ("frontier.coverage", sf.frontier.coverage)):
         if col not in numeric:
@@ -312,9 +226,9 @@ def load_sweep(path: str | Path) -> SweepPlan:
     digests: dict = {}  # input file -> digest, hashed once for all points
     for combo in itertools.product(*(sf.grid[k] for k in keys)):
         params = dict(zip(keys, combo))
-        table = _apply(base_table, params, source=source, prefix="grid")
+        table = apply_overrides(base_table, params, source=source, prefix="grid")
         label = ", ".join(f"{k} = {json.dumps(v)}" for k, v in params.items())
-        scenario = _build_scenario(table, base_path=base_path, source=source, where=f"grid point ({label})")
+        scenario = build_scenario(table, base_path=base_path, source=source, where=f"grid point ({label})")
         points.append(
             SweepPoint(
                 point_id=point_id(params),
