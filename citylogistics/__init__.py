@@ -87,7 +87,7 @@ def plan_scenario(
     """
     # scenario.overrides applies and checks dotted keys (for the sweep too); it is used here, not in
     # scenario.run, as it imports scenario.run itself (importing it there would make a cycle).
-    from citylogistics.scenario.files import _read_toml, load_scenario
+    from citylogistics.scenario.files import load_scenario, read_toml
     from citylogistics.scenario.overrides import apply_overrides, build_scenario
     from citylogistics.scenario.run import plan_coverage
 
@@ -96,7 +96,7 @@ def plan_scenario(
     changes = dict(overrides or {})
     changes.update({k.replace("__", "."): v for k, v in more.items()})
     if changes:
-        table = apply_overrides(_read_toml(path), changes, source=str(path), prefix="overrides")
+        table = apply_overrides(read_toml(path), changes, source=str(path), prefix="overrides")
         scenario = build_scenario(table, base_path=path, source=str(path), where="overrides")
     return plan_coverage(scenario, progress=progress)
 

@@ -100,3 +100,14 @@ def test_each_moved_sub_command_runs_its_handler(monkeypatch, argv, module, hand
     monkeypatch.setattr(importlib.import_module(module), handler, lambda args: ("ran", handler, args))
     args = cli.build_parser().parse_args(argv)
     assert args.func(args) == ("ran", handler, args)
+
+
+def test_plan_scenario_refuses_a_bad_stations_override_naming_it(root):
+    """The sweep's "stations" shorthand given to plan_scenario: a bad value is an InputError, not a crash."""
+    import citylogistics
+    from citylogistics.errors import InputError
+
+    for bad in ("x", -1, 2.5, True):
+        with pytest.raises(InputError) as err:
+            citylogistics.plan_scenario(root / "scenarios" / "zhoushan.toml", {"stations": bad})
+        assert 'overrides."stations"' in str(err.value) and "whole number" in str(err.value)

@@ -10,7 +10,7 @@ Modules
     ``compare``     KPI deltas between two runs
     ``distributed`` independent tasks (cities, sweep points) on Dask, results in input order
 
-May import every other subpackage. Only ``cli`` imports it.
+May import every other subpackage. Only ``cli`` and :func:`citylogistics.plan_scenario` import it.
 """
 
 from __future__ import annotations

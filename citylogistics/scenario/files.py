@@ -416,7 +416,9 @@ class Scenario:
         return p if p.is_absolute() else (Path(self.path).parent / p)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """The raw table of a TOML file, refused (:class:`InputError`) when missing, a folder,
+    too large, not UTF-8 or not valid TOML; the values are checked by :func:`load_scenario`."""
     if not path.exists():
         raise InputError("file not found; check the path", source=str(path))
     if path.is_dir():
@@ -477,7 +479,7 @@ def _too_deep(value: Any, depth: int, where: str = "") -> str | None:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raise :class:`InputError` on any problem."""
     path = Path(path)
-    data = _read_toml(path)
+    data = read_toml(path)
     scenario = build(Scenario, data, source=str(path))
     scenario = dataclasses.replace(scenario, path=str(path))
     from citylogistics.regions import resolve_city

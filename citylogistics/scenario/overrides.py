@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,13 +78,16 @@ def _put(table: dict, key: str, value: Any, *, source: str, where: str) -> None:
     node[parts[-1]] = value
 
 
-def _expand_stations(params: Mapping[str, Any], table: dict, *, source: str) -> None:
+def _expand_stations(params: Mapping[str, Any], table: dict, *, source: str, prefix: str) -> None:
     from citylogistics.scenario.files import SitesSection
 
     p = params[STATIONS_KEY]
+    where = f'{prefix}."{STATIONS_KEY}"'
+    if isinstance(p, bool) or not isinstance(p, int | float) or not math.isfinite(p) or p < 0 or p != int(p):
+        raise InputError(f"stations must be a whole number >= 0, got {short(p)}", source=source, where=where)
     sites = table.get("sites", {}) or {}
     cost = float(sites.get("t2_open_cost_cny", SitesSection().t2_open_cost_cny))
-    _put(table, "plan.budget_cny", [float(p) * cost], source=source, where=f'grid."{STATIONS_KEY}"')
+    _put(table, "plan.budget_cny", [float(p) * cost], source=source, where=where)
 
 
 def apply_overrides(table: Mapping[str, Any], params: Mapping[str, Any], *, source: str, prefix: str) -> dict:
@@ -99,7 +103,7 @@ def apply_overrides(table: Mapping[str, Any], params: Mapping[str, Any], *, sour
             continue
         _put(out, key, value, source=source, where=f'{prefix}."{key}"')
     if STATIONS_KEY in params:
-        _expand_stations(params, out, source=source)
+        _expand_stations(params, out, source=source, prefix=prefix)
     return out
 
 

@@ -154,11 +154,11 @@ def load_sweep(path: str | Path) -> SweepPlan:
     SweepPlan
         The base scenario's identity and every grid point, each validated.
     """
-    from citylogistics.scenario.files import _read_toml, file_sha256, inputs_sha256, load_scenario
+    from citylogistics.scenario.files import file_sha256, inputs_sha256, load_scenario, read_toml
 
     path = Path(path)
     source = str(path)
-    data = _read_toml(path)
+    data = read_toml(path)
     sf = build(SweepFile, data, source=source)
     base_path = Path(sf.base) if Path(sf.base).is_absolute() else path.parent / sf.base
     if not base_path.is_file():
@@ -168,7 +168,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
             where="base",
         )
     load_scenario(base_path)  # the base on its own must be valid (its errors name its own file)
-    base_table = _read_toml(base_path)
+    base_table = read_toml(base_path)
     fixed = sf.set or {}
     if not isinstance(fixed, Mapping):
         raise InputError("expected a table of dotted scenario keys -> value", source=source, where="set")
