@@ -196,6 +196,31 @@ def test_auto_engine_keeps_the_plan_that_strands_fewer_required_stops():
     assert not solve(roomy, SolveParams(time_limit_s=10, work_limit_s=1.0, seed=0)).unassigned
 
 
+def test_auto_fallback_budget_does_not_depend_on_the_clock(monkeypatch):
+    """The OR-Tools fallback of "auto" gets a fixed quarter of the work budget and a wall-clock cap of ten
+    times that, however long PyVRP took (a loaded machine must get the same plan)."""
+    from citylogistics.routing import solver as solver_mod
+
+    problem = _trunk_case()
+    seen = []
+    real = solver_mod.solve_ortools
+
+    def spy(problem, keep, params):
+        seen.append(params)
+        return real(problem, keep, params)
+
+    monkeypatch.setattr(solver_mod, "solve_ortools", spy)
+    params = SolveParams(time_limit_s=10, work_limit_s=1.0, seed=0)
+    quiet = solve(problem, params)
+    clock = iter(range(0, 10**9, 10**6))  # every reading 1e6 s later: PyVRP "took" far over the limit
+    monkeypatch.setattr(solver_mod.time, "perf_counter", lambda: float(next(clock)))
+    loaded = solve(problem, params)
+    assert len(seen) == 2
+    for p in seen:
+        assert p.work_limit_s == pytest.approx(0.25) and p.time_limit_s >= 10 * p.work_limit_s
+    assert [r.steps for r in quiet.routes] == [r.steps for r in loaded.routes]
+
+
 def test_ortools_status_names_cover_the_installed_enum():
     """Every RoutingSearchStatus of the installed OR-Tools maps to its own readable lower-case name
     derived from the enum (no raw numbers, no shifted names such as OPTIMAL -> "7")."""

@@ -318,9 +318,13 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutePl
             # many stops): OR-Tools with disjunctions always yields a feasible plan
             # that drops only what does not fit. The better of the two is kept.
             # OR-Tools gets what is left of the time limit (at least a tenth) and, in
-            # deterministic mode, a fixed quarter of the work budget.
+            # deterministic mode, a fixed quarter of the work budget: never cut by the
+            # clock (a loaded machine must get the same plan), the wall-clock cap then
+            # being ten times that work.
             left = max(params.time_limit_s - (time.perf_counter() - t0), 0.1 * params.time_limit_s)
-            work = min(0.25 * work_seconds(params), left) if params.deterministic else None
+            work = 0.25 * work_seconds(params) if params.deterministic else None
+            if work is not None:
+                left = max(left, 10 * work)
             o_specs, o_dropped, o_extra = solve_ortools(
                 problem, keep, dataclasses.replace(params, time_limit_s=left, work_limit_s=work)
             )
