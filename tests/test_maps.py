@@ -320,3 +320,20 @@ def test_map_routes_counts_and_escaping():
     line = json.loads(re.search(r"L\.polyline\(\s*(\[\[.*?\]\])", html, flags=re.S).group(1))
     assert [30.2, 120.15] in line and len(line) == 5  # along the path where one exists
     assert HOSTILE not in html
+
+
+def test_many_last_mile_routes_keep_only_the_final_year_and_say_so(data):
+    """Above max_lastmile_routes (all years), the page carries only the final year's last-mile routes and its
+    legend says where the others are; below it, every year's are layers."""
+    from citylogistics.outputs.maps import render_map
+    from citylogistics.outputs.plan_map import map_plan
+
+    sites, villages, routes, coords, kpis, counties = data
+    early = dict(routes[3], year=2011)
+    plan = _plan((sites, villages, (*routes, early), coords, kpis, counties))
+    few = render_map(map_plan(plan, county_polygons=counties))
+    many = render_map(map_plan(plan, county_polygons=counties, max_lastmile_routes=2))
+    assert {"lastmile routes 2011", "lastmile routes 2012"} <= set(_layers(few))
+    assert "lastmile routes 2012" in _layers(many) and "lastmile routes 2011" not in _layers(many)
+    assert "2012 only; every year in plan.gpkg" in many and "every year in plan.gpkg" not in few
+    assert "trunk routes 2011" in _layers(many)  # only the last mile is thinned

@@ -35,6 +35,10 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "leg.shuttle": ("shuttle", "支线"),
     "leg.lastmile": ("lastmile", "末端"),
     "leg.lastmile_legend": ("last mile", "末端配送"),
+    "leg.lastmile_final_only": (
+        "last mile ({year} only; every year in plan.gpkg)",
+        "末端配送（仅 {year} 年；各年见 plan.gpkg）",
+    ),
     # tiers and sites
     "tier.T0": ("T0 city hub", "T0 市级枢纽"),
     "tier.T1": ("T1 county hub", "T1 县级枢纽"),
