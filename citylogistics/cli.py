@@ -280,17 +280,6 @@ def _lrp_seconds(text: str) -> float:
     return v
 
 
-def _lrp_seed(text: str) -> int:
-    """``--seed`` of ``bench lrp``: a whole number >= 0."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, as for every user error
         self.exit(2, clip(f"{self.prog}: error: {message} (see --help)") + "\n")
@@ -541,7 +530,7 @@ def _add_lrp_command(bsub) -> None:
     )
     p.add_argument("files", nargs="+", help="Prodhon .dat files")
     p.add_argument("--time-limit", type=_lrp_seconds, default=60.0, help="seconds per instance (default 60)")
-    p.add_argument("--seed", type=_lrp_seed, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help="solver seed (0 to 2^31-1)")
     p.set_defaults(func=_cmd_bench_lrp)
 
 
