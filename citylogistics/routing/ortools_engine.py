@@ -176,6 +176,9 @@ def _search_parameters(params: SolveParams, n_stops: int, *, need_time: bool, me
     if params.deterministic:
         limit = _ortools_solution_limit(n_stops, work_seconds(params))
         sp.solution_limit = limit
+        # Each large-neighbourhood sub-search is otherwise cut at 100 ms of wall-clock time, which
+        # makes the result depend on the machine's load; cap it by the whole time limit instead.
+        sp.lns_time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     sp.log_search = bool(params.log)
     return sp, fs, limit
 

@@ -335,8 +335,43 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutePl
                 info.update(engine="ortools", **o_extra, fallback_from="pyvrp", pyvrp=pyvrp_said)
             else:
                 info["compared_with_ortools"] = {"unassigned": len(o_dropped)}
+    if info.get("engine") == "ortools":
+        specs, dropped = canonical_labels(problem, specs, dropped)
     unassigned = excluded + [(i, "penalty") for i in dropped]
     return build_plan(problem, specs, unassigned, solver=info, solve_time_s=time.perf_counter() - t0)
+
+
+def canonical_labels(
+    problem: RoutingProblem, specs: Sequence[RouteSpec], dropped: Sequence[int]
+) -> tuple[list[RouteSpec], list[int]]:
+    """The same solution with interchangeable stops relabelled in one fixed order.
+
+    Stops that differ only by id (same node, loads, service, window, penalty:
+    a load split into equal vehicle loads) can swap places without changing a
+    route's cost or feasibility, and OR-Tools returns any of those equal
+    solutions from run to run. Routes are put in an order that does not depend
+    on such ids (vehicle type, then each stop's class), and each class's stops
+    are handed out in index order along them, the unserved ones last.
+    """
+
+    def key(i: int) -> tuple:
+        st = problem.stops[i]
+        return (st.node, st.delivery, st.pickup, st.service_s, st.tw_start_s, st.tw_end_s, st.required, st.penalty_cny)
+
+    first: dict[tuple, int] = {}
+    members: dict[int, list[int]] = {}
+    for i in range(len(problem.stops)):
+        rep = first.setdefault(key(i), i)
+        members.setdefault(rep, []).append(i)
+    rep_of = {i: first[key(i)] for i in range(len(problem.stops))}
+    if all(len(m) == 1 for m in members.values()):
+        return list(specs), list(dropped)
+    order = sorted(specs, key=lambda sp: (sp.vehicle_type, [[rep_of[i] for i in t] for t in sp.trips]))
+    pools = {rep: iter(m) for rep, m in members.items()}
+    out = [
+        RouteSpec(sp.vehicle_type, tuple(tuple(next(pools[rep_of[i]]) for i in t) for t in sp.trips)) for sp in order
+    ]
+    return out, sorted(next(pools[rep_of[i]]) for i in sorted(dropped, key=lambda i: rep_of[i]))
 
 
 def _better_plan(problem: RoutingProblem, a, b) -> bool:
