@@ -441,16 +441,15 @@ def propose_candidates(
         land, rule = land_cost(float(jlon[j]), float(jlat[j]), float(near_m[j]), float(area_m2))
         taken.append(j)
         out.append(
-            HubCandidate(
-                id=f"{id_prefix}{len(out) + 1:03d}",
-                lon=round(float(jlon[j]), 6),
-                lat=round(float(jlat[j]), 6),
-                area_m2=float(area_m2),
-                land_cost_cny=round(land, 0),
-                capacity_parcels_per_day=float(area_m2 * throughput_parcels_per_m2_day),
-                annual_cost_cny=round(float(area_m2 * annual_cost_cny_per_m2), 0),
+            _junction_candidate(
+                f"{id_prefix}{len(out) + 1:03d}",
+                jlon[j],
+                jlat[j],
+                area_m2=area_m2,
+                land_cny=land,
+                throughput_parcels_per_m2_day=throughput_parcels_per_m2_day,
+                annual_cost_cny_per_m2=annual_cost_cny_per_m2,
                 existing=False,
-                generated=True,
                 name=f"generated at junction {junctions[j]} (land cost: {rule})",
             )
         )
@@ -675,16 +674,42 @@ def _city_hub(
     j = int(np.argmin(d))
     cost = _land_cost_fn(land_cost_rule, np.array([lon]), np.array([lat]), np.ones(1))
     land, rule = cost(float(jlon[j]), float(jlat[j]), float(d[j]), float(area_m2))
-    return HubCandidate(
-        id=f"T0-{code}",
-        lon=round(float(jlon[j]), 6),
-        lat=round(float(jlat[j]), 6),
-        area_m2=float(area_m2),
-        land_cost_cny=round(land, 0),
-        capacity_parcels_per_day=float(area_m2 * throughput_parcels_per_m2_day),
-        annual_cost_cny=round(float(area_m2 * annual_cost_cny_per_m2), 0),
+    return _junction_candidate(
+        f"T0-{code}",
+        jlon[j],
+        jlat[j],
+        area_m2=area_m2,
+        land_cny=land,
+        throughput_parcels_per_m2_day=throughput_parcels_per_m2_day,
+        annual_cost_cny_per_m2=annual_cost_cny_per_m2,
         existing=True,
-        generated=True,
         name=f"current city hub at junction {junctions[j]}, {d[j]:.0f} m from "
         f"the city seat (area and capacity assumed; land cost: {rule})",
+    )
+
+
+def _junction_candidate(
+    cid: str,
+    lon: float,
+    lat: float,
+    *,
+    area_m2: float,
+    land_cny: float,
+    throughput_parcels_per_m2_day: float,
+    annual_cost_cny_per_m2: float,
+    existing: bool,
+    name: str,
+) -> HubCandidate:
+    """A generated candidate parcel at a road junction: capacity and annual cost by area."""
+    return HubCandidate(
+        id=cid,
+        lon=round(float(lon), 6),
+        lat=round(float(lat), 6),
+        area_m2=float(area_m2),
+        land_cost_cny=round(land_cny, 0),
+        capacity_parcels_per_day=float(area_m2 * throughput_parcels_per_m2_day),
+        annual_cost_cny=round(float(area_m2 * annual_cost_cny_per_m2), 0),
+        existing=existing,
+        generated=True,
+        name=name,
     )
