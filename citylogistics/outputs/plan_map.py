@@ -346,21 +346,21 @@ def map_plan(
     if detail:
         _village_layer(m, plan, names, years, language)
     legs = ("trunk", "shuttle", "lastmile") if detail else ("trunk", "shuttle")
+    final_only = sum(1 for r in plan.routes if r["leg"] == "lastmile") > max_lastmile_routes
     _route_layers(
         m,
         plan,
         names,
         years,
         legs=legs,
-        max_lastmile_routes=max_lastmile_routes,
+        lastmile_final_only=final_only,
         tolerance_deg=ROUTE_TOLERANCE_DEG if detail else OVERVIEW_TOLERANCE_DEG,
         language=language,
     )
     for layer in top_layers:  # sites above areas, villages and routes
         layer.add_to(m)
     _site_layers(m, plan, language)
-    n_lastmile = sum(1 for r in plan.routes if r["leg"] == "lastmile")
-    _legend(m, plan, years, language, detail=detail, lastmile_final_only=n_lastmile > max_lastmile_routes)
+    _legend(m, plan, years, language, detail=detail, lastmile_final_only=final_only)
     if city_pages:
         _city_links(m, plan, city_pages, language)
     from citylogistics.outputs.hub_layers import add_hub_layers  # [hubs] plans: candidates, catchments
@@ -635,12 +635,11 @@ def _route_layers(
     years: Sequence[int],
     *,
     legs: Sequence[str],
-    max_lastmile_routes: int,
+    lastmile_final_only: bool,
     tolerance_deg: float,
     language: str,
 ) -> None:
-    """One layer per year and leg, the final year's shown; earlier last-mile years left out when there are many."""
-    big = sum(1 for r in plan.routes if r["leg"] == "lastmile") > max_lastmile_routes
+    """One layer per year and leg, the final year's shown; earlier last-mile years left out with ``lastmile_final_only``."""
     coords = plan.coords
     by_key: dict[tuple[int, str], list[dict]] = {}
     for r in plan.routes:
@@ -648,7 +647,7 @@ def _route_layers(
     for y_ in years:
         for leg in legs:
             rs = by_key.get((y_, leg), [])
-            if not rs or (leg == "lastmile" and big and y_ != plan.final_year):
+            if not rs or (leg == "lastmile" and lastmile_final_only and y_ != plan.final_year):
                 continue
             _route_layer(
                 m,
