@@ -354,16 +354,13 @@ def canonical_labels(
     are handed out in index order along them, the unserved ones last.
     """
 
-    def key(i: int) -> tuple:
-        st = problem.stops[i]
-        return (st.node, st.delivery, st.pickup, st.service_s, st.tw_start_s, st.tw_end_s, st.required, st.penalty_cny)
-
     first: dict[tuple, int] = {}
+    rep_of: dict[int, int] = {}
     members: dict[int, list[int]] = {}
-    for i in range(len(problem.stops)):
-        rep = first.setdefault(key(i), i)
-        members.setdefault(rep, []).append(i)
-    rep_of = {i: first[key(i)] for i in range(len(problem.stops))}
+    for i, st in enumerate(problem.stops):
+        key = (st.node, st.delivery, st.pickup, st.service_s, st.tw_start_s, st.tw_end_s, st.required, st.penalty_cny)
+        rep_of[i] = first.setdefault(key, i)
+        members.setdefault(rep_of[i], []).append(i)
     if all(len(m) == 1 for m in members.values()):
         return list(specs), list(dropped)
     order = sorted(specs, key=lambda sp: (sp.vehicle_type, [[rep_of[i] for i in t] for t in sp.trips]))
