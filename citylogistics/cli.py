@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from citylogistics.config import number_arg
+from citylogistics.config import CRS_CHOICES, DAY_S, MAX_CAPACITY, MAX_COUNT, MAX_SEED, number_arg
 from citylogistics.errors import CityLogisticsError, InputError, clip
 
 
@@ -229,16 +229,8 @@ def _cmd_networks_import(args) -> int:
 
 
 _time_limit = number_arg(0, 86_400, lo_open=True)
-_seed = number_arg(0, 2**31 - 1, integer=True)
+_seed = number_arg(0, MAX_SEED, integer=True)
 _workers = number_arg(1, 1024, integer=True)
-
-#: Bounds of ``route`` options: ``DAY_S``, ``MAX_COUNT`` and ``MAX_CAPACITY`` of
-#: :mod:`citylogistics.scenario.files` and ``CRS_CHOICES`` of :mod:`citylogistics.routing.orders`,
-#: repeated here because importing those modules loads numpy (tests/test_cli_light.py checks they agree).
-_DAY_S = 86_400.0
-_MAX_COUNT = 10_000
-_MAX_CAPACITY = 1_000_000.0
-_CRS_CHOICES = ("wgs84", "gcj02")
 
 
 def _column_pairs(text: str) -> dict[str, str]:
@@ -430,14 +422,14 @@ def _add_route_command(sub) -> None:
     )
     p.add_argument(
         "--vehicles",
-        type=number_arg(1, _MAX_COUNT, integer=True),
+        type=number_arg(1, MAX_COUNT, integer=True),
         default=10,
         metavar="N",
         help="vehicles per depot (default 10)",
     )
     p.add_argument(
         "--capacity",
-        type=number_arg(0, _MAX_CAPACITY, lo_open=True),
+        type=number_arg(0, MAX_CAPACITY, lo_open=True),
         default=50.0,
         metavar="Q",
         help="parcels per vehicle (default 50)",
@@ -452,7 +444,7 @@ def _add_route_command(sub) -> None:
     p.add_argument("--shift", metavar="HH:MM-HH:MM", help="vehicles' shift (default: none)")
     p.add_argument(
         "--service-s",
-        type=number_arg(0, 7 * _DAY_S),
+        type=number_arg(0, 7 * DAY_S),
         default=0.0,
         metavar="S",
         help="service time of orders without a service_s value (default 0)",
@@ -465,7 +457,7 @@ def _add_route_command(sub) -> None:
         help="search work in seconds (deterministic; wall-clock cap 10x, at least 5 s; default 10)",
     )
     p.add_argument("--seed", type=_seed, default=0, metavar="N")
-    p.add_argument("--crs", choices=_CRS_CHOICES, default="wgs84", help="datum of the input points (default wgs84)")
+    p.add_argument("--crs", choices=CRS_CHOICES, default="wgs84", help="datum of the input points (default wgs84)")
     p.add_argument(
         "--columns",
         type=_column_pairs,

@@ -21,6 +21,16 @@ from typing import Any
 
 from citylogistics.errors import InputError, short
 
+#: Ranges shared by the scenario keys (:mod:`citylogistics.scenario.files`) and the CLI's
+#: options, kept here because this module loads no numerical library.
+DAY_S = 86_400.0
+WEEK_S = 7 * DAY_S
+MAX_COUNT = 10_000
+MAX_CAPACITY = 1_000_000.0
+MAX_SEED = 2**31 - 1
+#: Datums an input file's points may be in (order and depot files, ``route --crs``).
+CRS_CHOICES = ("wgs84", "gcj02")
+
 
 def spec(
     default: Any = dataclasses.MISSING,

@@ -67,12 +67,13 @@ def test_moved_sub_commands_still_print_their_options(argv, options):
 
 
 def test_route_bounds_agree_with_the_scenario_files():
-    """cli repeats these bounds so that building the parser does not import scenario.files (numpy)."""
+    """route's option bounds are the scenario files' (one definition in citylogistics.config)."""
     from citylogistics.routing.orders import CRS_CHOICES
     from citylogistics.scenario import files
 
-    assert (cli._DAY_S, cli._MAX_COUNT, cli._MAX_CAPACITY) == (files.DAY_S, files.MAX_COUNT, files.MAX_CAPACITY)
-    assert cli._CRS_CHOICES == CRS_CHOICES
+    crs = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices["route"]._actions
+               if a.dest == "crs")
+    assert tuple(crs.choices) == CRS_CHOICES
     p = cli.build_parser()
     base = ["route", "o.csv", "--depot", "120,30", "--out", "x"]
     args = p.parse_args([*base, "--seed", str(files.MAX_SEED), "--vehicles", str(files.MAX_COUNT)])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from citylogistics.config import CRS_CHOICES
 from citylogistics.errors import InputError
 from citylogistics.geo import gcj02_to_wgs84
 
@@ -36,7 +37,6 @@ __all__ = [
 #: Canonical column names of an orders CSV (keys of a column mapping).
 ORDER_COLUMNS = ("id", "lon", "lat", "demand", "kind", "tw_start", "tw_end", "service_s")
 DEPOT_COLUMNS = ("id", "lon", "lat")
-CRS_CHOICES = ("wgs84", "gcj02")
 KINDS = ("delivery", "pickup")
 
 MAX_DEMAND = 1e6

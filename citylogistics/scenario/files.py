@@ -23,18 +23,14 @@ from pathlib import Path
 from typing import Any, overload
 
 from citylogistics import __version__
-from citylogistics.config import build, spec
+from citylogistics.config import DAY_S, MAX_CAPACITY, MAX_COUNT, MAX_SEED, WEEK_S, build, spec
 from citylogistics.errors import InputError, clip
 from citylogistics.routing.orders import CRS_CHOICES, ORDER_COLUMNS, parse_shift
 
-#: Physical ranges of the scenario's numbers (the README's key table states them).
-DAY_S = 86_400.0
-WEEK_S = 7 * DAY_S
-MAX_COUNT = 10_000
-MAX_CAPACITY = 1_000_000.0
+#: Physical ranges of the scenario's numbers (the README's key table states them); the
+#: day, count, capacity and seed bounds come from :mod:`citylogistics.config`.
 MAX_COST_CNY = 1e10
 MAX_BUDGET_CNY = 1e12
-MAX_SEED = 2**31 - 1
 #: Largest scenario or sweep file read (bytes) and deepest table nesting accepted.
 MAX_FILE_BYTES = 10_000_000
 MAX_DEPTH = 8
